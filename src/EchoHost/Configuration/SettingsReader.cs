@@ -1,0 +1,159 @@
+using System.Globalization;
+using System.Net;
+using EchoHost.Protocol.Echo;
+
+namespace EchoHost.Configuration;
+
+/// <summary>
+/// Reads the <c>Echo</c> and <c>Health</c> sections by hand rather than with the binder, so that every
+/// problem is reported with its key and the value as given, all at once, and unknown keys are not ignored.
+/// </summary>
+public sealed class SettingsReader
+{
+    /// <summary>The largest line: Kestrel stops reading a connection at 1 MiB of unconsumed input.</summary>
+    public const int MaxLineBytesLimit = 1024 * 1024;
+
+    private static readonly string[] EchoKeys =
+    [
+        nameof(EchoOptions.Port), nameof(EchoOptions.Address), nameof(EchoOptions.Mode),
+        nameof(EchoOptions.ReplyPrefix), nameof(EchoOptions.CloseAfterReply), nameof(EchoOptions.Framing),
+        nameof(EchoOptions.MaxLineBytes), nameof(EchoOptions.IdleTimeout), nameof(EchoOptions.MaxConnections),
+    ];
+
+    private static readonly string[] HealthKeys = [nameof(HealthOptions.Port)];
+
+    private readonly List<string> _problems = [];
+
+    private SettingsReader()
+    {
+    }
+
+    /// <exception cref="InvalidSettingsException">Any value is invalid or any key unknown.</exception>
+    public static EchoHostSettings Read(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var reader = new SettingsReader();
+        var echoSection = configuration.GetSection(EchoOptions.SectionName);
+        var healthSection = configuration.GetSection(HealthOptions.SectionName);
+        reader.RejectUnknownKeys(echoSection, EchoKeys);
+        reader.RejectUnknownKeys(healthSection, HealthKeys);
+
+        var defaults = new EchoOptions();
+        var echo = new EchoOptions
+        {
+            Port = reader.Port(echoSection, nameof(EchoOptions.Port), defaults.Port),
+            Address = reader.Address(echoSection, nameof(EchoOptions.Address)),
+            Mode = reader.Enum(echoSection, nameof(EchoOptions.Mode), defaults.Mode),
+            ReplyPrefix = echoSection[nameof(EchoOptions.ReplyPrefix)] ?? defaults.ReplyPrefix,
+            CloseAfterReply = reader.Boolean(echoSection, nameof(EchoOptions.CloseAfterReply), defaults.CloseAfterReply),
+            Framing = reader.Enum(echoSection, nameof(EchoOptions.Framing), defaults.Framing),
+            MaxLineBytes = reader.Integer(echoSection, nameof(EchoOptions.MaxLineBytes), defaults.MaxLineBytes, 1, MaxLineBytesLimit),
+            IdleTimeout = reader.Duration(echoSection, nameof(EchoOptions.IdleTimeout), defaults.IdleTimeout),
+            MaxConnections = reader.Integer(echoSection, nameof(EchoOptions.MaxConnections), defaults.MaxConnections, 1, int.MaxValue),
+        };
+        var health = new HealthOptions
+        {
+            Port = reader.Port(healthSection, nameof(HealthOptions.Port), new HealthOptions().Port),
+        };
+
+        if (echo.Port != 0 && echo.Port == health.Port)
+        {
+            reader._problems.Add($"Health:Port is '{health.Port}', the same as Echo:Port; the two listeners need different ports.");
+        }
+
+        return reader._problems.Count == 0 ? new EchoHostSettings(echo, health) : throw new InvalidSettingsException(reader._problems);
+    }
+
+    private void RejectUnknownKeys(IConfigurationSection section, string[] known)
+    {
+        foreach (var child in section.GetChildren())
+        {
+            if (!known.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                _problems.Add($"{child.Path} is not a setting; {section.Key} has {string.Join(", ", known)}.");
+            }
+        }
+    }
+
+    private int Port(IConfigurationSection section, string key, int fallback) =>
+        Integer(section, key, fallback, IPEndPoint.MinPort, IPEndPoint.MaxPort);
+
+    private int Integer(IConfigurationSection section, string key, int fallback, int min, int max)
+    {
+        var raw = section[key];
+        if (raw is null)
+        {
+            return fallback;
+        }
+
+        if (int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+        {
+            return value;
+        }
+
+        return Problem(section, key, raw, $"a whole number from {min} to {max}", fallback);
+    }
+
+    private bool Boolean(IConfigurationSection section, string key, bool fallback)
+    {
+        var raw = section[key];
+        if (raw is null)
+        {
+            return fallback;
+        }
+
+        return bool.TryParse(raw, out var value) ? value : Problem(section, key, raw, "true or false", fallback);
+    }
+
+    private TEnum Enum<TEnum>(IConfigurationSection section, string key, TEnum fallback)
+        where TEnum : struct, Enum
+    {
+        var raw = section[key];
+        if (raw is null)
+        {
+            return fallback;
+        }
+
+        // Names only: Enum.TryParse would also take "1" or "0x7".
+        var name = System.Enum.GetNames<TEnum>().FirstOrDefault(n => n.Equals(raw.Trim(), StringComparison.OrdinalIgnoreCase));
+        return name is null
+            ? Problem(section, key, raw, "one of " + string.Join(", ", System.Enum.GetNames<TEnum>()), fallback)
+            : System.Enum.Parse<TEnum>(name);
+    }
+
+    private TimeSpan Duration(IConfigurationSection section, string key, TimeSpan fallback)
+    {
+        var raw = section[key];
+        if (raw is null)
+        {
+            return fallback;
+        }
+
+        return TimeSpan.TryParse(raw, CultureInfo.InvariantCulture, out var value) && value >= TimeSpan.Zero
+            ? value
+            : Problem(section, key, raw, "a duration of zero or more, as hh:mm:ss (00:00:00 disables it)", fallback);
+    }
+
+    private IPAddress? Address(IConfigurationSection section, string key)
+    {
+        var raw = section[key]?.Trim();
+        switch (raw)
+        {
+            case null or "" or "*":
+                return null;
+            case var _ when raw.Equals("localhost", StringComparison.OrdinalIgnoreCase):
+                return IPAddress.Loopback;
+        }
+
+        // IPAddress.TryParse also reads "1" as 0.0.0.1; an address worth binding has dots or colons.
+        return raw.AsSpan().ContainsAny('.', ':') && IPAddress.TryParse(raw, out var address)
+            ? address
+            : Problem<IPAddress?>(section, key, raw, "an IP address, 'localhost', or empty or '*' for all interfaces", null);
+    }
+
+    private T Problem<T>(IConfigurationSection section, string key, string raw, string expected, T fallback)
+    {
+        _problems.Add($"{section.Key}:{key} is '{raw}'; expected {expected}.");
+        return fallback;
+    }
+}

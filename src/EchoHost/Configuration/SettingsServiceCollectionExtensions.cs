@@ -1,0 +1,22 @@
+using EchoHost.Protocol.Echo;
+
+namespace EchoHost.Configuration;
+
+public static class SettingsServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the settings, read from the final configuration (appsettings, environment, command line and
+    /// whatever a test host adds) the first time anything needs them.
+    /// </summary>
+    public static IServiceCollection AddEchoHostSettings(this IServiceCollection services)
+    {
+        services.AddSingleton(provider => SettingsReader.Read(provider.GetRequiredService<IConfiguration>()));
+        services.AddSingleton(provider => provider.GetRequiredService<EchoHostSettings>().Echo);
+        services.AddSingleton(provider => provider.GetRequiredService<EchoHostSettings>().Health);
+        return services;
+    }
+
+    /// <summary>Reads and validates the settings now, so that bad ones stop the process before anything listens.</summary>
+    public static EchoHostSettings ValidateEchoHostSettings(this IServiceProvider services) =>
+        services.GetRequiredService<EchoHostSettings>();
+}

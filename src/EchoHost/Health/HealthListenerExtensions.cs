@@ -1,0 +1,35 @@
+using EchoHost.Configuration;
+using EchoHost.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace EchoHost.Health;
+
+public static class HealthListenerExtensions
+{
+    private const string ReadyTag = "ready";
+
+    /// <summary>
+    /// The HTTP listener on <c>Health:Port</c>, the only port that speaks HTTP, and the checks behind it.
+    /// </summary>
+    public static IServiceCollection AddHealthListener(this IServiceCollection services)
+    {
+        services.AddHealthChecks().AddCheck<EchoListenerHealthCheck>("echo-listener", tags: [ReadyTag]);
+        services.AddOptions<KestrelServerOptions>().Configure<HealthOptions, Listeners>((kestrel, health, listeners) =>
+            kestrel.ListenAnyIP(health.Port, listen =>
+            {
+                // Probes speak HTTP/1.1; cleartext HTTP/2 would need prior knowledge anyway.
+                listen.Protocols = HttpProtocols.Http1;
+                listeners.SetHealth(listen);
+            }));
+        return services;
+    }
+
+    /// <summary><c>/healthz</c>: the process is alive. <c>/readyz</c>: the echo listener accepts connections.</summary>
+    public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapHealthChecks("/healthz", new() { Predicate = _ => false });
+        endpoints.MapHealthChecks("/readyz", new() { Predicate = check => check.Tags.Contains(ReadyTag) });
+        return endpoints;
+    }
+}

@@ -1,0 +1,50 @@
+namespace EchoHost.Hosting;
+
+/// <summary>
+/// The host's own start and stop lines. Kestrel's "Now listening on: http://..." lines are turned off in
+/// appsettings.json because they call the raw TCP port http; these say which port speaks what.
+/// </summary>
+public sealed partial class LifecycleLog(Listeners listeners, IHostEnvironment environment, ILogger<LifecycleLog> logger)
+    : IHostedLifecycleService
+{
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
+        EchoListening(logger, listeners.EchoEndPoint);
+        HealthListening(logger, listeners.HealthEndPoint);
+        Started(logger, environment.EnvironmentName);
+        return Task.CompletedTask;
+    }
+
+    public Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        Stopping(logger);
+        return Task.CompletedTask;
+    }
+
+    public Task StoppedAsync(CancellationToken cancellationToken)
+    {
+        Stopped(logger);
+        return Task.CompletedTask;
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Echo listener serving on {EndPoint} (raw TCP)")]
+    private static partial void EchoListening(ILogger logger, System.Net.IPEndPoint endPoint);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Health listener serving on {EndPoint} (HTTP: /healthz, /readyz)")]
+    private static partial void HealthListening(ILogger logger, System.Net.IPEndPoint endPoint);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "EchoHost started in {Environment}; press Ctrl+C to stop")]
+    private static partial void Started(ILogger logger, string environment);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "EchoHost stopping: no new connections, open ones are closed gracefully")]
+    private static partial void Stopping(ILogger logger);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "EchoHost stopped")]
+    private static partial void Stopped(ILogger logger);
+}

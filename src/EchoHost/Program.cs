@@ -1,0 +1,34 @@
+using EchoHost.Configuration;
+using EchoHost.Echo;
+using EchoHost.Health;
+using EchoHost.Hosting;
+using EchoHost.Logging;
+
+try
+{
+    // Settings come from next to the dll, whatever the working directory (dotnet run or a publish folder).
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+    {
+        Args = args,
+        ContentRootPath = AppContext.BaseDirectory,
+    });
+
+    builder.Services
+        .AddEchoHostSettings()
+        .AddEchoHostLogging()
+        .AddEchoHostLifecycle()
+        .AddEchoListener()
+        .AddHealthListener();
+
+    var app = builder.Build();
+    app.Services.ValidateEchoHostSettings();
+    app.MapHealthEndpoints();
+
+    await app.RunAsync();
+    return 0;
+}
+catch (InvalidSettingsException ex)
+{
+    await Console.Error.WriteLineAsync($"EchoHost cannot start. {ex.Message}");
+    return 2;
+}
