@@ -1,0 +1,76 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+
+namespace EchoHost.Tests.Support;
+
+/// <summary>
+/// A connection made of two in-memory pipes: the test writes what the "peer" sends into <see cref="ToServer"/>
+/// and reads what the server replies from <see cref="FromServer"/>. The server's writer counts its flushes.
+/// </summary>
+internal sealed class PipeConnection : IConnectionLifetimeNotificationFeature, IDisposable
+{
+    private readonly Pipe _toServer = new();
+    private readonly Pipe _fromServer = new();
+    private readonly CancellationTokenSource _closeRequested = new();
+
+    public PipeConnection(EndPoint? remoteEndPoint = null)
+    {
+        ServerOutput = new FlushCountingWriter(_fromServer.Writer);
+        Context = new DefaultConnectionContext("test", new DuplexPipe(_toServer.Reader, ServerOutput), new DuplexPipe(_fromServer.Reader, _toServer.Writer))
+        {
+            RemoteEndPoint = remoteEndPoint,
+        };
+        Context.Features.Set<IConnectionLifetimeNotificationFeature>(this);
+    }
+
+    public DefaultConnectionContext Context { get; }
+
+    public PipeWriter ToServer => _toServer.Writer;
+
+    public PipeReader FromServer => _fromServer.Reader;
+
+    public FlushCountingWriter ServerOutput { get; }
+
+    public CancellationToken ConnectionClosedRequested
+    {
+        get => _closeRequested.Token;
+        set => throw new NotSupportedException();
+    }
+
+    public void RequestClose() => _closeRequested.Cancel();
+
+    public void Dispose() => _closeRequested.Dispose();
+
+    public async Task SendAsync(byte[] data)
+    {
+        await ToServer.WriteAsync(data);
+    }
+
+    /// <summary>Everything the server writes until it completes its output (its FIN).</summary>
+    public async Task<byte[]> ReadToEndAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            var result = await FromServer.ReadAsync(timeout.Token);
+            if (result.IsCompleted)
+            {
+                var bytes = result.Buffer.ToArray();
+                FromServer.AdvanceTo(result.Buffer.End);
+                return bytes;
+            }
+
+            FromServer.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        }
+    }
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+}
