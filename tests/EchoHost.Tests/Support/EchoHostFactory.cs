@@ -1,0 +1,52 @@
+using System.Net;
+using EchoHost.Hosting;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Serilog.Core;
+
+namespace EchoHost.Tests.Support;
+
+/// <summary>
+/// The real host on real Kestrel sockets, both listeners on port 0, with extra settings layered on top of
+/// appsettings.json the way command-line arguments are, and every log event captured.
+/// </summary>
+public sealed class EchoHostFactory : WebApplicationFactory<Program>
+{
+    private readonly IReadOnlyDictionary<string, string> _settings;
+
+    public EchoHostFactory(IReadOnlyDictionary<string, string>? settings = null)
+    {
+        _settings = settings ?? new Dictionary<string, string>();
+        UseKestrel();
+    }
+
+    public LogCapture Logs { get; } = new();
+
+    public IPEndPoint EchoEndPoint => new(IPAddress.Loopback, Services.GetRequiredService<Listeners>().EchoEndPoint.Port);
+
+    public Uri HealthUri => new($"http://127.0.0.1:{Services.GetRequiredService<Listeners>().HealthEndPoint.Port}");
+
+    public static EchoHostFactory Start(IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var factory = new EchoHostFactory(settings);
+        factory.StartServer();
+        return factory;
+    }
+
+    public async Task<EchoClient> ConnectAsync() => await EchoClient.ConnectAsync(EchoEndPoint);
+
+    public HttpClient CreateHealthClient() => new() { BaseAddress = HealthUri, Timeout = TimeSpan.FromSeconds(10) };
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Echo:Port", "0");
+        builder.UseSetting("Health:Port", "0");
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Logs));
+    }
+}
