@@ -13,6 +13,7 @@ try
         ContentRootPath = AppContext.BaseDirectory,
     });
 
+    builder.IgnoreServerPorts();
     builder.Services
         .AddEchoHostSettings()
         .AddEchoHostLogging()

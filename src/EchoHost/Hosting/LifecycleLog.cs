@@ -4,13 +4,22 @@ namespace EchoHost.Hosting;
 /// The host's own start and stop lines. Kestrel's "Now listening on: http://..." lines are turned off in
 /// appsettings.json because they call the raw TCP port http; these say which port speaks what.
 /// </summary>
-public sealed partial class LifecycleLog(Listeners listeners, IHostEnvironment environment, ILogger<LifecycleLog> logger)
+public sealed partial class LifecycleLog(
+    Listeners listeners,
+    IgnoredServerPorts ignoredServerPorts,
+    IHostEnvironment environment,
+    ILogger<LifecycleLog> logger)
     : IHostedLifecycleService
 {
     public Task StartedAsync(CancellationToken cancellationToken)
     {
         EchoListening(logger, listeners.EchoEndPoint);
         HealthListening(logger, listeners.HealthEndPoint);
+        if (ignoredServerPorts.Settings.Length > 0)
+        {
+            ServerPortsIgnored(logger, ignoredServerPorts.Settings);
+        }
+
         Started(logger, environment.EnvironmentName);
         return Task.CompletedTask;
     }
@@ -38,6 +47,9 @@ public sealed partial class LifecycleLog(Listeners listeners, IHostEnvironment e
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Health listener serving on {EndPoint} (HTTP: /healthz, /readyz)")]
     private static partial void HealthListening(ILogger logger, System.Net.IPEndPoint endPoint);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Ignored {Settings}: the health listener binds Health:Port only")]
+    private static partial void ServerPortsIgnored(ILogger logger, string settings);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "EchoHost started in {Environment}; press Ctrl+C to stop")]
     private static partial void Started(ILogger logger, string environment);

@@ -1,0 +1,127 @@
+using System.Text;
+using EchoHost.Tests.Support;
+
+namespace EchoHost.Tests.Integration;
+
+/// <summary>The published-style host in its own process: start-up errors, precedence, signals.</summary>
+public sealed class ProcessTests
+{
+    [Theory]
+    [InlineData("--Echo:Port=70000", "Echo:Port is '70000'")]
+    [InlineData("--Echo:Port=abc", "Echo:Port is 'abc'")]
+    [InlineData("--Health:Port=-1", "Health:Port is '-1'")]
+    [InlineData("--Echo:Mode=Shout", "Echo:Mode is 'Shout'; expected one of Echo, Receive")]
+    [InlineData("--Echo:Framing=Words", "Echo:Framing is 'Words'; expected one of Line, Chunk")]
+    [InlineData("--Echo:MaxLineBytes=0", "Echo:MaxLineBytes is '0'")]
+    [InlineData("--Echo:IdleTimeout=-00:00:01", "Echo:IdleTimeout is '-00:00:01'")]
+    [InlineData("--Echo:CloseAfterReply=sometimes", "Echo:CloseAfterReply is 'sometimes'")]
+    [InlineData("--Echo:Address=not-an-ip", "Echo:Address is 'not-an-ip'")]
+    [InlineData("--Echo:MaxConnections=0", "Echo:MaxConnections is '0'")]
+    [InlineData("--Echo:Prot=9000", "Echo:Prot is not a setting")]
+    public async Task Invalid_settings_stop_the_process_with_one_clear_message(string argument, string expected)
+    {
+        using var host = HostProcess.Start(["--Echo:Port=0", "--Health:Port=0", argument]);
+
+        Assert.Equal(2, await host.WaitForExitAsync());
+        var message = Assert.Single(host.StandardError);
+        Assert.StartsWith("EchoHost cannot start. Invalid configuration: ", message, StringComparison.Ordinal);
+        Assert.Contains(expected, message, StringComparison.Ordinal);
+        Assert.DoesNotContain(host.StandardOutput, line => line.Contains("serving on", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Equal_ports_are_rejected_naming_both_keys()
+    {
+        using var host = HostProcess.Start(["--Echo:Port=18888", "--Health:Port=18888"]);
+
+        Assert.Equal(2, await host.WaitForExitAsync());
+        Assert.Contains("Health:Port is '18888', the same as Echo:Port", Assert.Single(host.StandardError), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Every_problem_is_reported_at_once()
+    {
+        using var host = HostProcess.Start(["--Echo:Port=x", "--Echo:Mode=y"]);
+
+        Assert.Equal(2, await host.WaitForExitAsync());
+        var message = Assert.Single(host.StandardError);
+        Assert.Contains("Echo:Port is 'x'", message, StringComparison.Ordinal);
+        Assert.Contains("Echo:Mode is 'y'", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_environment_variable_overrides_appsettings()
+    {
+        using var host = HostProcess.StartOnEphemeralPorts(environment: new Dictionary<string, string> { ["Echo__ReplyPrefix"] = "env: " });
+
+        Assert.Equal("env: hi\n", await RoundTripAsync(host, "hi\n"));
+    }
+
+    [Fact]
+    public async Task The_command_line_overrides_environment_variables()
+    {
+        using var host = HostProcess.StartOnEphemeralPorts(
+            ["--Echo:ReplyPrefix=cli: "],
+            new Dictionary<string, string> { ["Echo__ReplyPrefix"] = "env: " });
+
+        Assert.Equal("cli: hi\n", await RoundTripAsync(host, "hi\n"));
+    }
+
+    [Fact]
+    public async Task An_empty_prefix_from_the_environment_makes_a_pure_echo()
+    {
+        using var host = HostProcess.StartOnEphemeralPorts(environment: new Dictionary<string, string> { ["Echo__ReplyPrefix"] = "" });
+
+        Assert.Equal("hi\n", await RoundTripAsync(host, "hi\n"));
+    }
+
+    [Fact]
+    public async Task Appsettings_next_to_the_dll_are_read_from_any_working_directory()
+    {
+        using var host = HostProcess.StartOnEphemeralPorts();
+
+        // The console sink and its template exist only in appsettings.json.
+        var line = await host.WaitForOutputAsync(l => l.Contains("Echo listener serving on", StringComparison.Ordinal));
+        Assert.Matches(@"^\[\d\d:\d\d:\d\d INF\] Echo listener serving on ", line);
+        Assert.Equal("Echoed back: hi\n", await RoundTripAsync(host, "hi\n"));
+    }
+
+    [Fact]
+    public async Task The_official_images_http_ports_variable_is_ignored_without_a_warning()
+    {
+        using var host = HostProcess.StartOnEphemeralPorts(environment: new Dictionary<string, string> { ["ASPNETCORE_HTTP_PORTS"] = "8080" });
+
+        await host.WaitForOutputAsync(l => l.EndsWith("Ignored http_ports=8080: the health listener binds Health:Port only", StringComparison.Ordinal));
+        await host.WaitForEchoListenerAsync();
+        Assert.DoesNotContain(host.StandardOutput, line => line.Contains(" WRN]", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public async Task A_signal_closes_open_connections_with_fin_and_exits_zero(string signal)
+    {
+        using var host = HostProcess.StartOnEphemeralPorts();
+        var endPoint = await host.WaitForEchoListenerAsync();
+        await using var client = await EchoClient.ConnectAsync(endPoint);
+        await client.SendAsync("line\npartial");
+        await client.ReceiveTextAsync("Echoed back: line\n");
+
+        host.Signal(signal);
+
+        var (data, end) = await client.ReceiveToEndAsync();
+        Assert.Equal("Echoed back: partial", Encoding.UTF8.GetString(data));
+        Assert.Equal(ConnectionEnd.Fin, end);
+        Assert.Equal(0, await host.WaitForExitAsync());
+        Assert.Empty(host.StandardError);
+    }
+
+    private static async Task<string> RoundTripAsync(HostProcess host, string line)
+    {
+        await using var client = await EchoClient.ConnectAsync(await host.WaitForEchoListenerAsync());
+        await client.SendAsync(line);
+        client.HalfClose();
+        var (data, _) = await client.ReceiveToEndAsync();
+        return Encoding.UTF8.GetString(data);
+    }
+}

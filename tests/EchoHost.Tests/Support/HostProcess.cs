@@ -1,0 +1,123 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace EchoHost.Tests.Support;
+
+/// <summary>
+/// The host as users run it: <c>dotnet EchoHost.dll</c> in its own process, started from an unrelated
+/// working directory, with command-line arguments and environment variables.
+/// </summary>
+public sealed partial class HostProcess : IDisposable
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _stdout = new();
+    private readonly ConcurrentQueue<string> _stderr = new();
+
+    private HostProcess(Process process)
+    {
+        _process = process;
+        process.OutputDataReceived += (_, e) => Enqueue(_stdout, e.Data);
+        process.ErrorDataReceived += (_, e) => Enqueue(_stderr, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public IReadOnlyCollection<string> StandardOutput => _stdout;
+
+    public IReadOnlyCollection<string> StandardError => _stderr;
+
+    public int Id => _process.Id;
+
+    /// <summary>Starts the host with both ports ephemeral unless <paramref name="arguments"/> say otherwise.</summary>
+    public static HostProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Path.GetTempPath(),
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "EchoHost.dll"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
+        return new HostProcess(Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start."));
+    }
+
+    public static HostProcess StartOnEphemeralPorts(IEnumerable<string>? arguments = null, IReadOnlyDictionary<string, string>? environment = null) =>
+        Start(["--Echo:Port=0", "--Health:Port=0", .. arguments ?? []], environment);
+
+    /// <summary>Waits for the start-up line that names the echo listener and returns its loopback address.</summary>
+    public async Task<IPEndPoint> WaitForEchoListenerAsync()
+    {
+        var line = await WaitForOutputAsync(l => EchoListenerLine().IsMatch(l));
+        return new IPEndPoint(IPAddress.Loopback, int.Parse(EchoListenerLine().Match(line).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    public async Task<string> WaitForOutputAsync(Func<string, bool> match)
+    {
+        var deadline = DateTime.UtcNow + Deadline;
+        while (DateTime.UtcNow < deadline)
+        {
+            var found = _stdout.FirstOrDefault(match);
+            if (found is not null)
+            {
+                return found;
+            }
+
+            if (_process.HasExited)
+            {
+                break;
+            }
+
+            await Task.Delay(20);
+        }
+
+        throw new TimeoutException($"No such line. stdout:\n{string.Join("\n", _stdout)}\nstderr:\n{string.Join("\n", _stderr)}");
+    }
+
+    public void Signal(string name)
+    {
+        using var kill = Process.Start("kill", ["-" + name, Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    public async Task<int> WaitForExitAsync()
+    {
+        using var timeout = new CancellationTokenSource(Deadline);
+        await _process.WaitForExitAsync(timeout.Token);
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        _process.Dispose();
+    }
+
+    private static void Enqueue(ConcurrentQueue<string> lines, string? line)
+    {
+        if (line is not null)
+        {
+            lines.Enqueue(line);
+        }
+    }
+
+    [GeneratedRegex(@"Echo listener serving on \S+:(\d+) \(raw TCP\)")]
+    private static partial Regex EchoListenerLine();
+}

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# End-to-end: publish the host, start it as users do, and drive it with the real telnet (through expect)
+# and nc binaries. Prints one PASS/FAIL line per case and ends with "e2e: N passed, M failed".
+# Needs: dotnet, telnet, expect, nc (netcat-openbsd), curl.
+set -uo pipefail
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+here="$repo/tests/e2e"
+work=$(mktemp -d)
+passed=0
+failed=0
+host_pid=""
+
+cleanup() {
+  [ -n "$host_pid" ] && kill -KILL "$host_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+for tool in telnet expect nc curl; do
+  command -v "$tool" >/dev/null || { echo "e2e: missing $tool (apt-get install -y telnet expect netcat-openbsd curl)"; exit 2; }
+done
+
+pass() { passed=$((passed + 1)); echo "PASS $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL $1${2:+: $2}"; }
+
+echo "e2e: publishing the host"
+dotnet publish "$repo/src/EchoHost" -c Release -o "$work/out" --nologo -v quiet >"$work/publish.log" 2>&1 \
+  || { cat "$work/publish.log"; echo "e2e: 0 passed, 1 failed"; exit 1; }
+
+# Starts the published host from an unrelated directory on ephemeral ports; sets echo_port and health_port
+# from its start-up log, which is the only place the real ports are announced.
+start_host() {
+  log="$work/host.log"
+  (cd / && exec dotnet "$work/out/EchoHost.dll" --Echo:Port=0 --Health:Port=0 "$@") >"$log" 2>&1 &
+  host_pid=$!
+  for _ in $(seq 1 100); do
+    echo_port=$(sed -n 's/.*Echo listener serving on .*:\([0-9]*\) (raw TCP).*/\1/p' "$log")
+    health_port=$(sed -n 's/.*Health listener serving on .*:\([0-9]*\) (HTTP.*/\1/p' "$log")
+    [ -n "$echo_port" ] && [ -n "$health_port" ] && return 0
+    sleep 0.1
+  done
+  echo "host did not start:"; cat "$log"; return 1
+}
+
+# Stops the host with SIGTERM and checks it exits 0.
+stop_host() {
+  kill -TERM "$host_pid"
+  local code=0
+  wait "$host_pid" || code=$?
+  host_pid=""
+  return "$code"
+}
+
+# --- default mode -----------------------------------------------------------------------------
+if start_host; then
+  if expect "$here/telnet-echo.exp" 127.0.0.1 "$echo_port" >"$work/telnet.out" 2>&1; then
+    pass "telnet: typing 'Hello, World!' shows 'Echoed back: Hello, World!'"
+  else
+    fail "telnet echo" "$(tail -5 "$work/telnet.out")"
+  fi
+
+  reply=$(printf 'Hello, World!\n' | nc -N 127.0.0.1 "$echo_port")
+  [ "$reply" = "Echoed back: Hello, World!" ] && pass "nc: one line echoed, connection closed after nc's FIN" || fail "nc echo" "got '$reply'"
+
+  reply=$(printf 'one\ntwo\nthree\n' | nc -N 127.0.0.1 "$echo_port")
+  [ "$reply" = $'Echoed back: one\nEchoed back: two\nEchoed back: three' ] && pass "nc: several lines, replies in order" || fail "nc lines" "got '$reply'"
+
+  printf 'bin\x00\xff\xfe\r\n' >"$work/binary.in"
+  printf 'Echoed back: bin\x00\xff\xfe\r\n' >"$work/binary.expected"
+  nc -N 127.0.0.1 "$echo_port" <"$work/binary.in" >"$work/binary.out"
+  cmp -s "$work/binary.expected" "$work/binary.out" && pass "nc: NUL, invalid UTF-8 and CR echoed verbatim" || fail "nc binary" "$(od -c "$work/binary.out" | head -3)"
+
+  grep -q "Data received: 'Hello, World!\\\\n'" "$log" && pass "log: Data received shown like Python repr" || fail "log repr" "$(grep 'Data received' "$log" | head -2)"
+  grep -Eq "Connection from 127\.0\.0\.1:[0-9]+$" "$log" && pass "log: Connection from 127.0.0.1:PORT" || fail "log peer" "$(grep 'Connection from' "$log" | head -2)"
+
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$health_port/healthz")" = 200 ] && pass "curl: /healthz is 200" || fail "healthz"
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$health_port/readyz")" = 200 ] && pass "curl: /readyz is 200" || fail "readyz"
+
+  # An idle connection at shutdown must see FIN (nc exits on its own), and the host must exit 0.
+  nc 127.0.0.1 "$echo_port" </dev/null >"$work/idle.out" 2>&1 &
+  idle_pid=$!
+  sleep 0.3
+  if stop_host; then pass "SIGTERM: host exits 0"; else fail "SIGTERM exit code"; fi
+  if timeout 5 tail --pid="$idle_pid" -f /dev/null; then pass "SIGTERM: idle nc client sees the server close"; else fail "SIGTERM FIN"; kill "$idle_pid"; fi
+else
+  fail "start host (default)"
+fi
+
+# --- close after reply --------------------------------------------------------------------------
+if start_host --Echo:CloseAfterReply=true; then
+  if expect "$here/telnet-close.exp" 127.0.0.1 "$echo_port" >"$work/telnet-close.out" 2>&1; then
+    pass "telnet: close-after-reply shows 'Connection closed by foreign host.'"
+  else
+    fail "telnet close-after-reply" "$(tail -5 "$work/telnet-close.out")"
+  fi
+  reply=$(printf 'first\nsecond\n' | timeout 5 nc 127.0.0.1 "$echo_port")
+  [ "$reply" = "Echoed back: first" ] && pass "nc: close-after-reply answers the first line and closes" || fail "nc close-after-reply" "got '$reply'"
+  stop_host || fail "SIGTERM exit code (close-after-reply)"
+else
+  fail "start host (close-after-reply)"
+fi
+
+# --- receive mode -------------------------------------------------------------------------------
+if start_host --Echo:Mode=Receive; then
+  reply=$(printf 'Hello, World!\r\n' | nc -N 127.0.0.1 "$echo_port")
+  [ -z "$reply" ] && grep -q "Data received: 'Hello, World!\\\\r\\\\n'" "$log" \
+    && pass "nc: receive mode logs and writes nothing" || fail "receive mode" "got '$reply'"
+  stop_host || fail "SIGTERM exit code (receive)"
+else
+  fail "start host (receive)"
+fi
+
+# --- invalid settings ---------------------------------------------------------------------------
+code=0
+message=$(dotnet "$work/out/EchoHost.dll" --Echo:Port=70000 2>&1 >/dev/null) || code=$?
+[ "$code" -eq 2 ] && [[ "$message" == *"Echo:Port is '70000'"* ]] && [ "$(printf '%s\n' "$message" | wc -l)" -eq 1 ] \
+  && pass "invalid Echo:Port: exit 2 and one line naming the key and value" || fail "invalid settings" "exit $code: $message"
+
+echo "e2e: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
