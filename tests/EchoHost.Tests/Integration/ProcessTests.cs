@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using EchoHost.Tests.Support;
 
 namespace EchoHost.Tests.Integration;
@@ -84,6 +85,20 @@ public sealed class ProcessTests
         var line = await host.WaitForOutputAsync(l => l.Contains("Echo listener serving on", StringComparison.Ordinal));
         Assert.Matches(@"^\[\d\d:\d\d:\d\d INF\] Echo listener serving on ", line);
         Assert.Equal("Echoed back: hi\n", await RoundTripAsync(host, "hi\n"));
+    }
+
+    [Fact]
+    public async Task Compact_json_logging_is_one_environment_variable_away()
+    {
+        using var host = HostProcess.StartOnEphemeralPorts(environment: new Dictionary<string, string>
+        {
+            ["Serilog__WriteTo__0__Args__formatter"] = "Serilog.Formatting.Compact.CompactJsonFormatter, Serilog.Formatting.Compact",
+        });
+
+        var line = await host.WaitForOutputAsync(l => l.Contains("Echo listener serving on", StringComparison.Ordinal));
+        using var json = JsonDocument.Parse(line);
+        Assert.Equal("Echo listener serving on {EndPoint} (raw TCP)", json.RootElement.GetProperty("@mt").GetString());
+        Assert.Matches(@":\d+$", json.RootElement.GetProperty("EndPoint").GetString());
     }
 
     [Fact]
