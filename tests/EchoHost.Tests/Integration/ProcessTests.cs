@@ -69,6 +69,39 @@ public sealed class ProcessTests
     }
 
     [Fact]
+    public async Task The_environments_appsettings_file_overrides_appsettings_json_and_yields_to_variables()
+    {
+        var hostDirectory = Directory.CreateTempSubdirectory("echohost-").FullName;
+        try
+        {
+            foreach (var file in Directory.EnumerateFiles(AppContext.BaseDirectory))
+            {
+                File.Copy(file, Path.Combine(hostDirectory, Path.GetFileName(file)));
+            }
+
+            await File.WriteAllTextAsync(
+                Path.Combine(hostDirectory, "appsettings.Staging.json"),
+                """{ "Echo": { "ReplyPrefix": "staging: ", "Framing": "Chunk" } }""");
+            var staging = new Dictionary<string, string> { ["DOTNET_ENVIRONMENT"] = "Staging" };
+
+            using (var host = HostProcess.StartOnEphemeralPorts(environment: staging, hostDirectory: hostDirectory))
+            {
+                Assert.Equal("staging: no newline", await RoundTripAsync(host, "no newline"));
+            }
+
+            staging["Echo__ReplyPrefix"] = "env: ";
+            using (var host = HostProcess.StartOnEphemeralPorts(environment: staging, hostDirectory: hostDirectory))
+            {
+                Assert.Equal("env: no newline", await RoundTripAsync(host, "no newline"));
+            }
+        }
+        finally
+        {
+            Directory.Delete(hostDirectory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task An_empty_prefix_from_the_environment_makes_a_pure_echo()
     {
         using var host = HostProcess.StartOnEphemeralPorts(environment: new Dictionary<string, string> { ["Echo__ReplyPrefix"] = "" });

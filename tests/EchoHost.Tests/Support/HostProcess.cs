@@ -32,7 +32,10 @@ public sealed partial class HostProcess : IDisposable
     public int Id => _process.Id;
 
     /// <summary>Starts the host with both ports ephemeral unless <paramref name="arguments"/> say otherwise.</summary>
-    public static HostProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
+    public static HostProcess Start(
+        IEnumerable<string> arguments,
+        IReadOnlyDictionary<string, string>? environment = null,
+        string? hostDirectory = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -41,7 +44,7 @@ public sealed partial class HostProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "EchoHost.dll"));
+        start.ArgumentList.Add(Path.Combine(hostDirectory ?? AppContext.BaseDirectory, "EchoHost.dll"));
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -55,8 +58,11 @@ public sealed partial class HostProcess : IDisposable
         return new HostProcess(Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start."));
     }
 
-    public static HostProcess StartOnEphemeralPorts(IEnumerable<string>? arguments = null, IReadOnlyDictionary<string, string>? environment = null) =>
-        Start(["--Echo:Port=0", "--Health:Port=0", .. arguments ?? []], environment);
+    public static HostProcess StartOnEphemeralPorts(
+        IEnumerable<string>? arguments = null,
+        IReadOnlyDictionary<string, string>? environment = null,
+        string? hostDirectory = null) =>
+        Start(["--Echo:Port=0", "--Health:Port=0", .. arguments ?? []], environment, hostDirectory);
 
     /// <summary>Waits for the start-up line that names the echo listener and returns its loopback address.</summary>
     public async Task<IPEndPoint> WaitForEchoListenerAsync()
