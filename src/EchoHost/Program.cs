@@ -3,7 +3,9 @@ using EchoHost.Echo;
 using EchoHost.Health;
 using EchoHost.Hosting;
 using EchoHost.Logging;
+using Microsoft.AspNetCore.Connections;
 
+EchoHostSettings? settings = null;
 try
 {
     // Settings come from next to the dll, whatever the working directory (dotnet run or a publish folder).
@@ -22,14 +24,19 @@ try
         .AddHealthListener();
 
     var app = builder.Build();
-    app.Services.ValidateEchoHostSettings();
+    settings = app.Services.ValidateEchoHostSettings();
     app.MapHealthEndpoints();
 
     await app.RunAsync();
-    return 0;
+    return ExitCodes.Stopped;
 }
 catch (InvalidSettingsException ex)
 {
     await Console.Error.WriteLineAsync($"EchoHost cannot start. {ex.Message}");
-    return 2;
+    return ExitCodes.InvalidSettings;
+}
+catch (IOException ex) when (ex.InnerException is AddressInUseException)
+{
+    await Console.Error.WriteLineAsync($"EchoHost cannot start. {BindFailure.Describe(ex, settings)}");
+    return ExitCodes.CannotListen;
 }

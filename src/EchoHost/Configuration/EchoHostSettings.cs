@@ -3,4 +3,10 @@ using EchoHost.Protocol.Echo;
 namespace EchoHost.Configuration;
 
 /// <summary>Every setting the host reads, parsed and validated as one.</summary>
-public sealed record EchoHostSettings(EchoOptions Echo, HealthOptions Health);
+/// <param name="Echo">The <c>Echo</c> section.</param>
+/// <param name="Health">The <c>Health</c> section.</param>
+/// <param name="ShutdownTimeout"><c>HostOptions:ShutdownTimeout</c>: how long shutdown waits for connections to close.</param>
+public sealed record EchoHostSettings(EchoOptions Echo, HealthOptions Health, TimeSpan ShutdownTimeout)
+{
+    public static readonly TimeSpan DefaultShutdownTimeout = TimeSpan.FromSeconds(30);
+}

@@ -48,20 +48,22 @@ public sealed class SettingsReader
             CloseAfterReply = reader.Boolean(echoSection, nameof(EchoOptions.CloseAfterReply), defaults.CloseAfterReply),
             Framing = reader.Enum(echoSection, nameof(EchoOptions.Framing), defaults.Framing),
             MaxLineBytes = reader.Integer(echoSection, nameof(EchoOptions.MaxLineBytes), defaults.MaxLineBytes, 1, MaxLineBytesLimit),
-            IdleTimeout = reader.Duration(echoSection, nameof(EchoOptions.IdleTimeout), defaults.IdleTimeout),
+            IdleTimeout = reader.Duration(echoSection, nameof(EchoOptions.IdleTimeout), defaults.IdleTimeout, "00:00:00 disables it"),
             MaxConnections = reader.Integer(echoSection, nameof(EchoOptions.MaxConnections), defaults.MaxConnections, 1, int.MaxValue),
         };
         var health = new HealthOptions
         {
             Port = reader.Port(healthSection, nameof(HealthOptions.Port), new HealthOptions().Port),
         };
+        var shutdownTimeout = reader.Duration(
+            configuration.GetSection("HostOptions"), nameof(HostOptions.ShutdownTimeout), EchoHostSettings.DefaultShutdownTimeout, "00:00:00 aborts at once");
 
         if (echo.Port != 0 && echo.Port == health.Port)
         {
             reader._problems.Add($"Health:Port is '{health.Port}', the same as Echo:Port; the two listeners need different ports.");
         }
 
-        return reader._problems.Count == 0 ? new EchoHostSettings(echo, health) : throw new InvalidSettingsException(reader._problems);
+        return reader._problems.Count == 0 ? new EchoHostSettings(echo, health, shutdownTimeout) : throw new InvalidSettingsException(reader._problems);
     }
 
     private void RejectUnknownKeys(IConfigurationSection section, string[] known)
@@ -121,7 +123,7 @@ public sealed class SettingsReader
             : System.Enum.Parse<TEnum>(name);
     }
 
-    private TimeSpan Duration(IConfigurationSection section, string key, TimeSpan fallback)
+    private TimeSpan Duration(IConfigurationSection section, string key, TimeSpan fallback, string zeroMeans)
     {
         var raw = section[key];
         if (raw is null)
@@ -131,7 +133,7 @@ public sealed class SettingsReader
 
         return TimeSpan.TryParse(raw, CultureInfo.InvariantCulture, out var value) && value >= TimeSpan.Zero
             ? value
-            : Problem(section, key, raw, "a duration of zero or more, as hh:mm:ss (00:00:00 disables it)", fallback);
+            : Problem(section, key, raw, $"a duration of zero or more, as hh:mm:ss ({zeroMeans})", fallback);
     }
 
     private IPAddress? Address(IConfigurationSection section, string key)

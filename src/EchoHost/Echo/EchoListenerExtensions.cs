@@ -13,6 +13,9 @@ public static class EchoListenerExtensions
     public static IServiceCollection AddEchoListener(this IServiceCollection services)
     {
         services.AddSingleton<EchoBehavior>();
+        services.AddSingleton(provider => new EchoConnections(
+            provider.GetRequiredService<EchoOptions>().MaxConnections,
+            provider.GetRequiredService<TimeProvider>()));
         services.AddOptions<KestrelServerOptions>().Configure<EchoOptions, Listeners>((kestrel, echo, listeners) =>
         {
             void Configure(ListenOptions listen)

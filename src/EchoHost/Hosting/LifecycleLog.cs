@@ -1,3 +1,5 @@
+using EchoHost.Protocol.Connections;
+
 namespace EchoHost.Hosting;
 
 /// <summary>
@@ -7,10 +9,15 @@ namespace EchoHost.Hosting;
 public sealed partial class LifecycleLog(
     Listeners listeners,
     IgnoredServerPorts ignoredServerPorts,
+    EchoConnections connections,
     IHostEnvironment environment,
+    TimeProvider time,
     ILogger<LifecycleLog> logger)
     : IHostedLifecycleService
 {
+    private int _openAtShutdown;
+    private long _stoppingSince;
+
     public Task StartedAsync(CancellationToken cancellationToken)
     {
         EchoListening(logger, listeners.EchoEndPoint);
@@ -26,13 +33,16 @@ public sealed partial class LifecycleLog(
 
     public Task StoppingAsync(CancellationToken cancellationToken)
     {
-        Stopping(logger);
+        _openAtShutdown = connections.Active;
+        _stoppingSince = time.GetTimestamp();
+        Stopping(logger, _openAtShutdown);
         return Task.CompletedTask;
     }
 
     public Task StoppedAsync(CancellationToken cancellationToken)
     {
-        Stopped(logger);
+        var seconds = time.GetElapsedTime(_stoppingSince).TotalSeconds;
+        Stopped(logger, connections.ClosedByShutdown, _openAtShutdown, seconds);
         return Task.CompletedTask;
     }
 
@@ -54,9 +64,9 @@ public sealed partial class LifecycleLog(
     [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "EchoHost started in {Environment}; press Ctrl+C to stop")]
     private static partial void Started(ILogger logger, string environment);
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "EchoHost stopping: no new connections, open ones are closed gracefully")]
-    private static partial void Stopping(ILogger logger);
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "EchoHost stopping: no new connections; closing {Open} open connection(s) gracefully")]
+    private static partial void Stopping(ILogger logger, int open);
 
-    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "EchoHost stopped")]
-    private static partial void Stopped(ILogger logger);
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "EchoHost stopped: closed {Closed} of {Open} connection(s) gracefully in {Seconds:0.000} s")]
+    private static partial void Stopped(ILogger logger, int closed, int open, double seconds);
 }

@@ -11,12 +11,15 @@ namespace EchoHost.Tests.Protocol;
 public sealed class EchoConnectionHandlerTests : IDisposable
 {
     private readonly List<PipeConnection> _connections = [];
+
+    private EchoConnections Connections { get; } = new(maxConnections: 10, TimeProvider.System);
     private readonly RecordingLogger<EchoConnectionHandler> _connectionLog = new();
     private readonly RecordingLogger<EchoProtocol> _protocolLog = new();
 
     private (PipeConnection Connection, Task Run) Start(EchoOptions? options = null, EndPoint? peer = null)
     {
-        var handler = new EchoConnectionHandler(new EchoBehavior(options ?? new EchoOptions()), _connectionLog, _protocolLog);
+        options ??= new EchoOptions();
+        var handler = new EchoConnectionHandler(new EchoBehavior(options), Connections, _connectionLog, _protocolLog);
         var connection = new PipeConnection(peer);
         _connections.Add(connection);
         return (connection, handler.OnConnectedAsync(connection.Context));
@@ -112,6 +115,83 @@ public sealed class EchoConnectionHandlerTests : IDisposable
 
         Assert.DoesNotContain(_connectionLog.Entries, e => e.Level > LogLevel.Information);
         Assert.Contains(_connectionLog.Entries, e => e.Level == LogLevel.Debug && e.Message.Contains("reset by peer", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_idle_connection_is_closed_on_a_heartbeat_after_the_timeout_and_its_partial_line_answered()
+    {
+        var (connection, run) = Start(new EchoOptions { IdleTimeout = TimeSpan.FromMilliseconds(500) });
+        await connection.SendAsync("half"u8.ToArray());
+
+        connection.Heartbeat();
+        Assert.False(run.IsCompleted);
+        await Task.Delay(600);
+        connection.Heartbeat();
+
+        Assert.Equal("Echoed back: half", Encoding.UTF8.GetString(await connection.ReadToEndAsync()));
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Contains(_connectionLog.Entries, e => e.Level == LogLevel.Information && e.Message.EndsWith("sent nothing for 00:00:00.5000000: closing it", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_connection_that_keeps_sending_outlives_its_idle_timeout()
+    {
+        var (connection, run) = Start(new EchoOptions { IdleTimeout = TimeSpan.FromSeconds(1) });
+
+        // Each reply proves the server saw the line just now; 6 x 300 ms outlasts the 1 s timeout.
+        for (var i = 0; i < 6; i++)
+        {
+            await Task.Delay(300);
+            await connection.SendAsync("tick\n"u8.ToArray());
+            Assert.Equal("Echoed back: tick\n", Encoding.UTF8.GetString(await connection.ReceiveExactlyAsync(18)));
+            connection.Heartbeat();
+        }
+
+        Assert.False(run.IsCompleted);
+        await connection.ToServer.CompleteAsync();
+        await run;
+    }
+
+    [Fact]
+    public async Task A_zero_idle_timeout_never_closes()
+    {
+        var (connection, run) = Start(new EchoOptions { IdleTimeout = TimeSpan.Zero });
+
+        await Task.Delay(50);
+        connection.Heartbeat();
+        await Task.Delay(50);
+
+        Assert.False(run.IsCompleted);
+        await connection.ToServer.CompleteAsync();
+        await run;
+    }
+
+    [Fact]
+    public async Task Over_the_limit_a_connection_is_closed_unanswered_and_the_slot_frees_when_one_ends()
+    {
+        var limited = new EchoConnections(maxConnections: 1, TimeProvider.System);
+        var handler = new EchoConnectionHandler(new EchoBehavior(new EchoOptions()), limited, _connectionLog, _protocolLog);
+        using var first = new PipeConnection();
+        using var second = new PipeConnection();
+        using var third = new PipeConnection();
+
+        var firstRun = handler.OnConnectedAsync(first.Context);
+        var secondRun = handler.OnConnectedAsync(second.Context);
+        await second.SendAsync("hello?\n"u8.ToArray());
+
+        Assert.Empty(await second.ReadToEndAsync());
+        await secondRun;
+        Assert.Contains(_connectionLog.Entries, e => e.Level == LogLevel.Warning && e.Message.StartsWith("Rejected 1 connection(s) over Echo:MaxConnections=1", StringComparison.Ordinal));
+
+        await first.ToServer.CompleteAsync();
+        await firstRun;
+        Assert.Equal(0, limited.Active);
+
+        var thirdRun = handler.OnConnectedAsync(third.Context);
+        await third.SendAsync("now\n"u8.ToArray());
+        await third.ToServer.CompleteAsync();
+        Assert.Equal("Echoed back: now\n", Encoding.UTF8.GetString(await third.ReadToEndAsync()));
+        await thirdRun;
     }
 
     public void Dispose() => _connections.ForEach(c => c.Dispose());

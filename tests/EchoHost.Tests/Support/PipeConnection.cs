@@ -10,8 +10,9 @@ namespace EchoHost.Tests.Support;
 /// A connection made of two in-memory pipes: the test writes what the "peer" sends into <see cref="ToServer"/>
 /// and reads what the server replies from <see cref="FromServer"/>. The server's writer counts its flushes.
 /// </summary>
-internal sealed class PipeConnection : IConnectionLifetimeNotificationFeature, IDisposable
+internal sealed class PipeConnection : IConnectionLifetimeNotificationFeature, IConnectionHeartbeatFeature, IDisposable
 {
+    private readonly List<(Action<object> Callback, object State)> _heartbeats = [];
     private readonly Pipe _toServer = new();
     private readonly Pipe _fromServer = new();
     private readonly CancellationTokenSource _closeRequested = new();
@@ -24,6 +25,7 @@ internal sealed class PipeConnection : IConnectionLifetimeNotificationFeature, I
             RemoteEndPoint = remoteEndPoint,
         };
         Context.Features.Set<IConnectionLifetimeNotificationFeature>(this);
+        Context.Features.Set<IConnectionHeartbeatFeature>(this);
     }
 
     public DefaultConnectionContext Context { get; }
@@ -42,11 +44,38 @@ internal sealed class PipeConnection : IConnectionLifetimeNotificationFeature, I
 
     public void RequestClose() => _closeRequested.Cancel();
 
+    public void OnHeartbeat(Action<object> action, object state) => _heartbeats.Add((action, state));
+
+    /// <summary>What Kestrel's timer does about once a second.</summary>
+    public void Heartbeat() => _heartbeats.ForEach(h => h.Callback(h.State));
+
     public void Dispose() => _closeRequested.Dispose();
 
     public async Task SendAsync(byte[] data)
     {
         await ToServer.WriteAsync(data);
+    }
+
+    public async Task<byte[]> ReceiveExactlyAsync(int count)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            var result = await FromServer.ReadAsync(timeout.Token);
+            if (result.Buffer.Length >= count)
+            {
+                var bytes = result.Buffer.Slice(0, count).ToArray();
+                FromServer.AdvanceTo(result.Buffer.GetPosition(count));
+                return bytes;
+            }
+
+            if (result.IsCompleted)
+            {
+                throw new EndOfStreamException($"The server closed after {result.Buffer.Length} of {count} bytes.");
+            }
+
+            FromServer.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        }
     }
 
     /// <summary>Everything the server writes until it completes its output (its FIN).</summary>
