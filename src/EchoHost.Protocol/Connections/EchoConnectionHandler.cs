@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using EchoHost.Protocol.Echo;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
@@ -49,7 +50,8 @@ public sealed class EchoConnectionHandler(
         switch (outcome.Reason)
         {
             case ConnectionEndReason.IdleTimeout:
-                EchoConnectionLog.ConnectionIdle(logger, peer, behavior.IdleTimeout);
+                var idleTimeout = behavior.IdleTimeout.ToString("c", CultureInfo.InvariantCulture);
+                EchoConnectionLog.ConnectionIdle(logger, peer, idleTimeout);
                 break;
             case ConnectionEndReason.Failed:
                 EchoConnectionLog.ConnectionFailed(logger, peer, outcome.Error?.Message);

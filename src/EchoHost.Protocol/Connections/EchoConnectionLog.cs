@@ -18,7 +18,7 @@ internal static partial class EchoConnectionLog
     public static partial void ConnectionClosed(ILogger logger, string peer, long bytesIn, long bytesOut, double durationSeconds);
 
     [LoggerMessage(EventId = 13, Level = LogLevel.Information, Message = "Connection from {Peer} sent nothing for {IdleTimeout}: closing it")]
-    public static partial void ConnectionIdle(ILogger logger, string peer, TimeSpan idleTimeout);
+    public static partial void ConnectionIdle(ILogger logger, string peer, string idleTimeout);
 
     [LoggerMessage(
         EventId = 14,

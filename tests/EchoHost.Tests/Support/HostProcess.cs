@@ -71,6 +71,13 @@ public sealed partial class HostProcess : IDisposable
         return new IPEndPoint(IPAddress.Loopback, int.Parse(EchoListenerLine().Match(line).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
     }
 
+    /// <summary>Waits for the start-up line that names the health listener and returns its loopback URI.</summary>
+    public async Task<Uri> WaitForHealthListenerAsync()
+    {
+        var line = await WaitForOutputAsync(l => HealthListenerLine().IsMatch(l));
+        return new Uri($"http://127.0.0.1:{HealthListenerLine().Match(line).Groups[1].Value}");
+    }
+
     public async Task<string> WaitForOutputAsync(Func<string, bool> match)
     {
         var deadline = DateTime.UtcNow + Deadline;
@@ -126,4 +133,7 @@ public sealed partial class HostProcess : IDisposable
 
     [GeneratedRegex(@"Echo listener serving on \S+:(\d+) \(raw TCP\)")]
     private static partial Regex EchoListenerLine();
+
+    [GeneratedRegex(@"Health listener serving on \S+:(\d+) \(HTTP")]
+    private static partial Regex HealthListenerLine();
 }

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+using EchoHost.Tests.Support;
+
+namespace EchoHost.Tests.Hardening;
+
+[Collection(SerialTests.Name)]
+public sealed class ShutdownTests
+{
+    [Fact]
+    public async Task Sigterm_turns_readiness_off_at_once_closes_idle_connections_with_fin_and_exits_zero_within_5_s()
+    {
+        using var host = HostProcess.StartOnEphemeralPorts();
+        var echo = await host.WaitForEchoListenerAsync();
+        var health = await host.WaitForHealthListenerAsync();
+        var clients = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => EchoClient.ConnectAsync(echo)));
+        await clients[0].SendAsync("unfinished");
+        await Eventually.TrueAsync(() => host.StandardOutput.Count(l => l.Contains("INF] Connection from 127.0.0.1:", StringComparison.Ordinal)) == 3);
+        using var http = new HttpClient { BaseAddress = health, Timeout = TimeSpan.FromSeconds(2) };
+        Assert.True((await http.GetAsync(new Uri("/readyz", UriKind.Relative))).IsSuccessStatusCode);
+
+        var stopwatch = Stopwatch.StartNew();
+        host.Signal("TERM");
+        var notReadyAfter = await FirstNotReadyAsync(http);
+        var ends = await Task.WhenAll(clients.Select(c => c.ReceiveToEndAsync()));
+        var exitCode = await host.WaitForExitAsync();
+        var stoppedAfter = stopwatch.Elapsed;
+
+        Assert.True(notReadyAfter < TimeSpan.FromSeconds(1), $"/readyz was still 200 {notReadyAfter} after SIGTERM");
+        Assert.All(ends, end => Assert.Equal(ConnectionEnd.Fin, end.End));
+        Assert.Equal("Echoed back: unfinished", Encoding.UTF8.GetString(ends[0].Data));
+        Assert.Equal(0, exitCode);
+        Assert.True(stoppedAfter < TimeSpan.FromSeconds(5), $"stopping took {stoppedAfter}");
+        Assert.Contains(host.StandardOutput, l => l.EndsWith("EchoHost stopping: no new connections; closing 3 open connection(s) gracefully", StringComparison.Ordinal));
+        Assert.Contains(host.StandardOutput, l => l.Contains("EchoHost stopped: closed 3 of 3 connection(s) gracefully in ", StringComparison.Ordinal));
+        foreach (var client in clients)
+        {
+            await client.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_client_that_never_reads_cannot_hold_shutdown_past_the_shutdown_timeout()
+    {
+        using var host = HostProcess.StartOnEphemeralPorts(["--Echo:Framing=Chunk", "--Echo:ReplyPrefix=", "--HostOptions:ShutdownTimeout=00:00:02"]);
+        var echo = await host.WaitForEchoListenerAsync();
+        await using var stuck = await EchoClient.ConnectAsync(echo);
+        await PushUntilStalledAsync(stuck);
+
+        var stopwatch = Stopwatch.StartNew();
+        host.Signal("TERM");
+
+        // While it drains, the echo port accepts nobody new.
+        await Eventually.TrueAsync(() => !CanConnect(echo), TimeSpan.FromSeconds(1));
+        Assert.Equal(0, await host.WaitForExitAsync());
+        Assert.InRange(stopwatch.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(6));
+        Assert.Contains(host.StandardOutput, l => l.Contains("EchoHost stopped: closed 0 of 1 connection(s) gracefully in ", StringComparison.Ordinal));
+    }
+
+    private static bool CanConnect(System.Net.IPEndPoint endPoint)
+    {
+        using var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.Connect(endPoint);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    internal static async Task<long> PushUntilStalledAsync(EchoClient client, long limit = 256L * 1024 * 1024)
+    {
+        var chunk = new byte[64 * 1024];
+        long sent = 0;
+        while (sent < limit)
+        {
+            var send = client.SendAsync(chunk);
+            if (await Task.WhenAny(send, Task.Delay(1000)) != send)
+            {
+                return sent;
+            }
+
+            await send;
+            sent += chunk.Length;
+        }
+
+        return sent;
+    }
+
+    private static async Task<TimeSpan> FirstNotReadyAsync(HttpClient http)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (stopwatch.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            try
+            {
+                using var response = await http.GetAsync(new Uri("/readyz", UriKind.Relative));
+                if (!response.IsSuccessStatusCode)
+                {
+                    return stopwatch.Elapsed;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                return stopwatch.Elapsed;
+            }
+
+            await Task.Delay(10);
+        }
+
+        return stopwatch.Elapsed;
+    }
+}
