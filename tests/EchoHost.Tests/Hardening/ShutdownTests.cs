@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.RegularExpressions;
 using EchoHost.Tests.Support;
 
 namespace EchoHost.Tests.Hardening;
@@ -55,7 +56,10 @@ public sealed class ShutdownTests
         await Eventually.TrueAsync(() => !CanConnect(echo), TimeSpan.FromSeconds(1));
         Assert.Equal(0, await host.WaitForExitAsync());
         Assert.InRange(stopwatch.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(6));
-        Assert.Contains(host.StandardOutput, l => l.Contains("EchoHost stopped: closed 0 of 1 connection(s) gracefully in ", StringComparison.Ordinal));
+
+        // The stuck connection is aborted, not closed gracefully. (The probe above may have been accepted
+        // just before the listener closed; it hangs up by itself, so it is open but not closed by shutdown.)
+        Assert.Contains(host.StandardOutput, l => Regex.IsMatch(l, @"EchoHost stopped: closed 0 of [12] connection\(s\) gracefully in "));
     }
 
     private static bool CanConnect(System.Net.IPEndPoint endPoint)

@@ -100,6 +100,13 @@ public sealed partial class HostProcess : IDisposable
         throw new TimeoutException($"No such line. stdout:\n{string.Join("\n", _stdout)}\nstderr:\n{string.Join("\n", _stderr)}");
     }
 
+    /// <summary>The host's resident set size now.</summary>
+    public long ResidentBytes()
+    {
+        _process.Refresh();
+        return _process.WorkingSet64;
+    }
+
     public void Signal(string name)
     {
         using var kill = Process.Start("kill", ["-" + name, Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
