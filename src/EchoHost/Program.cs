@@ -8,13 +8,12 @@ using Microsoft.AspNetCore.Connections;
 EchoHostSettings? settings = null;
 try
 {
-    // Settings come from next to the dll, whatever the working directory (dotnet run or a publish folder).
-    var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+    if (args is [HealthProbe.Command, .. var probeArgs])
     {
-        Args = args,
-        ContentRootPath = AppContext.BaseDirectory,
-    });
+        return await HealthProbe.RunAsync(EchoHostBuilder.Create(probeArgs).Configuration, Console.Out, Console.Error);
+    }
 
+    var builder = EchoHostBuilder.Create(args);
     builder.IgnoreServerPorts();
     builder.Services
         .AddEchoHostSettings()
