@@ -1,23 +1,35 @@
+# syntax=docker/dockerfile:1
 # EchoHost: raw TCP echo on 8888, HTTP health on 8080.
 #   docker build -t echohost .
-#   docker run -p 8888:8888 -p 8080:8080 echohost      then: telnet localhost 8888
+#   docker run -p 8888:8888 -p 8080:8080 echohost        then: telnet localhost 8888
 
-FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+# The SDK runs on the build machine's platform and cross-publishes for the target's.
+FROM --platform=$BUILDPLATFORM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+ARG TARGETARCH
 WORKDIR /source
-# Project files first, so the restore layer is reused until a dependency changes.
+
+# Project files first: the restore layer is reused until a dependency changes.
 COPY global.json Directory.Build.props Directory.Packages.props ./
 COPY src/EchoHost.Protocol/EchoHost.Protocol.csproj src/EchoHost.Protocol/
 COPY src/EchoHost/EchoHost.csproj src/EchoHost/
-RUN dotnet restore src/EchoHost/EchoHost.csproj
+RUN dotnet restore src/EchoHost/EchoHost.csproj -a $TARGETARCH
+
 COPY appsettings.json ./
 COPY src/ src/
-RUN dotnet publish src/EchoHost/EchoHost.csproj -c Release --no-restore -o /app
+RUN dotnet publish src/EchoHost/EchoHost.csproj -c Release -a $TARGETARCH --no-restore -o /app
 
-FROM mcr.microsoft.com/dotnet/aspnet:10.0
+# The chiseled runtime image: no shell, no package manager, non-root by default, about half the size of the
+# regular one. Nothing here needs a shell: the health check is the host's own probe mode, and the Kubernetes
+# preStop hook uses the built-in sleep action. (Invariant globalization is on, so the ICU-less variant fits.)
+FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled
 WORKDIR /app
-# The image sets ASPNETCORE_HTTP_PORTS=8080; the host binds Health:Port itself, so the variable is cleared.
+COPY --from=build /app ./
+
+# The base image sets ASPNETCORE_HTTP_PORTS=8080; the host binds Health:Port itself, so it is cleared.
+# Everything else comes from appsettings.json, next to the dll.
 ENV ASPNETCORE_HTTP_PORTS=
 EXPOSE 8888 8080
-COPY --from=build /app ./
 USER $APP_UID
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 CMD ["dotnet", "EchoHost.dll", "probe"]
 ENTRYPOINT ["dotnet", "EchoHost.dll"]

@@ -13,6 +13,7 @@ host_pid=""
 
 cleanup() {
   [ -n "$host_pid" ] && kill -KILL "$host_pid" 2>/dev/null
+  [ -n "${container_pid:-}" ] && kill -KILL "$container_pid" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -116,6 +117,9 @@ code=0
 message=$(dotnet "$work/out/EchoHost.dll" --Echo:Port=70000 2>&1 >/dev/null) || code=$?
 [ "$code" -eq 2 ] && [[ "$message" == *"Echo:Port is '70000'"* ]] && [ "$(printf '%s\n' "$message" | wc -l)" -eq 1 ] \
   && pass "invalid Echo:Port: exit 2 and one line naming the key and value" || fail "invalid settings" "exit $code: $message"
+
+# --- the Dockerfile, step by step ----------------------------------------------------------------
+source "$here/dockerfile.sh"
 
 echo "e2e: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -71,33 +71,19 @@ public sealed class ProcessTests
     [Fact]
     public async Task The_environments_appsettings_file_overrides_appsettings_json_and_yields_to_variables()
     {
-        var hostDirectory = Directory.CreateTempSubdirectory("echohost-").FullName;
-        try
+        using var copy = HostDirectory.Create();
+        copy.Write("appsettings.Staging.json", """{ "Echo": { "ReplyPrefix": "staging: ", "Framing": "Chunk" } }""");
+        var staging = new Dictionary<string, string> { ["DOTNET_ENVIRONMENT"] = "Staging" };
+
+        using (var host = HostProcess.StartOnEphemeralPorts(environment: staging, hostDirectory: copy.Path))
         {
-            foreach (var file in Directory.EnumerateFiles(AppContext.BaseDirectory))
-            {
-                File.Copy(file, Path.Combine(hostDirectory, Path.GetFileName(file)));
-            }
-
-            await File.WriteAllTextAsync(
-                Path.Combine(hostDirectory, "appsettings.Staging.json"),
-                """{ "Echo": { "ReplyPrefix": "staging: ", "Framing": "Chunk" } }""");
-            var staging = new Dictionary<string, string> { ["DOTNET_ENVIRONMENT"] = "Staging" };
-
-            using (var host = HostProcess.StartOnEphemeralPorts(environment: staging, hostDirectory: hostDirectory))
-            {
-                Assert.Equal("staging: no newline", await RoundTripAsync(host, "no newline"));
-            }
-
-            staging["Echo__ReplyPrefix"] = "env: ";
-            using (var host = HostProcess.StartOnEphemeralPorts(environment: staging, hostDirectory: hostDirectory))
-            {
-                Assert.Equal("env: no newline", await RoundTripAsync(host, "no newline"));
-            }
+            Assert.Equal("staging: no newline", await RoundTripAsync(host, "no newline"));
         }
-        finally
+
+        staging["Echo__ReplyPrefix"] = "env: ";
+        using (var host = HostProcess.StartOnEphemeralPorts(environment: staging, hostDirectory: copy.Path))
         {
-            Directory.Delete(hostDirectory, recursive: true);
+            Assert.Equal("env: no newline", await RoundTripAsync(host, "no newline"));
         }
     }
 
