@@ -1,0 +1,104 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using EchoHost.Client.Cli;
+using Spectre.Console;
+
+namespace EchoHost.Client.Bench;
+
+/// <summary><c>echoctl bench</c>: a load generator for echo servers, in the spirit of redis-benchmark.</summary>
+internal static class BenchCommand
+{
+    public static Command Create(Terminal terminal)
+    {
+        var host = CommonOptions.Host("127.0.0.1");
+        var port = CommonOptions.Port();
+        var mode = new Option<BenchMode>("--mode", "-m")
+        {
+            Description = "pingpong: send, wait for the reply (req/s, latency); stream: pipelined bytes (MB/s); churn: a connection per message (connections/s).",
+            DefaultValueFactory = _ => BenchMode.PingPong,
+        };
+        var connections = CommonOptions.Validated(
+            new Option<int>("--connections", "-c") { Description = "Concurrent connections.", DefaultValueFactory = _ => 10 },
+            n => n is >= 1 and <= 10_000,
+            "--connections must be from 1 to 10000.");
+        var size = CommonOptions.Validated(
+            new Option<int>("--size", "-s") { Description = "Bytes per message, its final LF included.", DefaultValueFactory = _ => 64 },
+            n => n is >= 1 and <= 1024 * 1024,
+            "--size must be from 1 to 1048576.");
+        var duration = CommonOptions.Validated(
+            new Option<TimeSpan>("--duration", "-d") { Description = "How long to run (seconds, or a unit: 500ms, 10s, 2m).", DefaultValueFactory = _ => TimeSpan.FromSeconds(10), CustomParser = Durations.Parse },
+            d => d > TimeSpan.Zero,
+            "--duration must be positive.");
+        var requests = CommonOptions.Validated(
+            new Option<long>("--requests", "-n") { Description = "Run this many requests in all instead of for a duration." },
+            n => n >= 0,
+            "--requests must not be negative.");
+        var prefixBytes = CommonOptions.Validated(
+            new Option<int>("--prefix-bytes") { Description = "Bytes the server adds before each message ('Echoed back: ' is 13; 0 for a pure echo).", DefaultValueFactory = _ => 13 },
+            n => n is >= 0 and <= 4096,
+            "--prefix-bytes must be from 0 to 4096.");
+        var timeout = CommonOptions.Timeout(TimeSpan.FromSeconds(5), "How long to wait to connect, and the longest gap without any reply");
+        var json = CommonOptions.Json();
+
+        var command = new Command("bench", "Load-test an echo server and verify every reply.")
+        {
+            host, port, mode, connections, size, duration, requests, prefixBytes, timeout, json,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var settings = new BenchSettings(
+                parse.GetRequiredValue(host),
+                parse.GetValue(port),
+                parse.GetValue(mode),
+                parse.GetValue(connections),
+                parse.GetValue(size),
+                parse.GetValue(duration),
+                parse.GetValue(requests),
+                parse.GetValue(prefixBytes),
+                parse.GetValue(timeout));
+            var asJson = parse.GetValue(json);
+            var result = await BenchRun.RunAsync(settings, terminal.ShowsProgress && !asJson ? terminal.Console : null, cancellationToken);
+
+            if (asJson)
+            {
+                await terminal.Out.WriteLineAsync(JsonSerializer.Serialize(result, ClientJson.Default.BenchResult));
+            }
+            else
+            {
+                terminal.Console.Write(Summary(result));
+            }
+
+            if (!result.Succeeded)
+            {
+                var why = result.Requests == 0 ? "no request completed" : $"{result.Errors} error(s), {result.Mismatches} mismatched repl(ies)";
+                await terminal.Error.WriteLineAsync($"echoctl bench: {why}{(result.LastError is null ? "" : $"; last error: {result.LastError}")}");
+                return ExitCodes.Failed;
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Table Summary(BenchResult result)
+    {
+        static string N(double value, string format = "N0") => value.ToString(format, CultureInfo.InvariantCulture);
+        var table = new Table().Title($"echoctl bench {result.Mode} against {result.Server}").AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
+        table.AddRow("connections", N(result.Connections));
+        table.AddRow("message bytes (+ prefix)", $"{N(result.MessageBytes)} (+{N(result.PrefixBytes)})");
+        table.AddRow("duration", $"{N(result.Seconds, "0.000")} s");
+        table.AddRow(result.Mode == "churn" ? "connections made" : "requests", N(result.Requests));
+        table.AddRow(result.Mode == "churn" ? "connections/s" : "requests/s", N(result.RequestsPerSecond));
+        table.AddRow("throughput", $"{N(result.MegabytesPerSecond, "0.00")} MB/s");
+        if (result.Latency is { } latency)
+        {
+            table.AddRow("latency p50 / p90 / p99", $"{N(latency.P50)} / {N(latency.P90)} / {N(latency.P99)} µs");
+            table.AddRow("latency p99.9 / max", $"{N(latency.P999)} / {N(latency.Max)} µs");
+        }
+
+        table.AddRow("mismatched replies", N(result.Mismatches));
+        table.AddRow("errors", N(result.Errors));
+        return table;
+    }
+}

@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using EchoHost.Client.Cli;
+
+namespace EchoHost.Client.Bench;
+
+/// <summary>
+/// One connection's share of a run. Buffers are allocated once per worker; a request allocates nothing.
+/// Counters are written by this worker only and read by the progress display.
+/// </summary>
+internal sealed class BenchWorker(BenchSettings settings, BenchBudget budget)
+{
+    private readonly byte[] _message = new byte[settings.MessageBytes];
+    private readonly byte[] _reply = new byte[settings.PrefixBytes + settings.MessageBytes];
+    private byte[]? _prefix;
+    private long _requests;
+
+    public LatencyHistogram Latency { get; } = new();
+
+    public long Requests => Volatile.Read(ref _requests);
+
+    public long Mismatches { get; private set; }
+
+    public long Errors { get; private set; }
+
+    public string? LastError { get; private set; }
+
+    public Task RunAsync(CancellationToken stop, CancellationToken abort) => settings.Mode switch
+    {
+        BenchMode.PingPong => OnConnectionAsync(socket => PingPongAsync(socket, stop, abort), abort),
+        BenchMode.Stream => OnConnectionAsync(socket => StreamAsync(socket, stop, abort), abort),
+        _ => ChurnAsync(stop, abort),
+    };
+
+    private async Task OnConnectionAsync(Func<Socket, Task> run, CancellationToken abort)
+    {
+        try
+        {
+            using var socket = await Connector.ConnectAsync(settings.Host, settings.Port, settings.Timeout, abort);
+            await run(socket);
+        }
+        catch (Exception ex) when (IsRunFailure(ex, abort))
+        {
+            Fail(ex);
+        }
+        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        {
+            // The run was stopped (Ctrl+C, or no progress): what was measured so far stands.
+        }
+    }
+
+    private async Task PingPongAsync(Socket socket, CancellationToken stop, CancellationToken abort)
+    {
+        for (long sequence = 0; !stop.IsCancellationRequested && budget.TryTake(); sequence++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            MessagePattern.Fill(_message, sequence);
+            await SendAsync(socket, _message, abort);
+            if (!await ReceiveAsync(socket, _reply, abort))
+            {
+                throw new ClientException("the server closed the connection in the middle of the run");
+            }
+
+            Latency.Record((long)Stopwatch.GetElapsedTime(started).TotalMicroseconds);
+            Check(sequence);
+        }
+    }
+
+    // The writer sends until told to stop, then half-closes; the reader checks every reply until the server's
+    // FIN, so everything sent is accounted for.
+    private async Task StreamAsync(Socket socket, CancellationToken stop, CancellationToken abort)
+    {
+        var writer = Task.Run(
+            async () =>
+            {
+                var message = new byte[settings.MessageBytes];
+                for (long sequence = 0; !stop.IsCancellationRequested && budget.TryTake(); sequence++)
+                {
+                    MessagePattern.Fill(message, sequence);
+                    await SendAsync(socket, message, abort);
+                }
+
+                socket.Shutdown(SocketShutdown.Send);
+            },
+            abort);
+
+        for (long sequence = 0; await ReceiveAsync(socket, _reply, abort); sequence++)
+        {
+            Check(sequence);
+        }
+
+        await writer;
+    }
+
+    private async Task ChurnAsync(CancellationToken stop, CancellationToken abort)
+    {
+        for (long sequence = 0; !stop.IsCancellationRequested && !abort.IsCancellationRequested && budget.TryTake(); sequence++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                using var socket = await Connector.ConnectAsync(settings.Host, settings.Port, settings.Timeout, abort);
+                MessagePattern.Fill(_message, sequence);
+                await SendAsync(socket, _message, abort);
+                if (!await ReceiveAsync(socket, _reply, abort))
+                {
+                    throw new ClientException("the server closed the connection before replying");
+                }
+
+                // Close, or wait for the server's close after its reply: either way, wait for its FIN.
+                socket.Shutdown(SocketShutdown.Send);
+                var extra = await socket.ReceiveAsync(_message.AsMemory(0, 1), SocketFlags.None, abort);
+                Latency.Record((long)Stopwatch.GetElapsedTime(started).TotalMicroseconds);
+                Check(sequence);
+                if (extra != 0)
+                {
+                    Mismatches++;
+                }
+            }
+            catch (Exception ex) when (IsRunFailure(ex, abort))
+            {
+                Fail(ex);
+            }
+            catch (OperationCanceledException) when (abort.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    private void Check(long sequence)
+    {
+        var prefix = _reply.AsSpan(0, settings.PrefixBytes);
+        _prefix ??= prefix.ToArray();
+        if (!prefix.SequenceEqual(_prefix) || !MessagePattern.Matches(_reply.AsSpan(settings.PrefixBytes), sequence))
+        {
+            Mismatches++;
+        }
+
+        Volatile.Write(ref _requests, _requests + 1);
+    }
+
+    private void Fail(Exception ex)
+    {
+        Errors++;
+        LastError = ex is ClientException ? ex.Message : Connector.Describe(ex, settings.Timeout);
+    }
+
+    private static bool IsRunFailure(Exception ex, CancellationToken abort) =>
+        ex is ClientException or SocketException or IOException || (ex is OperationCanceledException && !abort.IsCancellationRequested);
+
+    private static async ValueTask SendAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        while (!data.IsEmpty)
+        {
+            data = data[await socket.SendAsync(data, SocketFlags.None, cancellationToken)..];
+        }
+    }
+
+    // True with the buffer full; false when the server closed first, at a message boundary.
+    private static async ValueTask<bool> ReceiveAsync(Socket socket, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        var received = 0;
+        while (received < buffer.Length)
+        {
+            var read = await socket.ReceiveAsync(buffer[received..], SocketFlags.None, cancellationToken);
+            if (read == 0)
+            {
+                return received == 0 ? false : throw new ClientException($"the server closed the connection {received} bytes into a reply");
+            }
+
+            received += read;
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,12 @@
+namespace EchoHost.Client.Cli;
+
+public static class ExitCodes
+{
+    public const int Ok = 0;
+
+    /// <summary>Something failed: a connection, a reply, a download, or the run was cancelled.</summary>
+    public const int Failed = 1;
+
+    /// <summary>The command line is wrong.</summary>
+    public const int Usage = 2;
+}

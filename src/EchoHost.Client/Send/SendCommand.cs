@@ -1,0 +1,185 @@
+using System.CommandLine;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using EchoHost.Client.Cli;
+
+namespace EchoHost.Client.Send;
+
+/// <summary>
+/// <c>echoctl send</c>: sends each argument as a line and prints each reply; with no arguments it relays
+/// standard input line by line and prints whatever the server sends, like telnet.
+/// </summary>
+internal static class SendCommand
+{
+    public static Command Create(Terminal terminal)
+    {
+        var messages = new Argument<string[]>("message")
+        {
+            Arity = ArgumentArity.ZeroOrMore,
+            Description = "Lines to send, one reply awaited for each. Without any, lines come from standard input.",
+        };
+        var host = CommonOptions.Host("localhost");
+        var port = CommonOptions.Port();
+        var timeout = CommonOptions.Timeout(TimeSpan.FromSeconds(5), "How long to wait to connect, and for each reply");
+        var json = CommonOptions.Json();
+
+        var command = new Command("send", "Send lines to an echo server and print its replies.") { messages, host, port, timeout, json };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var target = new SendTarget(parse.GetRequiredValue(host), parse.GetValue(port), parse.GetValue(timeout));
+            var lines = parse.GetValue(messages) ?? [];
+            return lines.Length > 0
+                ? await SendArgumentsAsync(terminal, target, lines, parse.GetValue(json), cancellationToken)
+                : await RelayInputAsync(terminal, target, cancellationToken);
+        });
+        return command;
+    }
+
+    private static async Task<int> SendArgumentsAsync(Terminal terminal, SendTarget target, string[] messages, bool json, CancellationToken cancellationToken)
+    {
+        var replies = new List<SendReply>();
+        string? error = null;
+        var closedByServer = false;
+        try
+        {
+            using var socket = await Connector.ConnectAsync(target.Host, target.Port, target.Timeout, cancellationToken);
+            await using var stream = new NetworkStream(socket, ownsSocket: false);
+            var reader = new LineReader(stream);
+            foreach (var message in messages)
+            {
+                await stream.WriteAsync(Encoding.UTF8.GetBytes(message + "\n"), cancellationToken);
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                deadline.CancelAfter(target.Timeout);
+                var reply = await ReadReplyAsync(reader, target, message, deadline.Token, cancellationToken);
+                if (reply is null)
+                {
+                    closedByServer = true;
+                    error = $"the server closed the connection without replying to '{message}'";
+                    break;
+                }
+
+                replies.Add(new SendReply(message, reply));
+                if (!json)
+                {
+                    await terminal.Out.WriteLineAsync(reply.TrimEnd('\n').TrimEnd('\r'));
+                }
+            }
+
+            if (error is null)
+            {
+                socket.Shutdown(SocketShutdown.Send);
+            }
+        }
+        catch (ClientException ex)
+        {
+            error = ex.Message;
+        }
+        catch (IOException ex)
+        {
+            error = $"the connection to {target.Host}:{target.Port} broke: {ex.InnerException?.Message ?? ex.Message}";
+        }
+
+        if (json)
+        {
+            var result = new SendResult($"{target.Host}:{target.Port}", replies, closedByServer, error);
+            await terminal.Out.WriteLineAsync(JsonSerializer.Serialize(result, ClientJson.Default.SendResult));
+        }
+
+        if (error is not null)
+        {
+            await terminal.Error.WriteLineAsync($"echoctl send: {error}");
+            return ExitCodes.Failed;
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<string?> ReadReplyAsync(LineReader reader, SendTarget target, string message, CancellationToken deadline, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var line = await reader.ReadLineAsync(deadline);
+            return line is null ? null : Encoding.UTF8.GetString(line);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ClientException($"no reply to '{message}' within {target.Timeout.TotalSeconds:0.###} s (is the server in Receive mode?)");
+        }
+    }
+
+    // Like telnet: what the user types goes to the server line by line, what the server sends is shown as it
+    // comes, and the server closing the connection ends the session.
+    private static async Task<int> RelayInputAsync(Terminal terminal, SendTarget target, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var socket = await Connector.ConnectAsync(target.Host, target.Port, target.Timeout, cancellationToken);
+            if (terminal.InputIsInteractive)
+            {
+                await terminal.Error.WriteLineAsync($"Connected to {target.Host}:{target.Port}. Type lines; Ctrl+D ends, Ctrl+C quits.");
+            }
+
+            await using var stream = new NetworkStream(socket, ownsSocket: false);
+            var printing = PrintRepliesAsync(stream, terminal.Out, cancellationToken);
+            var sending = SendInputAsync(terminal.In, stream, socket, cancellationToken);
+
+            if (await Task.WhenAny(printing, sending) == printing)
+            {
+                await terminal.Error.WriteLineAsync("Connection closed by the server.");
+                return ExitCodes.Ok;
+            }
+
+            await sending;
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(target.Timeout);
+            await printing.WaitAsync(deadline.Token);
+            return ExitCodes.Ok;
+        }
+        catch (ClientException ex)
+        {
+            await terminal.Error.WriteLineAsync($"echoctl send: {ex.Message}");
+            return ExitCodes.Failed;
+        }
+        catch (IOException ex)
+        {
+            await terminal.Error.WriteLineAsync($"echoctl send: the connection broke: {ex.InnerException?.Message ?? ex.Message}");
+            return ExitCodes.Failed;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            await terminal.Error.WriteLineAsync($"echoctl send: the server did not finish within {target.Timeout.TotalSeconds:0.###} s of the end of input");
+            return ExitCodes.Failed;
+        }
+    }
+
+    private static async Task SendInputAsync(TextReader input, NetworkStream stream, Socket socket, CancellationToken cancellationToken)
+    {
+        while (await input.ReadLineAsync(cancellationToken) is { } line)
+        {
+            await stream.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"), cancellationToken);
+        }
+
+        socket.Shutdown(SocketShutdown.Send);
+    }
+
+    private static async Task PrintRepliesAsync(NetworkStream stream, TextWriter output, CancellationToken cancellationToken)
+    {
+        var decoder = Encoding.UTF8.GetDecoder();
+        var bytes = new byte[8192];
+        var chars = new char[Encoding.UTF8.GetMaxCharCount(bytes.Length)];
+        int read;
+        while ((read = await stream.ReadAsync(bytes, cancellationToken)) > 0)
+        {
+            var count = decoder.GetChars(bytes, 0, read, chars, 0);
+            await output.WriteAsync(chars.AsMemory(0, count), cancellationToken);
+            await output.FlushAsync(cancellationToken);
+        }
+    }
+}
+
+internal sealed record SendTarget(string Host, int Port, TimeSpan Timeout);
+
+public sealed record SendReply(string Message, string Reply);
+
+public sealed record SendResult(string Server, IReadOnlyList<SendReply> Replies, bool ClosedByServer, string? Error);
