@@ -18,26 +18,16 @@ internal static class BenchCommand
             Description = "pingpong: send, wait for the reply (req/s, latency); stream: pipelined bytes (MB/s); churn: a connection per message (connections/s).",
             DefaultValueFactory = _ => BenchMode.PingPong,
         };
-        var connections = CommonOptions.Validated(
-            new Option<int>("--connections", "-c") { Description = "Concurrent connections.", DefaultValueFactory = _ => 10 },
-            n => n is >= 1 and <= 10_000,
-            "--connections must be from 1 to 10000.");
-        var size = CommonOptions.Validated(
-            new Option<int>("--size", "-s") { Description = "Bytes per message, its final LF included.", DefaultValueFactory = _ => 64 },
-            n => n is >= 1 and <= 1024 * 1024,
-            "--size must be from 1 to 1048576.");
-        var duration = CommonOptions.Validated(
-            new Option<TimeSpan>("--duration", "-d") { Description = "How long to run (seconds, or a unit: 500ms, 10s, 2m).", DefaultValueFactory = _ => TimeSpan.FromSeconds(10), CustomParser = Durations.Parse },
-            d => d > TimeSpan.Zero,
-            "--duration must be positive.");
-        var requests = CommonOptions.Validated(
-            new Option<long>("--requests", "-n") { Description = "Run this many requests in all instead of for a duration." },
-            n => n >= 0,
-            "--requests must not be negative.");
-        var prefixBytes = CommonOptions.Validated(
-            new Option<int>("--prefix-bytes") { Description = "Bytes the server adds before each message ('Echoed back: ' is 13; 0 for a pure echo).", DefaultValueFactory = _ => 13 },
-            n => n is >= 0 and <= 4096,
-            "--prefix-bytes must be from 0 to 4096.");
+        var connections = CommonOptions.Number("--connections", "Concurrent connections.", 10, 1, 10_000, "-c");
+        var size = CommonOptions.Number("--size", "Bytes per message, its final LF included.", 64, 1, 1024 * 1024, "-s");
+        var duration = new Option<TimeSpan>("--duration", "-d")
+        {
+            Description = "How long to run (seconds, or a unit: 500ms, 10s, 2m).",
+            DefaultValueFactory = _ => TimeSpan.FromSeconds(10),
+            CustomParser = Durations.ParsePositive,
+        };
+        var requests = CommonOptions.Number("--requests", "Run this many requests in all instead of for a duration (0: use --duration).", 0L, 0L, long.MaxValue, "-n");
+        var prefixBytes = CommonOptions.Number("--prefix-bytes", "Bytes the server adds before each message ('Echoed back: ' is 13; 0 for a pure echo).", 13, 0, 4096);
         var timeout = CommonOptions.Timeout(TimeSpan.FromSeconds(5), "How long to wait to connect, and the longest gap without any reply");
         var json = CommonOptions.Json();
 

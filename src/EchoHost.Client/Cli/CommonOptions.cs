@@ -1,8 +1,11 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Numerics;
 
 namespace EchoHost.Client.Cli;
 
-/// <summary>Options several verbs share, defined once so they read and validate the same everywhere.</summary>
+/// <summary>Options several verbs share, and number options that parse and range-check in one step.</summary>
 internal static class CommonOptions
 {
     public static Option<string> Host(string fallback) => new("--host")
@@ -11,27 +14,35 @@ internal static class CommonOptions
         DefaultValueFactory = _ => fallback,
     };
 
-    public static Option<int> Port() => Validated(
-        new Option<int>("--port", "-p") { Description = "Server TCP port.", DefaultValueFactory = _ => 8888 },
-        port => port is >= 1 and <= 65535,
-        "--port must be from 1 to 65535.");
+    public static Option<int> Port() => Number("--port", "Server TCP port.", 8888, 1, 65535, "-p");
 
-    public static Option<TimeSpan> Timeout(TimeSpan fallback, string description) => Validated(
-        new Option<TimeSpan>("--timeout") { Description = description + " (seconds, or hh:mm:ss).", DefaultValueFactory = _ => fallback, CustomParser = Durations.Parse },
-        value => value > TimeSpan.Zero,
-        "--timeout must be positive.");
+    public static Option<TimeSpan> Timeout(TimeSpan fallback, string description) => new("--timeout")
+    {
+        Description = description + " (seconds, a unit such as 500ms or 2m, or hh:mm:ss).",
+        DefaultValueFactory = _ => fallback,
+        CustomParser = Durations.ParsePositive,
+    };
 
     public static Option<bool> Json() => new("--json") { Description = "Write the result as JSON on standard output, for scripts." };
 
-    public static Option<T> Validated<T>(Option<T> option, Func<T, bool> isValid, string message)
+    public static Option<T> Number<T>(string name, string description, T fallback, T min, T max, params string[] aliases)
+        where T : struct, IBinaryInteger<T>
     {
-        option.Validators.Add(result =>
+        return new Option<T>(name, aliases)
         {
-            if (!isValid(result.GetValueOrDefault<T>()!))
+            Description = description,
+            DefaultValueFactory = _ => fallback,
+            CustomParser = result =>
             {
-                result.AddError(message);
-            }
-        });
-        return option;
+                var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
+                if (T.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+                {
+                    return value;
+                }
+
+                result.AddError($"{name} must be a whole number from {min} to {max}, not '{text}'.");
+                return fallback;
+            },
+        };
     }
 }

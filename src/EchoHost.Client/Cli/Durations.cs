@@ -6,15 +6,15 @@ namespace EchoHost.Client.Cli;
 /// <summary>Durations on the command line: plain seconds (<c>10</c>, <c>0.5</c>), with a unit (<c>250ms</c>, <c>10s</c>, <c>2m</c>), or <c>hh:mm:ss</c>.</summary>
 internal static class Durations
 {
-    public static TimeSpan Parse(ArgumentResult result)
+    public static TimeSpan ParsePositive(ArgumentResult result)
     {
         var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
-        if (TryParse(text, out var value))
+        if (TryParse(text, out var value) && value > TimeSpan.Zero)
         {
             return value;
         }
 
-        result.AddError($"'{text}' is not a duration; use seconds (10), a unit (250ms, 10s, 2m) or hh:mm:ss.");
+        result.AddError($"'{text}' is not a positive duration; use seconds (10), a unit (250ms, 10s, 2m) or hh:mm:ss.");
         return default;
     }
 

@@ -27,10 +27,7 @@ internal static class FetchCommand
             }
         });
         var output = new Option<DirectoryInfo>("--out", "-o") { Description = "Folder for the files (created if missing).", DefaultValueFactory = _ => new DirectoryInfo(".") };
-        var concurrency = CommonOptions.Validated(
-            new Option<int>("--concurrency", "-j") { Description = "Downloads at once.", DefaultValueFactory = _ => 8 },
-            n => n is >= 1 and <= 256,
-            "--concurrency must be from 1 to 256.");
+        var concurrency = CommonOptions.Number("--concurrency", "Downloads at once.", 8, 1, 256, "-j");
         var sequential = new Option<bool>("--sequential") { Description = "Download one at a time." };
         var compare = new Option<bool>("--compare") { Description = "Download one at a time, then concurrently, and print the speed-up." };
         var timeout = CommonOptions.Timeout(TimeSpan.FromSeconds(30), "The longest one download may take");

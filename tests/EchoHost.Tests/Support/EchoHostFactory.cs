@@ -8,10 +8,11 @@ using Serilog.Core;
 namespace EchoHost.Tests.Support;
 
 /// <summary>
-/// The real host on real Kestrel sockets, both listeners on port 0, with extra settings layered on top of
+/// The real host (found through its public <see cref="Listeners"/> type, since two assemblies here have a
+/// <c>Program</c>) on real Kestrel sockets, both listeners on port 0, with extra settings layered on top of
 /// appsettings.json the way command-line arguments are, and every log event captured.
 /// </summary>
-public sealed class EchoHostFactory : WebApplicationFactory<Program>
+public sealed class EchoHostFactory : WebApplicationFactory<Listeners>
 {
     private readonly IReadOnlyDictionary<string, string> _settings;
 

@@ -1,0 +1,31 @@
+using System.Text.Json;
+using EchoHost.Client.Cli;
+using Spectre.Console;
+
+namespace EchoHost.Tests.Support;
+
+/// <summary>One echoctl run, in process, with everything it wrote.</summary>
+internal sealed record ClientRun(int ExitCode, string Out, string Error, string Console)
+{
+    public static async Task<ClientRun> RunAsync(string[] args, TextReader? input = null, CancellationToken cancellationToken = default)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        using var console = new StringWriter();
+        var ansi = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(console),
+        });
+        var terminal = new Terminal(ansi, output, error, input ?? TextReader.Null, InputIsInteractive: false);
+        var exitCode = await EchoCtl.RunAsync(args, terminal, cancellationToken).WaitAsync(TimeSpan.FromSeconds(60), CancellationToken.None);
+        return new ClientRun(exitCode, output.ToString(), error.ToString(), console.ToString());
+    }
+
+    public JsonElement Json()
+    {
+        using var document = JsonDocument.Parse(Out);
+        return document.RootElement.Clone();
+    }
+}
