@@ -1,0 +1,116 @@
+using System.Net;
+using System.Net.Sockets;
+using EchoHost.Tests.Support;
+
+namespace EchoHost.Tests.Client;
+
+[Collection(SerialTests.Name)]
+public sealed class BenchTests
+{
+    private static string PortOf(EchoHostFactory host) => host.EchoEndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static EchoHostFactory Start(params (string Key, string Value)[] settings) =>
+        EchoHostFactory.Start(settings.Append((Key: "Serilog:MinimumLevel:Override:EchoHost.Protocol", Value: "Warning")).ToDictionary(s => s.Key, s => s.Value));
+
+    [Fact]
+    public async Task Pingpong_runs_the_requested_count_and_verifies_every_reply()
+    {
+        using var host = Start();
+
+        var run = await ClientRun.RunAsync(["bench", "--port", PortOf(host), "--requests", "3000", "--connections", "4", "--size", "100", "--json"]);
+
+        var json = run.Json();
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal("pingpong", json.GetProperty("mode").GetString());
+        Assert.Equal(3000, json.GetProperty("requests").GetInt64());
+        Assert.Equal(0, json.GetProperty("mismatches").GetInt64());
+        Assert.Equal(0, json.GetProperty("errors").GetInt64());
+        var latency = json.GetProperty("latency");
+        Assert.True(latency.GetProperty("p50").GetInt64() <= latency.GetProperty("p99").GetInt64());
+        Assert.True(latency.GetProperty("p99").GetInt64() <= latency.GetProperty("max").GetInt64());
+    }
+
+    [Fact]
+    public async Task Stream_against_a_pure_byte_echo_checks_every_byte()
+    {
+        using var host = Start(("Echo:Framing", "Chunk"), ("Echo:ReplyPrefix", ""));
+
+        var run = await ClientRun.RunAsync(["bench", "--port", PortOf(host), "--mode", "stream", "--prefix-bytes", "0", "--requests", "20000", "--size", "1000", "--json"]);
+
+        var json = run.Json();
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(20000, json.GetProperty("requests").GetInt64());
+        Assert.Equal(0, json.GetProperty("mismatches").GetInt64());
+        Assert.True(json.GetProperty("megabytesPerSecond").GetDouble() > 0);
+    }
+
+    [Fact]
+    public async Task Churn_works_against_close_after_reply()
+    {
+        using var host = Start(("Echo:CloseAfterReply", "true"));
+
+        var run = await ClientRun.RunAsync(["bench", "--port", PortOf(host), "--mode", "churn", "--requests", "300", "--connections", "3", "--json"]);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(300, run.Json().GetProperty("requests").GetInt64());
+    }
+
+    [Fact]
+    public async Task A_wrong_prefix_length_shows_as_mismatches_and_fails_the_run()
+    {
+        using var host = Start();
+
+        var run = await ClientRun.RunAsync(["bench", "--port", PortOf(host), "--prefix-bytes", "12", "--size", "20", "--requests", "50", "--connections", "1", "--timeout", "1", "--json"]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.True(run.Json().GetProperty("mismatches").GetInt64() > 0);
+    }
+
+    [Fact]
+    public async Task A_server_that_resets_is_counted_as_errors()
+    {
+        using var resetter = new TcpListener(IPAddress.Loopback, 0);
+        resetter.Start();
+        var accepting = Task.Run(async () =>
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                using var socket = await resetter.AcceptSocketAsync();
+                socket.LingerState = new LingerOption(true, 0);
+            }
+        });
+        var port = ((IPEndPoint)resetter.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var run = await ClientRun.RunAsync(["bench", "--port", port, "--connections", "2", "--duration", "2", "--json"]);
+
+        await accepting;
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal(2, run.Json().GetProperty("errors").GetInt64());
+        Assert.Contains("echoctl bench: no request completed", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_server_that_never_replies_stops_the_run_after_the_timeout()
+    {
+        using var host = Start(("Echo:Mode", "Receive"));
+
+        var run = await ClientRun.RunAsync(["bench", "--port", PortOf(host), "--connections", "2", "--duration", "30", "--timeout", "1", "--json"]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal("no reply for 1 s; the run was stopped", run.Json().GetProperty("lastError").GetString());
+        Assert.True(run.Json().GetProperty("seconds").GetDouble() < 10);
+    }
+
+    [Fact]
+    public async Task Prints_a_summary_table_without_json()
+    {
+        using var host = Start();
+
+        var run = await ClientRun.RunAsync(["bench", "--port", PortOf(host), "--requests", "200"]);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("requests/s", run.Console, StringComparison.Ordinal);
+        Assert.Contains("latency p50 / p90 / p99", run.Console, StringComparison.Ordinal);
+        Assert.Contains("mismatched replies", run.Console, StringComparison.Ordinal);
+    }
+}
