@@ -1,0 +1,140 @@
+using EchoHost.Tests.Support;
+
+namespace EchoHost.Tests.Client;
+
+[Collection(SerialTests.Name)]
+public sealed class FetchTests : IAsyncLifetime, IDisposable
+{
+    private readonly DirectoryInfo _out = Directory.CreateTempSubdirectory("echoctl-fetch-");
+    private FetchOrigin _origin = null!;
+
+    public async Task InitializeAsync() => _origin = await FetchOrigin.StartAsync();
+
+    public async Task DisposeAsync() => await _origin.DisposeAsync();
+
+    public void Dispose() => _out.Delete(recursive: true);
+
+    private string[] Pages(int count, int delay = 0, int size = 1000) =>
+        Enumerable.Range(0, count).Select(i => _origin.Url($"/page/p{i}?size={size}&delay={delay}")).ToArray();
+
+    private Task<ClientRun> FetchAsync(params string[] args) => ClientRun.RunAsync(["fetch", "--out", _out.FullName, .. args]);
+
+    [Fact]
+    public async Task Downloads_every_url_to_its_own_file_with_the_right_bytes()
+    {
+        var run = await FetchAsync([.. Pages(5, size: 200_000), "--json"]);
+
+        Assert.Equal(0, run.ExitCode);
+        var downloads = run.Json().GetProperty("downloads").EnumerateArray().ToArray();
+        Assert.Equal(5, downloads.Length);
+        for (var i = 0; i < 5; i++)
+        {
+            var file = downloads[i].GetProperty("file").GetString()!;
+            Assert.Equal(200, downloads[i].GetProperty("status").GetInt32());
+            Assert.Equal(FetchOrigin.ContentOf($"p{i}", 200_000), await File.ReadAllBytesAsync(Path.Combine(_out.FullName, file)));
+        }
+    }
+
+    [Fact]
+    public async Task Never_runs_more_than_the_concurrency_bound_and_really_overlaps()
+    {
+        var run = await FetchAsync([.. Pages(12, delay: 200), "--concurrency", "3"]);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(3, _origin.MaxInFlight);
+    }
+
+    [Fact]
+    public async Task Sequential_downloads_one_at_a_time()
+    {
+        var run = await FetchAsync([.. Pages(4, delay: 50), "--sequential"]);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(1, _origin.MaxInFlight);
+    }
+
+    [Fact]
+    public async Task The_same_url_twice_gives_two_files()
+    {
+        var url = _origin.Url("/page/same?size=10");
+
+        var run = await FetchAsync(url, url, "--json");
+
+        var files = run.Json().GetProperty("downloads").EnumerateArray().Select(d => d.GetProperty("file").GetString()).ToArray();
+        Assert.Equal(2, files.Distinct().Count());
+        Assert.Equal(2, _out.GetFiles().Length);
+    }
+
+    [Fact]
+    public async Task Failures_are_reported_each_with_its_reason_and_leave_no_partial_file()
+    {
+        var good = _origin.Url("/page/good?size=5000");
+        var run = await FetchAsync(
+            good,
+            _origin.Url("/status/404"),
+            _origin.Url("/status/500"),
+            _origin.Url("/abort"),
+            _origin.Url("/page/slow?delay=5000"),
+            "http://127.0.0.1:1/refused",
+            "--timeout",
+            "1",
+            "--json");
+
+        Assert.Equal(1, run.ExitCode);
+        var errors = run.Json().GetProperty("downloads").EnumerateArray().Select(d => d.GetProperty("error").GetString()).ToArray();
+        Assert.Null(errors[0]);
+        Assert.Equal("HTTP 404 Not Found", errors[1]);
+        Assert.Equal("HTTP 500 Internal Server Error", errors[2]);
+        Assert.NotNull(errors[3]);
+        Assert.Equal("timed out after 1 s", errors[4]);
+        Assert.StartsWith("cannot connect", errors[5], StringComparison.Ordinal);
+        Assert.Equal(["127.0.0.1_" + _origin.BaseUri.Port + "_page_good_size_5000"], _out.GetFiles().Select(f => f.Name));
+        Assert.Equal(5, run.Error.ReplaceLineEndings("\n").Trim().Split('\n').Length);
+    }
+
+    [Fact]
+    public async Task Cancelling_stops_cleanly_and_leaves_no_partial_file()
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+
+        var run = await ClientRun.RunAsync(["fetch", "--out", _out.FullName, .. Pages(3, delay: 10_000)], cancellationToken: cancel.Token);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("cancelled; no partial file was kept", run.Error, StringComparison.Ordinal);
+        Assert.Empty(_out.GetFiles());
+    }
+
+    [Fact]
+    public async Task Compare_times_both_ways_and_reports_the_speed_up()
+    {
+        var run = await FetchAsync([.. Pages(4, delay: 200), "--compare", "--json"]);
+
+        var json = run.Json();
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal("compare", json.GetProperty("mode").GetString());
+        Assert.True(json.GetProperty("sequentialSeconds").GetDouble() > 0);
+        Assert.True(json.GetProperty("concurrentSeconds").GetDouble() > 0);
+        Assert.True(json.GetProperty("speedUp").GetDouble() > 0);
+    }
+
+    [Fact]
+    public async Task Prints_a_table_and_the_total_time_without_json()
+    {
+        var run = await FetchAsync(Pages(2));
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("2 URL(s) concurrently in ", run.Console, StringComparison.Ordinal);
+        Assert.Contains("127.0.0.1_", run.Console, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("ftp://example.org/file")]
+    [InlineData("not a url")]
+    public async Task A_url_that_is_not_http_is_a_usage_error(string url)
+    {
+        var run = await FetchAsync(url);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("is not an http:// or https:// URL", run.Error, StringComparison.Ordinal);
+    }
+}
