@@ -122,18 +122,28 @@ internal static class FetchCommand
                     new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn())
                 .StartAsync(async context =>
                 {
+                    // The overall row counts bytes against the sizes announced so far.
+                    var overall = context.AddTask($"{mode}: all {urls.Length} URL(s)", maxValue: 1);
                     var tasks = urls.Select(u => context.AddTask(Markup.Escape($"{mode}: {u}"), autoStart: false, maxValue: 1)).ToArray();
-                    await DownloadAllAsync(i => (chunk, total) =>
-                    {
-                        if (total is not null)
+                    var gate = new Lock();
+                    await DownloadAllAsync(
+                        i => (chunk, total) =>
                         {
-                            tasks[i].MaxValue = Math.Max(total.Value, 1);
-                        }
+                            lock (gate)
+                            {
+                                if (total is not null)
+                                {
+                                    tasks[i].MaxValue = Math.Max(total.Value, 1);
+                                    overall.MaxValue += total.Value;
+                                }
 
-                        tasks[i].StartTask();
-                        tasks[i].Increment(chunk);
-                    });
-                    foreach (var task in tasks)
+                                tasks[i].StartTask();
+                                tasks[i].Increment(chunk);
+                                overall.Increment(chunk);
+                                overall.MaxValue = Math.Max(overall.MaxValue, overall.Value);
+                            }
+                        });
+                    foreach (var task in tasks.Append(overall))
                     {
                         task.Value = task.MaxValue;
                     }
