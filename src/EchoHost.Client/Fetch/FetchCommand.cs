@@ -137,10 +137,14 @@ internal static class FetchCommand
                                     overall.MaxValue += total.Value;
                                 }
 
+                                // Without a Content-Length the size is only known at the end: the bar grows with the bytes.
+                                foreach (var task in new[] { tasks[i], overall })
+                                {
+                                    task.MaxValue = Math.Max(task.MaxValue, task.Value + chunk);
+                                    task.Increment(chunk);
+                                }
+
                                 tasks[i].StartTask();
-                                tasks[i].Increment(chunk);
-                                overall.Increment(chunk);
-                                overall.MaxValue = Math.Max(overall.MaxValue, overall.Value);
                             }
                         });
                     foreach (var task in tasks.Append(overall))
