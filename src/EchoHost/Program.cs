@@ -15,6 +15,7 @@ try
 
     var builder = EchoHostBuilder.Create(args);
     builder.IgnoreServerPorts();
+    builder.PreferInlineScheduling();
     builder.Services
         .AddEchoHostSettings()
         .AddEchoHostLogging()

@@ -7,11 +7,15 @@ namespace EchoHost.Protocol.Diagnostics;
 /// <summary>
 /// Shows a payload the way Python's <c>repr()</c> shows the decoded string, so log lines read like the
 /// chapter's <c>Data received: 'Hello, World!\r\n'</c>. Bytes that are not valid UTF-8 appear as <c>\xNN</c>.
+/// The text is built in a stack buffer: the only allocation is the returned string.
 /// </summary>
 public static class PayloadFormatter
 {
     /// <summary>How many payload bytes a log line shows before it truncates.</summary>
     public const int MaxShownBytes = 256;
+
+    // The widest escape is 4 characters for 1 byte (\xNN); \UNNNNNNNN is 10 for 4 bytes.
+    private const int MaxChars = (MaxShownBytes * 4) + 64;
 
     public static string Format(in ReadOnlySequence<byte> payload)
     {
@@ -19,75 +23,89 @@ public static class PayloadFormatter
         Span<byte> shown = stackalloc byte[shownLength];
         payload.Slice(0, shownLength).CopyTo(shown);
 
-        var text = new StringBuilder(shownLength + 16);
+        Span<char> text = stackalloc char[MaxChars];
         var quote = ChooseQuote(shown);
-        text.Append(quote);
-        AppendEscaped(text, shown, quote);
-        text.Append(quote);
-
+        var length = 0;
+        text[length++] = quote;
+        length += AppendEscaped(text[length..], shown, quote);
+        text[length++] = quote;
         if (payload.Length > shownLength)
         {
-            text.Append(CultureInfo.InvariantCulture, $"... ({payload.Length} bytes)");
+            payload.Length.TryFormat(text[(length + 5)..], out var digits, provider: CultureInfo.InvariantCulture);
+            "... (".CopyTo(text[length..]);
+            length += 5 + digits;
+            " bytes)".CopyTo(text[length..]);
+            length += 7;
         }
 
-        return text.ToString();
+        return new string(text[..length]);
     }
 
     // Python's rule: single quotes, unless the text holds a single quote and no double quote.
     private static char ChooseQuote(ReadOnlySpan<byte> bytes) =>
         bytes.Contains((byte)'\'') && !bytes.Contains((byte)'"') ? '"' : '\'';
 
-    private static void AppendEscaped(StringBuilder text, ReadOnlySpan<byte> bytes, char quote)
+    private static int AppendEscaped(Span<char> text, ReadOnlySpan<byte> bytes, char quote)
     {
+        var length = 0;
         while (!bytes.IsEmpty)
         {
             var status = Rune.DecodeFromUtf8(bytes, out var rune, out var consumed);
             if (status == OperationStatus.Done)
             {
-                AppendRune(text, rune, quote);
+                length += AppendRune(text[length..], rune, quote);
             }
             else
             {
                 foreach (var b in bytes[..consumed])
                 {
-                    text.Append(CultureInfo.InvariantCulture, $"\\x{b:x2}");
+                    length += Hex(text[length..], 'x', b, 2);
                 }
             }
 
             bytes = bytes[consumed..];
         }
+
+        return length;
     }
 
-    private static void AppendRune(StringBuilder text, Rune rune, char quote)
+    private static int AppendRune(Span<char> text, Rune rune, char quote)
     {
-        switch (rune.Value)
+        var escape = rune.Value switch
         {
-            case '\\': text.Append(@"\\"); return;
-            case '\t': text.Append(@"\t"); return;
-            case '\n': text.Append(@"\n"); return;
-            case '\r': text.Append(@"\r"); return;
+            '\\' => '\\',
+            '\t' => 't',
+            '\n' => 'n',
+            '\r' => 'r',
+            _ when rune.Value == quote => quote,
+            _ => '\0',
+        };
+        if (escape != '\0')
+        {
+            text[0] = '\\';
+            text[1] = escape;
+            return 2;
         }
 
-        if (rune.Value == quote)
+        if (IsPrintable(rune))
         {
-            text.Append('\\').Append(quote);
+            return rune.EncodeToUtf16(text);
         }
-        else if (IsPrintable(rune))
+
+        return rune.Value switch
         {
-            text.Append(rune.ToString());
-        }
-        else if (rune.Value <= 0xFF)
-        {
-            text.Append(CultureInfo.InvariantCulture, $"\\x{rune.Value:x2}");
-        }
-        else if (rune.Value <= 0xFFFF)
-        {
-            text.Append(CultureInfo.InvariantCulture, $"\\u{rune.Value:x4}");
-        }
-        else
-        {
-            text.Append(CultureInfo.InvariantCulture, $"\\U{rune.Value:x8}");
-        }
+            <= 0xFF => Hex(text, 'x', rune.Value, 2),
+            <= 0xFFFF => Hex(text, 'u', rune.Value, 4),
+            _ => Hex(text, 'U', rune.Value, 8),
+        };
+    }
+
+    private static int Hex(Span<char> text, char kind, int value, int digits)
+    {
+        text[0] = '\\';
+        text[1] = kind;
+        value.TryFormat(text[2..], out _, digits == 2 ? "x2" : digits == 4 ? "x4" : "x8", CultureInfo.InvariantCulture);
+        return 2 + digits;
     }
 
     // Python's str.isprintable(): everything but the "Other" and "Separator" categories, space excepted.

@@ -111,7 +111,7 @@ public sealed class ProcessTests
     {
         using var host = HostProcess.StartOnEphemeralPorts(environment: new Dictionary<string, string>
         {
-            ["Serilog__WriteTo__0__Args__formatter"] = "Serilog.Formatting.Compact.CompactJsonFormatter, Serilog.Formatting.Compact",
+            ["Serilog__WriteTo__0__Args__configure__0__Args__formatter"] = "Serilog.Formatting.Compact.CompactJsonFormatter, Serilog.Formatting.Compact",
         });
 
         var line = await host.WaitForOutputAsync(l => l.Contains("Echo listener serving on", StringComparison.Ordinal));

@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(EchoHost.Benchmarks.ProtocolBenchmarks).Assembly).Run(args);

@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""EchoHost against its baselines, side by side, on loopback.
+
+    python3 bench/run.py [--rounds 5] [--seconds 3] [--idle 10000] [--quick]
+
+Builds Release, starts EchoHost, the raw-Socket C# baseline (bench/RawEcho) and the Python asyncio and uvloop
+baselines (bench/baselines/asyncio_echo.py, run with Debian's /usr/bin/python3: apt-get install python3
+python3-uvloop) on free loopback ports, drives every one with `echoctl bench`, interleaving the servers
+within each round, and writes bench/results/<date>.md and bench/results/<date>.svg (the chart the README
+shows is bench/results/latest.svg). Every number is the median of the rounds. Loopback only; a full run
+takes about 10 minutes on 2 cores.
+"""
+import argparse
+import datetime
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "bench" / "out"
+RESULTS = REPO / "bench" / "results"
+PREFIX = "Echoed back: "
+DEBIAN_PYTHON = "/usr/bin/python3"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def publish():
+    for project, target in [("src/EchoHost", "echohost"), ("src/EchoHost.Client", "echoctl"), ("bench/RawEcho", "rawecho")]:
+        subprocess.run(["dotnet", "publish", str(REPO / project), "-c", "Release", "-o", str(OUT / target), "--nologo", "-v", "quiet"],
+                       check=True, stdout=subprocess.DEVNULL)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_command(kind, port, prefix, log_messages=False):
+    if kind == "echohost":
+        command = ["dotnet", str(OUT / "echohost" / "EchoHost.dll"), f"--Echo:Port={port}", "--Echo:Address=127.0.0.1",
+                   "--Health:Port=0", f"--Echo:ReplyPrefix={prefix}", f"--Echo:Framing={'Line' if prefix else 'Chunk'}"]
+        return command if log_messages else command + ["--Serilog:MinimumLevel:Override:EchoHost.Protocol=Warning"]
+    if kind == "raw-csharp":
+        return ["dotnet", str(OUT / "rawecho" / "RawEcho.dll"), str(port), prefix]
+    script = str(REPO / "bench" / "baselines" / "asyncio_echo.py")
+    return [DEBIAN_PYTHON, script, str(port), prefix] + (["--uvloop"] if kind == "uvloop" else [])
+
+
+class Server:
+    def __init__(self, kind, prefix, log_messages=False):
+        self.kind, self.prefix, self.port = kind, prefix, free_port()
+        self.process = subprocess.Popen(server_command(kind, self.port, prefix, log_messages),
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.started = time.perf_counter()
+        self.ready_after = wait_for_port(self.port, self.process)
+
+    def cpu_seconds(self):
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+
+    def rss_bytes(self):
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        return 0
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def wait_for_port(port, process, timeout=20):
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if process.poll() is not None:
+            raise RuntimeError(f"server on {port} exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.05):
+                return time.perf_counter() - started
+        except OSError:
+            time.sleep(0.001)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def bench(server, mode, connections, size, seconds):
+    prefix_bytes = len(server.prefix.encode())
+    cpu_before = server.cpu_seconds()
+    run = subprocess.run(["dotnet", str(OUT / "echoctl" / "echoctl.dll"), "bench", "--port", str(server.port),
+                          "--mode", mode, "--connections", str(connections), "--size", str(size),
+                          "--prefix-bytes", str(prefix_bytes), "--duration", f"{seconds}s", "--json"],
+                         capture_output=True, text=True)
+    result = json.loads(run.stdout)
+    cpu = server.cpu_seconds() - cpu_before
+    if run.returncode != 0:
+        raise RuntimeError(f"{server.kind} {mode}: {run.stderr.strip()}")
+    result["cpuMicrosecondsPerRequest"] = cpu * 1e6 / max(result["requests"], 1)
+    result["rss"] = server.rss_bytes()
+    return result
+
+
+CASES = [
+    # name, prefix, mode, connections, size
+    ("pingpong 1 KiB pure echo, 10 conn", "", "pingpong", 10, 1024),
+    ("pingpong 1 KiB pure echo, 100 conn", "", "pingpong", 100, 1024),
+    ("pingpong 64 B + prefix, 10 conn", PREFIX, "pingpong", 10, 64),
+    ("pingpong 64 B + prefix, 100 conn", PREFIX, "pingpong", 100, 64),
+    ("stream 16 KiB pure echo, 4 conn", "", "stream", 4, 16384),
+]
+SERVERS = ["echohost", "raw-csharp", "asyncio", "uvloop"]
+
+
+def matrix(rounds, seconds, servers):
+    running = {(kind, prefix): Server(kind, prefix) for kind in servers for prefix in ("", PREFIX)}
+    samples = {}
+    try:
+        for round_number in range(rounds):
+            for name, prefix, mode, connections, size in CASES:
+                # Rotate the order each round so no server always runs first or last.
+                order = servers[round_number % len(servers):] + servers[:round_number % len(servers)]
+                for kind in order:
+                    result = bench(running[(kind, prefix)], mode, connections, size, seconds)
+                    samples.setdefault((name, kind), []).append(result)
+                    print(f"round {round_number + 1}/{rounds} {name:38} {kind:10} {result['requestsPerSecond']:>12,.0f}/s", flush=True)
+    finally:
+        for server in running.values():
+            server.stop()
+    return samples
+
+
+def logging_cost(rounds, seconds):
+    quiet, logged = Server("echohost", PREFIX), Server("echohost", PREFIX, log_messages=True)
+    rates = {"per-message logging off": [], "default logging (Information)": []}
+    try:
+        for _ in range(rounds):
+            rates["per-message logging off"].append(bench(quiet, "pingpong", 10, 64, seconds)["requestsPerSecond"])
+            rates["default logging (Information)"].append(bench(logged, "pingpong", 10, 64, seconds)["requestsPerSecond"])
+    finally:
+        quiet.stop()
+        logged.stop()
+    return {k: statistics.median(v) for k, v in rates.items()}
+
+
+def idle_memory(kind, count):
+    server = Server(kind, "")
+    try:
+        time.sleep(1)
+        before = server.rss_bytes()
+        clients = []
+        for _ in range(count):
+            clients.append(socket.create_connection(("127.0.0.1", server.port)))
+        time.sleep(2)
+        after = server.rss_bytes()
+        for client in clients:
+            client.close()
+        return (after - before) / count
+    finally:
+        server.stop()
+
+
+def startup_times(kind, runs=7):
+    times = []
+    for _ in range(runs):
+        server = Server(kind, PREFIX)
+        times.append(server.ready_after)
+        server.stop()
+    return statistics.median(times)
+
+
+def median(results, key):
+    return statistics.median(r[key] for r in results)
+
+
+def median_latency(results, key):
+    values = [r["latency"][key] for r in results if r.get("latency")]
+    return statistics.median(values) if values else None
+
+
+def chart(samples, servers, path):
+    """A grouped bar chart of median requests/s (MB/s for stream) per case, as plain SVG."""
+    colors = {"echohost": "#2b6cb0", "raw-csharp": "#718096", "asyncio": "#dd6b20", "uvloop": "#38a169"}
+    width, row, bar = 760, 96, 16
+    height = 40 + row * len(CASES) + 30
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
+             '<rect width="100%" height="100%" fill="white"/>',
+             '<text x="10" y="20" font-size="14" font-weight="bold">Echo servers on 2 cores, loopback: median of the rounds</text>']
+    for i, (name, _, mode, _, _) in enumerate(CASES):
+        y0 = 40 + i * row
+        unit, key = ("MB/s", "megabytesPerSecond") if mode == "stream" else ("req/s", "requestsPerSecond")
+        values = {k: median(samples[(name, k)], key) for k in servers if (name, k) in samples}
+        top = max(values.values()) or 1
+        parts.append(f'<text x="10" y="{y0 + 10}" font-weight="bold">{name} ({unit})</text>')
+        for j, kind in enumerate(servers):
+            if kind not in values:
+                continue
+            y = y0 + 16 + j * (bar + 2)
+            w = (width - 260) * values[kind] / top
+            parts.append(f'<text x="10" y="{y + 12}">{kind}</text>')
+            parts.append(f'<rect x="100" y="{y}" width="{w:.1f}" height="{bar}" fill="{colors[kind]}"/>')
+            parts.append(f'<text x="{106 + w:.1f}" y="{y + 12}">{values[kind]:,.0f}</text>')
+    parts.append("</svg>")
+    path.write_text("\n".join(parts) + "\n")
+
+
+def report(samples, servers, logging, idle, startup, args, path):
+    lines = [f"# Benchmark results, {datetime.date.today().isoformat()}", "",
+             f"Machine: {os.cpu_count()} cores, loopback; `python3 bench/run.py --rounds {args.rounds} --seconds {args.seconds}`. "
+             f"Medians of {args.rounds} interleaved rounds of {args.seconds} s each; the load generator (`echoctl bench`) "
+             "shares the 2 cores with the server, as it does for every server. Server CPU is user + system time of the "
+             "server process over the run, divided by the requests.", ""]
+    for name, _, mode, _, _ in CASES:
+        lines += [f"## {name}", "",
+                  "| server | req/s | MB/s | p50 µs | p99 µs | p99.9 µs | server CPU µs/req | RSS MiB |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for kind in servers:
+            results = samples.get((name, kind))
+            if not results:
+                continue
+            latency = [median_latency(results, k) for k in ("p50", "p99", "p999")]
+            shown = ["-" if v is None else f"{v:,.0f}" for v in latency]
+            lines.append(f"| {kind} | {median(results, 'requestsPerSecond'):,.0f} | {median(results, 'megabytesPerSecond'):,.1f} | "
+                         f"{' | '.join(shown)} | {median(results, 'cpuMicrosecondsPerRequest'):.1f} | {median(results, 'rss') / 2**20:.0f} |")
+        lines.append("")
+    if logging:
+        off, on = logging["per-message logging off"], logging["default logging (Information)"]
+        lines += ["## Logging cost (EchoHost, pingpong 64 B + prefix, 10 connections)", "",
+                  "| configuration | req/s |", "|---|---:|"]
+        lines += [f"| {k} | {v:,.0f} |" for k, v in logging.items()]
+        lines += ["", f"Default logging costs {100 * (1 - on / off):.0f}% of the throughput.", ""]
+    if idle:
+        lines += [f"## Idle connections ({args.idle:,} open, RSS growth per connection)", "", "| server | KiB per connection |", "|---|---:|"]
+        lines += [f"| {k} | {v / 1024:.2f} |" for k, v in idle.items()]
+        lines.append("")
+    if startup:
+        lines += ["## Start-up: process start to the echo port accepting (median of 7)", "", "| server | ms |", "|---|---:|"]
+        lines += [f"| {k} | {v * 1000:.0f} |" for k, v in startup.items()]
+        lines.append("")
+    path.write_text("\n".join(lines))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=3)
+    parser.add_argument("--idle", type=int, default=10000, help="idle connections for the memory measurement")
+    parser.add_argument("--quick", action="store_true", help="1 round of 1 s, no idle, start-up or logging phases")
+    args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.seconds = 1, 1
+
+    servers = list(SERVERS)
+    if not Path(DEBIAN_PYTHON).exists():
+        sys.exit(f"{DEBIAN_PYTHON} is missing: apt-get install python3 python3-uvloop")
+    if subprocess.run([DEBIAN_PYTHON, "-c", "import uvloop"], capture_output=True).returncode != 0:
+        print("python3-uvloop is not installed (apt-get install python3-uvloop); running without the uvloop baseline")
+        servers.remove("uvloop")
+
+    publish()
+    samples = matrix(args.rounds, args.seconds, servers)
+    logging = None if args.quick else logging_cost(args.rounds, args.seconds)
+    idle = None if args.quick else {kind: idle_memory(kind, args.idle) for kind in servers}
+    startup = None if args.quick else {kind: startup_times(kind) for kind in ("echohost", "raw-csharp")}
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stem = RESULTS / datetime.date.today().isoformat()
+    report(samples, servers, logging, idle, startup, args, stem.with_suffix(".md"))
+    chart(samples, servers, stem.with_suffix(".svg"))
+    shutil.copyfile(stem.with_suffix(".svg"), RESULTS / "latest.svg")
+    print(stem.with_suffix(".md").read_text())
+
+
+if __name__ == "__main__":
+    main()
