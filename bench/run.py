@@ -45,7 +45,7 @@ def free_port():
 def server_command(kind, port, prefix, log_messages=False):
     if kind == "echohost":
         command = ["dotnet", str(OUT / "echohost" / "EchoHost.dll"), f"--Echo:Port={port}", "--Echo:Address=127.0.0.1",
-                   "--Health:Port=0", f"--Echo:ReplyPrefix={prefix}", f"--Echo:Framing={'Line' if prefix else 'Chunk'}"]
+                   "--Health:Port=0", "--Echo:MaxConnections=20000", f"--Echo:ReplyPrefix={prefix}", f"--Echo:Framing={'Line' if prefix else 'Chunk'}"]
         return command if log_messages else command + ["--Serilog:MinimumLevel:Override:EchoHost.Protocol=Warning"]
     if kind == "raw-csharp":
         return ["dotnet", str(OUT / "rawecho" / "RawEcho.dll"), str(port), prefix]
@@ -56,7 +56,9 @@ def server_command(kind, port, prefix, log_messages=False):
 class Server:
     def __init__(self, kind, prefix, log_messages=False):
         self.kind, self.prefix, self.port = kind, prefix, free_port()
-        self.process = subprocess.Popen(server_command(kind, self.port, prefix, log_messages),
+        # The raw .NET baseline gets the inline socket completions EchoHost turns on for itself.
+        environment = dict(os.environ, DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS="1")
+        self.process = subprocess.Popen(server_command(kind, self.port, prefix, log_messages), env=environment,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.started = time.perf_counter()
         self.ready_after = wait_for_port(self.port, self.process)
