@@ -10,9 +10,6 @@ namespace EchoHost.Configuration;
 /// </summary>
 public sealed class SettingsReader
 {
-    /// <summary>The largest line: Kestrel stops reading a connection at 1 MiB of unconsumed input.</summary>
-    public const int MaxLineBytesLimit = 1024 * 1024;
-
     private static readonly string[] EchoKeys =
     [
         nameof(EchoOptions.Port), nameof(EchoOptions.Address), nameof(EchoOptions.Mode),
@@ -47,7 +44,7 @@ public sealed class SettingsReader
             ReplyPrefix = echoSection[nameof(EchoOptions.ReplyPrefix)] ?? defaults.ReplyPrefix,
             CloseAfterReply = reader.Boolean(echoSection, nameof(EchoOptions.CloseAfterReply), defaults.CloseAfterReply),
             Framing = reader.Enum(echoSection, nameof(EchoOptions.Framing), defaults.Framing),
-            MaxLineBytes = reader.Integer(echoSection, nameof(EchoOptions.MaxLineBytes), defaults.MaxLineBytes, 1, MaxLineBytesLimit),
+            MaxLineBytes = reader.Integer(echoSection, nameof(EchoOptions.MaxLineBytes), defaults.MaxLineBytes, 1, int.MaxValue),
             IdleTimeout = reader.Duration(echoSection, nameof(EchoOptions.IdleTimeout), defaults.IdleTimeout, "00:00:00 disables it"),
             MaxConnections = reader.Integer(echoSection, nameof(EchoOptions.MaxConnections), defaults.MaxConnections, 1, int.MaxValue),
         };

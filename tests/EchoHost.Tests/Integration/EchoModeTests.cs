@@ -90,6 +90,22 @@ public sealed class EchoModeTests
     }
 
     [Fact]
+    public async Task A_max_line_above_1_mib_answers_a_long_line_whole()
+    {
+        using var host = Start(("Echo:MaxLineBytes", "2097152"), ("Echo:ReplyPrefix", "> "), ("Serilog:MinimumLevel:Override:EchoHost.Protocol", "Warning"));
+        await using var client = await host.ConnectAsync();
+        var line = new byte[1_500_001];
+        Array.Fill(line, (byte)'m');
+        line[^1] = (byte)'\n';
+
+        var receiving = client.ReceiveExactlyAsync(2 + line.Length);
+        await client.SendAsync(line);
+
+        var reply = await receiving;
+        Assert.Equal([(byte)'>', (byte)' ', .. line], reply);
+    }
+
+    [Fact]
     public async Task Echo_address_binds_the_given_interface()
     {
         using var host = Start(("Echo:Address", "127.0.0.1"));
