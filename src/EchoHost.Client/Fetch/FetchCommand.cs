@@ -92,7 +92,6 @@ internal static class FetchCommand
         return concurrent with
         {
             Mode = "compare",
-            Downloads = [.. concurrent.Downloads],
             SequentialSeconds = sequential.Seconds,
             ConcurrentSeconds = concurrent.Seconds,
             SpeedUp = concurrent.Seconds > 0 ? Math.Round(sequential.Seconds / concurrent.Seconds, 2) : null,

@@ -1,16 +1,31 @@
 namespace EchoHost.Tests.Support;
 
-/// <summary>Waits for a condition that the server reaches on its own time, with a deadline.</summary>
+/// <summary>Waits, with a deadline, for something the server reaches on its own time.</summary>
 internal static class Eventually
 {
-    public static async Task TrueAsync(Func<bool> condition, TimeSpan? timeout = null)
+    private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
+
+    public static Task TrueAsync(Func<bool> condition, TimeSpan? timeout = null) =>
+        FindAsync(() => condition() ? "true" : null, () => "The condition did not become true in time.", timeout);
+
+    /// <summary>
+    /// Polls <paramref name="probe"/> until it finds something, the deadline passes, or <paramref name="giveUp"/>
+    /// says waiting longer is pointless; then fails with <paramref name="describeFailure"/>.
+    /// </summary>
+    public static async Task<T> FindAsync<T>(Func<T?> probe, Func<string> describeFailure, TimeSpan? timeout = null, Func<bool>? giveUp = null)
+        where T : class
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
-        while (!condition())
+        var deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
+        while (true)
         {
-            if (DateTime.UtcNow > deadline)
+            if (probe() is { } found)
             {
-                throw new TimeoutException("The condition did not become true in time.");
+                return found;
+            }
+
+            if (DateTime.UtcNow > deadline || giveUp?.Invoke() == true)
+            {
+                throw new TimeoutException(describeFailure());
             }
 
             await Task.Delay(20);

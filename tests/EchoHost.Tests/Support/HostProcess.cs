@@ -78,27 +78,12 @@ public sealed partial class HostProcess : IDisposable
         return new Uri($"http://127.0.0.1:{HealthListenerLine().Match(line).Groups[1].Value}");
     }
 
-    public async Task<string> WaitForOutputAsync(Func<string, bool> match)
-    {
-        var deadline = DateTime.UtcNow + Deadline;
-        while (DateTime.UtcNow < deadline)
-        {
-            var found = _stdout.FirstOrDefault(match);
-            if (found is not null)
-            {
-                return found;
-            }
-
-            if (_process.HasExited)
-            {
-                break;
-            }
-
-            await Task.Delay(20);
-        }
-
-        throw new TimeoutException($"No such line. stdout:\n{string.Join("\n", _stdout)}\nstderr:\n{string.Join("\n", _stderr)}");
-    }
+    public Task<string> WaitForOutputAsync(Func<string, bool> match) =>
+        Eventually.FindAsync(
+            () => _stdout.FirstOrDefault(match),
+            () => $"No such line. stdout:\n{string.Join("\n", _stdout)}\nstderr:\n{string.Join("\n", _stderr)}",
+            Deadline,
+            giveUp: () => _process.HasExited);
 
     /// <summary>The host's resident set size now.</summary>
     public long ResidentBytes()

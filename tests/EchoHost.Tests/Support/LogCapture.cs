@@ -23,20 +23,9 @@ public sealed class LogCapture : ILogEventSink
     }
 
     /// <summary>Waits for a line: the host logs a connection's last line after the client already saw its end.</summary>
-    public async Task<string> WaitForAsync(Func<string, bool> match, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
-        while (DateTime.UtcNow < deadline)
-        {
-            var found = Messages.FirstOrDefault(match);
-            if (found is not null)
-            {
-                return found;
-            }
-
-            await Task.Delay(20);
-        }
-
-        throw new TimeoutException("No matching log line. Lines so far:\n" + string.Join("\n", Messages));
-    }
+    public Task<string> WaitForAsync(Func<string, bool> match, TimeSpan? timeout = null) =>
+        Eventually.FindAsync(
+            () => Messages.FirstOrDefault(match),
+            () => "No matching log line. Lines so far:\n" + string.Join("\n", Messages),
+            timeout);
 }
