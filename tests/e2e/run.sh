@@ -44,6 +44,16 @@ start_host() {
   echo "host did not start:"; cat "$log"; return 1
 }
 
+# The log sink is asynchronous: a line can reach the file a moment after the client's exchange ends,
+# so look for it until a deadline instead of once.
+log_has() {
+  for _ in $(seq 1 50); do
+    grep -Eq "$1" "$log" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # Stops the host with SIGTERM and checks it exits 0.
 stop_host() {
   kill -TERM "$host_pid"
@@ -72,16 +82,18 @@ if start_host; then
   nc -N 127.0.0.1 "$echo_port" <"$work/binary.in" >"$work/binary.out"
   cmp -s "$work/binary.expected" "$work/binary.out" && pass "nc: NUL, invalid UTF-8 and CR echoed verbatim" || fail "nc binary" "$(od -c "$work/binary.out" | head -3)"
 
-  grep -q "Data received: 'Hello, World!\\\\n'" "$log" && pass "log: Data received shown like Python repr" || fail "log repr" "$(grep 'Data received' "$log" | head -2)"
-  grep -Eq "Connection from 127\.0\.0\.1:[0-9]+$" "$log" && pass "log: Connection from 127.0.0.1:PORT" || fail "log peer" "$(grep 'Connection from' "$log" | head -2)"
+  log_has "Data received: 'Hello, World!\\\\n'" && pass "log: Data received shown like Python repr" || fail "log repr" "$(grep 'Data received' "$log" | head -2)"
+  log_has "Connection from 127\.0\.0\.1:[0-9]+$" && pass "log: Connection from 127.0.0.1:PORT" || fail "log peer" "$(grep 'Connection from' "$log" | head -2)"
 
   [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$health_port/healthz")" = 200 ] && pass "curl: /healthz is 200" || fail "healthz"
   [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$health_port/readyz")" = 200 ] && pass "curl: /readyz is 200" || fail "readyz"
 
   # An idle connection at shutdown must see FIN (nc exits on its own), and the host must exit 0.
+  # Wait for the host to log the connection, so shutdown really meets an open connection.
+  connections=$(grep -c "Connection from" "$log")
   nc 127.0.0.1 "$echo_port" </dev/null >"$work/idle.out" 2>&1 &
   idle_pid=$!
-  sleep 0.3
+  for _ in $(seq 1 50); do [ "$(grep -c "Connection from" "$log")" -gt "$connections" ] && break; sleep 0.1; done
   if stop_host; then pass "SIGTERM: host exits 0"; else fail "SIGTERM exit code"; fi
   if timeout 5 tail --pid="$idle_pid" -f /dev/null; then pass "SIGTERM: idle nc client sees the server close"; else fail "SIGTERM FIN"; kill "$idle_pid"; fi
 else
@@ -105,8 +117,9 @@ fi
 # --- receive mode -------------------------------------------------------------------------------
 if start_host --Echo:Mode=Receive; then
   reply=$(printf 'Hello, World!\r\n' | nc -N 127.0.0.1 "$echo_port")
-  [ -z "$reply" ] && grep -q "Data received: 'Hello, World!\\\\r\\\\n'" "$log" \
-    && pass "nc: receive mode logs and writes nothing" || fail "receive mode" "got '$reply'"
+  [ -z "$reply" ] && log_has "Data received: 'Hello, World!\\\\r\\\\n'" \
+    && pass "nc: receive mode logs and writes nothing" \
+    || fail "receive mode" "reply '$reply', log: $(grep 'Data received' "$log" | head -2)"
   stop_host || fail "SIGTERM exit code (receive)"
 else
   fail "start host (receive)"
