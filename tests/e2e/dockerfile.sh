@@ -60,12 +60,23 @@ healthcheck=$(sed -n 's/^HEALTHCHECK .*CMD //p' <<<"$runtime" | json_words)
 environment=(ASPNETCORE_HTTP_PORTS=8080)
 while read -r assignment; do environment+=("$assignment"); done < <(sed -n 's/^ENV //p' <<<"$runtime")
 
-# Free ports stand in for -p 8888:8888 -p 8080:8080, passed the way 'docker run -e' would.
-echo_port=$((20000 + RANDOM % 20000)); health_port=$((echo_port + 1))
-ports=("Echo__Port=$echo_port" "Health__Port=$health_port")
-(cd "$app_dir" && exec env "${environment[@]}" "${ports[@]}" $entrypoint) >"$work/docker/host.log" 2>&1 &
-container_pid=$!
-for _ in $(seq 1 100); do grep -q "EchoHost started" "$work/docker/host.log" && break; sleep 0.1; done
+# Fixed ports stand in for -p 8888:8888 -p 8080:8080, passed the way 'docker run -e' would. The HEALTHCHECK
+# finds the host by its configured port, so port 0 cannot be used: take ports below the kernel's ephemeral
+# range (where clients' own ports cannot collide), and try again elsewhere if something else holds them.
+read -r ephemeral_low _ </proc/sys/net/ipv4/ip_local_port_range
+for _ in 1 2 3 4 5; do
+  echo_port=$((10000 + RANDOM % (ephemeral_low - 10001))); health_port=$((echo_port + 1))
+  ports=("Echo__Port=$echo_port" "Health__Port=$health_port")
+  (cd "$app_dir" && exec env "${environment[@]}" "${ports[@]}" $entrypoint) >"$work/docker/host.log" 2>&1 &
+  container_pid=$!
+  for _ in $(seq 1 100); do
+    grep -q "EchoHost started" "$work/docker/host.log" && break 2
+    kill -0 "$container_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$container_pid" 2>/dev/null && break
+  wait "$container_pid"
+done
 
 reply=$(printf 'Hello, World!\n' | nc -N 127.0.0.1 "$echo_port")
 [ "$reply" = "Echoed back: Hello, World!" ] && pass "container: nc to the echo port" || fail "container echo" "got '$reply'; $(tail -3 "$work/docker/host.log")"
