@@ -1,3 +1,4 @@
+using EchoHost.Buffers;
 using EchoHost.Configuration;
 using EchoHost.Echo;
 using EchoHost.Health;
@@ -20,6 +21,7 @@ try
         .AddEchoHostSettings()
         .AddEchoHostLogging()
         .AddEchoHostLifecycle()
+        .AddLargeTransportBlocks()
         .AddEchoListener()
         .AddHealthListener();
 

@@ -1,8 +1,10 @@
 using System.Net;
+using EchoHost.Buffers;
 using EchoHost.Hosting;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Serilog.Core;
 
 namespace EchoHost.Tests.Support;
@@ -49,5 +51,14 @@ public sealed class EchoHostFactory : WebApplicationFactory<Listeners>
         }
 
         builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Logs));
+    }
+
+    // UseKestrel() registers Kestrel's services again after the app's, its default memory pool included;
+    // putting the app's pool back keeps the tests on the transport production runs.
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.ConfigureServices(services => services.AddLargeTransportBlocks());
+        return base.CreateHost(builder);
     }
 }
