@@ -121,6 +121,28 @@ public sealed class ProcessTests
     }
 
     [Fact]
+    public async Task A_file_sink_added_from_the_command_line_is_found_among_the_shipped_sinks()
+    {
+        var directory = Directory.CreateTempSubdirectory("echohost-log-");
+        try
+        {
+            var logFile = Path.Combine(directory.FullName, "echohost.log");
+            using (var host = HostProcess.StartOnEphemeralPorts(["--Serilog:WriteTo:1:Name=File", $"--Serilog:WriteTo:1:Args:path={logFile}"]))
+            {
+                await host.WaitForEchoListenerAsync();
+                host.Signal("TERM");
+                Assert.Equal(0, await host.WaitForExitAsync());
+            }
+
+            Assert.Contains("Echo listener serving on", await File.ReadAllTextAsync(logFile), StringComparison.Ordinal);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task The_official_images_http_ports_variable_is_ignored_without_a_warning()
     {
         using var host = HostProcess.StartOnEphemeralPorts(environment: new Dictionary<string, string> { ["ASPNETCORE_HTTP_PORTS"] = "8080" });
