@@ -10,7 +10,8 @@ WORKDIR /source
 
 # Project files first: the restore layer is reused until a dependency changes.
 COPY global.json Directory.Build.props Directory.Packages.props ./
-COPY src/EchoHost.Protocol/EchoHost.Protocol.csproj src/EchoHost.Protocol/
+COPY src/EchoHost.Connections/EchoHost.Connections.csproj src/EchoHost.Connections/
+COPY src/EchoHost.Echo/EchoHost.Echo.csproj src/EchoHost.Echo/
 COPY src/EchoHost/EchoHost.csproj src/EchoHost/
 RUN dotnet restore src/EchoHost/EchoHost.csproj -a $TARGETARCH
 

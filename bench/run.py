@@ -47,7 +47,7 @@ def server_command(kind, port, prefix, log_messages=False):
     if kind == "echohost":
         command = ["dotnet", str(OUT / "echohost" / "EchoHost.dll"), f"--Echo:Port={port}", "--Echo:Address=127.0.0.1",
                    "--Health:Port=0", "--Echo:MaxConnections=20000", f"--Echo:ReplyPrefix={prefix}", f"--Echo:Framing={'Line' if prefix else 'Chunk'}"]
-        return command if log_messages else command + ["--Serilog:MinimumLevel:Override:EchoHost.Protocol=Warning"]
+        return command if log_messages else command + ["--Serilog:MinimumLevel:Override:EchoHost.Echo=Warning"]
     if kind == "raw-csharp":
         return ["dotnet", str(OUT / "rawecho" / "RawEcho.dll"), str(port), prefix]
     script = str(REPO / "bench" / "baselines" / "asyncio_echo.py")

@@ -1,6 +1,6 @@
 using System.Buffers;
 using BenchmarkDotNet.Attributes;
-using EchoHost.Protocol.Echo;
+using EchoHost.Echo;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EchoHost.Benchmarks;
@@ -30,7 +30,7 @@ public class ProtocolBenchmarks
         line[^1] = (byte)'\n';
         _read = new ReadOnlySequence<byte>(Enumerable.Repeat(line, Lines).SelectMany(b => b).ToArray());
         var options = new EchoOptions { Framing = Framing, ReplyPrefix = Prefix };
-        _protocol = new EchoProtocol(new EchoBehavior(options), NullLogger<EchoProtocol>.Instance);
+        _protocol = new EchoProtocol(new EchoBehavior(options), null, NullLogger<EchoProtocol>.Instance);
         _protocol.ConnectionMade(new DiscardingTransport());
     }
 

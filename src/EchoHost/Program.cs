@@ -1,5 +1,6 @@
 using EchoHost.Buffers;
 using EchoHost.Configuration;
+using EchoHost.Connections.Tls;
 using EchoHost.Echo;
 using EchoHost.Health;
 using EchoHost.Hosting;
@@ -35,6 +36,11 @@ try
 catch (InvalidSettingsException ex)
 {
     await Console.Error.WriteLineAsync($"EchoHost cannot start. {ex.Message}");
+    return ExitCodes.InvalidSettings;
+}
+catch (CertificateLoadException ex)
+{
+    await Console.Error.WriteLineAsync($"EchoHost cannot start. Invalid configuration: Echo:Tls:Certificate: {ex.Message.TrimEnd('.')}.");
     return ExitCodes.InvalidSettings;
 }
 catch (IOException ex) when (ex.InnerException is AddressInUseException)

@@ -1,4 +1,4 @@
-using EchoHost.Protocol.Echo;
+using EchoHost.Echo;
 
 namespace EchoHost.Configuration;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
-using EchoHost.Protocol.Echo;
+using EchoHost.Connections.Tls;
+using EchoHost.Echo;
 
 namespace EchoHost.Configuration;
 
@@ -14,8 +15,16 @@ public sealed class SettingsReader
     [
         nameof(EchoOptions.Port), nameof(EchoOptions.Address), nameof(EchoOptions.Mode),
         nameof(EchoOptions.ReplyPrefix), nameof(EchoOptions.CloseAfterReply), nameof(EchoOptions.Framing),
-        nameof(EchoOptions.MaxLineBytes), nameof(EchoOptions.IdleTimeout), nameof(EchoOptions.MaxConnections),
+        nameof(EchoOptions.MaxLineBytes), nameof(EchoOptions.IdleTimeout), nameof(EchoOptions.WriteTimeout),
+        nameof(EchoOptions.MaxConnections), nameof(EchoOptions.ProxyProtocol), nameof(EchoOptions.ProxyProtocolTimeout), TlsSection,
     ];
+
+    private const string TlsSection = "Tls";
+    private const string CertificateSection = "Certificate";
+
+    private static readonly string[] TlsKeys = [CertificateSection];
+
+    private static readonly string[] CertificateKeys = [nameof(CertificateFiles.Path), nameof(CertificateFiles.KeyPath), nameof(CertificateFiles.Password)];
 
     private static readonly string[] HealthKeys = [nameof(HealthOptions.Port)];
 
@@ -34,6 +43,9 @@ public sealed class SettingsReader
         var healthSection = configuration.GetSection(HealthOptions.SectionName);
         reader.RejectUnknownKeys(echoSection, EchoKeys);
         reader.RejectUnknownKeys(healthSection, HealthKeys);
+        var tlsSection = echoSection.GetSection(TlsSection);
+        reader.RejectUnknownKeys(tlsSection, TlsKeys);
+        reader.RejectUnknownKeys(tlsSection.GetSection(CertificateSection), CertificateKeys);
 
         var defaults = new EchoOptions();
         var echo = new EchoOptions
@@ -46,7 +58,11 @@ public sealed class SettingsReader
             Framing = reader.Enum(echoSection, nameof(EchoOptions.Framing), defaults.Framing),
             MaxLineBytes = reader.Integer(echoSection, nameof(EchoOptions.MaxLineBytes), defaults.MaxLineBytes, 1, int.MaxValue),
             IdleTimeout = reader.Duration(echoSection, nameof(EchoOptions.IdleTimeout), defaults.IdleTimeout, "00:00:00 disables it"),
+            WriteTimeout = reader.Duration(echoSection, nameof(EchoOptions.WriteTimeout), defaults.WriteTimeout, "00:00:00 disables it"),
             MaxConnections = reader.Integer(echoSection, nameof(EchoOptions.MaxConnections), defaults.MaxConnections, 1, int.MaxValue),
+            ProxyProtocol = reader.Enum(echoSection, nameof(EchoOptions.ProxyProtocol), defaults.ProxyProtocol),
+            ProxyProtocolTimeout = reader.PositiveDuration(echoSection, nameof(EchoOptions.ProxyProtocolTimeout), defaults.ProxyProtocolTimeout),
+            TlsCertificate = reader.Certificate(tlsSection.GetSection(CertificateSection)),
         };
         var health = new HealthOptions
         {
@@ -69,7 +85,7 @@ public sealed class SettingsReader
         {
             if (!known.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
             {
-                _problems.Add($"{child.Path} is not a setting; {section.Key} has {string.Join(", ", known)}.");
+                _problems.Add($"{child.Path} is not a setting; {section.Path} has {string.Join(", ", known)}.");
             }
         }
     }
@@ -133,6 +149,37 @@ public sealed class SettingsReader
             : Problem(section, key, raw, $"a duration of zero or more, as hh:mm:ss ({zeroMeans})", fallback);
     }
 
+    private TimeSpan PositiveDuration(IConfigurationSection section, string key, TimeSpan fallback)
+    {
+        var raw = section[key];
+        if (raw is null)
+        {
+            return fallback;
+        }
+
+        return TimeSpan.TryParse(raw, CultureInfo.InvariantCulture, out var value) && value > TimeSpan.Zero
+            ? value
+            : Problem(section, key, raw, "a duration above zero, as hh:mm:ss", fallback);
+    }
+
+    private CertificateFiles? Certificate(IConfigurationSection section)
+    {
+        string? Value(string key) => string.IsNullOrWhiteSpace(section[key]) ? null : section[key];
+
+        var path = Value(nameof(CertificateFiles.Path));
+        if (path is null)
+        {
+            foreach (var key in new[] { nameof(CertificateFiles.KeyPath), nameof(CertificateFiles.Password) }.Where(k => Value(k) is not null))
+            {
+                _problems.Add($"{section.Path}:{key} is set but {section.Path}:Path is not; set Path to turn TLS on.");
+            }
+
+            return null;
+        }
+
+        return new CertificateFiles(path, Value(nameof(CertificateFiles.KeyPath)), section[nameof(CertificateFiles.Password)]);
+    }
+
     private IPAddress? Address(IConfigurationSection section, string key)
     {
         var raw = section[key]?.Trim();
@@ -152,7 +199,7 @@ public sealed class SettingsReader
 
     private T Problem<T>(IConfigurationSection section, string key, string raw, string expected, T fallback)
     {
-        _problems.Add($"{section.Key}:{key} is '{raw}'; expected {expected}.");
+        _problems.Add($"{section.Path}:{key} is '{raw}'; expected {expected}.");
         return fallback;
     }
 }

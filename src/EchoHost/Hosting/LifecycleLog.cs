@@ -1,4 +1,5 @@
-using EchoHost.Protocol.Connections;
+using EchoHost.Connections.Protocols;
+using EchoHost.Echo;
 
 namespace EchoHost.Hosting;
 
@@ -9,7 +10,7 @@ namespace EchoHost.Hosting;
 public sealed partial class LifecycleLog(
     Listeners listeners,
     IgnoredServerPorts ignoredServerPorts,
-    EchoConnections connections,
+    EchoMetrics metrics,
     IHostEnvironment environment,
     TimeProvider time,
     ILogger<LifecycleLog> logger)
@@ -33,7 +34,7 @@ public sealed partial class LifecycleLog(
 
     public Task StoppingAsync(CancellationToken cancellationToken)
     {
-        _openAtShutdown = connections.Active;
+        _openAtShutdown = metrics.Connections.Active;
         _stoppingSince = time.GetTimestamp();
         Stopping(logger, _openAtShutdown);
         return Task.CompletedTask;
@@ -42,7 +43,8 @@ public sealed partial class LifecycleLog(
     public Task StoppedAsync(CancellationToken cancellationToken)
     {
         var seconds = time.GetElapsedTime(_stoppingSince).TotalSeconds;
-        Stopped(logger, connections.ClosedByShutdown, _openAtShutdown, seconds);
+        var closed = metrics.Connections.ClosedBy(ConnectionEndReason.ServerShutdown);
+        Stopped(logger, closed, _openAtShutdown, seconds);
         return Task.CompletedTask;
     }
 

@@ -10,7 +10,7 @@ public sealed class BenchTests
     private static string PortOf(EchoHostFactory host) => host.EchoEndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static EchoHostFactory Start(params (string Key, string Value)[] settings) =>
-        EchoHostFactory.Start(settings.Append((Key: "Serilog:MinimumLevel:Override:EchoHost.Protocol", Value: "Warning")).ToDictionary(s => s.Key, s => s.Value));
+        EchoHostFactory.Start(settings.Append((Key: "Serilog:MinimumLevel:Override:EchoHost.Echo", Value: "Warning")).ToDictionary(s => s.Key, s => s.Value));
 
     [Fact]
     public async Task Pingpong_runs_the_requested_count_and_verifies_every_reply()

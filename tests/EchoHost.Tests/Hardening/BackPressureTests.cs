@@ -17,7 +17,7 @@ public sealed class BackPressureTests
     public async Task A_client_that_writes_without_reading_is_paused_without_growing_memory_and_others_are_served()
     {
         using var host = HostProcess.StartOnEphemeralPorts(
-            ["--Echo:Framing=Chunk", "--Echo:ReplyPrefix=", "--Serilog:MinimumLevel:Override:EchoHost.Protocol.Echo.EchoProtocol=Warning"]);
+            ["--Echo:Framing=Chunk", "--Echo:ReplyPrefix=", "--Serilog:MinimumLevel:Override:EchoHost.Echo.EchoProtocol=Warning"]);
         var echo = await host.WaitForEchoListenerAsync();
         var before = host.ResidentBytes();
 
@@ -42,7 +42,7 @@ public sealed class BackPressureTests
     [Fact]
     public async Task A_hundred_mebibytes_without_a_line_feed_come_back_in_bounded_pieces_in_bounded_memory()
     {
-        using var host = HostProcess.StartOnEphemeralPorts(["--Serilog:MinimumLevel:Override:EchoHost.Protocol.Echo.EchoProtocol=Warning"]);
+        using var host = HostProcess.StartOnEphemeralPorts(["--Serilog:MinimumLevel:Override:EchoHost.Echo.EchoProtocol=Warning"]);
         var echo = await host.WaitForEchoListenerAsync();
         var before = host.ResidentBytes();
         await using var client = await EchoClient.ConnectAsync(echo);

@@ -1,5 +1,5 @@
 using System.Net;
-using EchoHost.Protocol.Connections;
+using EchoHost.Connections.Limits;
 using EchoHost.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Serilog.Events;
@@ -34,8 +34,8 @@ public sealed class ConnectionLimitTests
         Assert.StartsWith("Rejected 1 connection(s) over Echo:MaxConnections=2", warning.Message, StringComparison.Ordinal);
 
         await first.DisposeAsync();
-        var connections = host.Services.GetRequiredService<EchoConnections>();
-        await Eventually.TrueAsync(() => connections.Active == 1);
+        var connections = host.Services.GetRequiredService<ConnectionCounter>();
+        await Eventually.TrueAsync(() => connections.Count == 1);
         await using var third = await host.ConnectAsync();
         await RoundTripAsync(third, "three");
     }

@@ -1,4 +1,4 @@
-using EchoHost.Protocol.Connections;
+using EchoHost.Connections.Limits;
 using EchoHost.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Serilog.Events;
@@ -12,7 +12,7 @@ public sealed class FaultTests
     public async Task Probes_resets_and_half_closes_log_nothing_above_information_and_leak_no_connection()
     {
         using var host = EchoHostFactory.Start();
-        var connections = host.Services.GetRequiredService<EchoConnections>();
+        var connections = host.Services.GetRequiredService<ConnectionCounter>();
 
         // A Kubernetes tcpSocket probe: connect, close, no data.
         await (await host.ConnectAsync()).DisposeAsync();
@@ -37,7 +37,7 @@ public sealed class FaultTests
         halfClosed.HalfClose();
         Assert.Equal(ConnectionEnd.Fin, (await halfClosed.ReceiveToEndAsync()).End);
 
-        await Eventually.TrueAsync(() => connections.Active == 0);
+        await Eventually.TrueAsync(() => connections.Count == 0);
         Assert.DoesNotContain(host.Logs.Events, e => e.Level > LogEventLevel.Information);
     }
 }

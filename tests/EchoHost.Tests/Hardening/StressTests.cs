@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text;
-using EchoHost.Protocol.Connections;
+using EchoHost.Connections.Limits;
 using EchoHost.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Serilog.Events;
@@ -18,7 +18,7 @@ public sealed class StressTests
     {
         using var host = EchoHostFactory.Start(new Dictionary<string, string>
         {
-            ["Serilog:MinimumLevel:Override:EchoHost.Protocol"] = "Warning",
+            ["Serilog:MinimumLevel:Override:EchoHost.Echo"] = "Warning",
         });
         var stopwatch = Stopwatch.StartNew();
 
@@ -26,8 +26,8 @@ public sealed class StressTests
 
         Assert.Equal(Clients * RoundTrips - (Clients / 7 + 1) * (RoundTrips / 2), results.Sum());
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(60), $"took {stopwatch.Elapsed}");
-        var connections = host.Services.GetRequiredService<EchoConnections>();
-        await Eventually.TrueAsync(() => connections.Active == 0);
+        var connections = host.Services.GetRequiredService<ConnectionCounter>();
+        await Eventually.TrueAsync(() => connections.Count == 0);
         Assert.DoesNotContain(host.Logs.Events, e => e.Level > LogEventLevel.Information);
     }
 

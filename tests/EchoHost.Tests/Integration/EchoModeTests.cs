@@ -92,7 +92,7 @@ public sealed class EchoModeTests
     [Fact]
     public async Task A_max_line_above_1_mib_answers_a_long_line_whole()
     {
-        using var host = Start(("Echo:MaxLineBytes", "2097152"), ("Echo:ReplyPrefix", "> "), ("Serilog:MinimumLevel:Override:EchoHost.Protocol", "Warning"));
+        using var host = Start(("Echo:MaxLineBytes", "2097152"), ("Echo:ReplyPrefix", "> "), ("Serilog:MinimumLevel:Override:EchoHost.Echo", "Warning"));
         await using var client = await host.ConnectAsync();
         var line = new byte[1_500_001];
         Array.Fill(line, (byte)'m');

@@ -1,5 +1,5 @@
 using System.Text;
-using EchoHost.Protocol.Echo;
+using EchoHost.Echo;
 using EchoHost.Tests.Support;
 using Microsoft.Extensions.Logging;
 
@@ -10,7 +10,7 @@ public sealed class EchoProtocolTests
     private readonly RecordingLogger<EchoProtocol> _log = new();
 
     private ProtocolDriver Connect(EchoOptions? options = null) =>
-        new ProtocolDriver(new EchoProtocol(new EchoBehavior(options ?? new EchoOptions()), _log)).Connect();
+        new ProtocolDriver(new EchoProtocol(new EchoBehavior(options ?? new EchoOptions()), null, _log)).Connect();
 
     private static string Text(byte[] bytes) => Encoding.UTF8.GetString(bytes);
 
@@ -37,7 +37,7 @@ public sealed class EchoProtocolTests
     public void Builds_no_log_text_when_information_is_off()
     {
         var quiet = new RecordingLogger<EchoProtocol> { MinimumLevel = LogLevel.Warning };
-        var driver = new ProtocolDriver(new EchoProtocol(new EchoBehavior(new EchoOptions()), quiet)).Connect();
+        var driver = new ProtocolDriver(new EchoProtocol(new EchoBehavior(new EchoOptions()), null, quiet)).Connect();
 
         driver.Receive("x\n"u8.ToArray());
 

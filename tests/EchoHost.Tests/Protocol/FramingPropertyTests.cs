@@ -1,6 +1,6 @@
 using System.Text;
 using CsCheck;
-using EchoHost.Protocol.Echo;
+using EchoHost.Echo;
 using EchoHost.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -44,7 +44,7 @@ public sealed class FramingPropertyTests
 
     private static byte[] Run(EchoOptions options, byte[] payload, int[] cuts)
     {
-        var driver = new ProtocolDriver(new EchoProtocol(new EchoBehavior(options), NullLogger<EchoProtocol>.Instance)).Connect();
+        var driver = new ProtocolDriver(new EchoProtocol(new EchoBehavior(options), null, NullLogger<EchoProtocol>.Instance)).Connect();
         var previous = 0;
         foreach (var cut in cuts.Order())
         {

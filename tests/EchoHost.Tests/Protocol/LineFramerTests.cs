@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Text;
-using EchoHost.Protocol.Framing;
+using EchoHost.Echo.Framing;
 using EchoHost.Tests.Support;
 
 namespace EchoHost.Tests.Protocol;

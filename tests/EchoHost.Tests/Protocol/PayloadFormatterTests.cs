@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Text;
-using EchoHost.Protocol.Diagnostics;
+using EchoHost.Echo.Diagnostics;
 
 namespace EchoHost.Tests.Protocol;
 

@@ -13,17 +13,23 @@ namespace EchoHost.Tests.Support;
 internal sealed class PipeConnection : IConnectionLifetimeNotificationFeature, IConnectionHeartbeatFeature, IDisposable
 {
     private readonly List<(Action<object> Callback, object State)> _heartbeats = [];
-    private readonly Pipe _toServer = new();
-    private readonly Pipe _fromServer = new();
+    private readonly Pipe _toServer;
+    private readonly Pipe _fromServer;
     private readonly CancellationTokenSource _closeRequested = new();
 
-    public PipeConnection(EndPoint? remoteEndPoint = null)
+    /// <param name="remoteEndPoint">The peer the server sees.</param>
+    /// <param name="serverOutputLimit">Bytes the server may write before its flush waits for the peer to read; 0 for the pipe's default.</param>
+    /// <param name="inlineScheduling">Run the server's read continuations on the thread that completes them, as Kestrel does here.</param>
+    public PipeConnection(EndPoint? remoteEndPoint = null, long serverOutputLimit = 0, bool inlineScheduling = false)
     {
+        _toServer = new Pipe(new PipeOptions(readerScheduler: inlineScheduling ? PipeScheduler.Inline : PipeScheduler.ThreadPool));
+        _fromServer = serverOutputLimit > 0 ? new Pipe(new PipeOptions(pauseWriterThreshold: serverOutputLimit, resumeWriterThreshold: serverOutputLimit / 2)) : new Pipe();
         ServerOutput = new FlushCountingWriter(_fromServer.Writer);
         Context = new DefaultConnectionContext("test", new DuplexPipe(_toServer.Reader, ServerOutput), new DuplexPipe(_fromServer.Reader, _toServer.Writer))
         {
             RemoteEndPoint = remoteEndPoint,
         };
+        Context.ConnectionClosed.Register(() => Aborted = true);
         Context.Features.Set<IConnectionLifetimeNotificationFeature>(this);
         Context.Features.Set<IConnectionHeartbeatFeature>(this);
     }
@@ -35,6 +41,9 @@ internal sealed class PipeConnection : IConnectionLifetimeNotificationFeature, I
     public PipeReader FromServer => _fromServer.Reader;
 
     public FlushCountingWriter ServerOutput { get; }
+
+    /// <summary>The server aborted the connection (what Kestrel turns into a reset).</summary>
+    public bool Aborted { get; private set; }
 
     public CancellationToken ConnectionClosedRequested
     {

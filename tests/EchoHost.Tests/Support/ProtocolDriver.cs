@@ -1,5 +1,5 @@
 using System.Buffers;
-using EchoHost.Protocol;
+using EchoHost.Connections.Protocols;
 
 namespace EchoHost.Tests.Support;
 

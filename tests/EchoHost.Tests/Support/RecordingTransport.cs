@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Net;
-using EchoHost.Protocol;
+using EchoHost.Connections.Protocols;
 
 namespace EchoHost.Tests.Support;
 

@@ -1,0 +1,11 @@
+namespace EchoHost.Connections.Diagnostics;
+
+/// <summary>The <c>reason</c> label of rejected connections.</summary>
+public static class RejectionReasons
+{
+    public const string MaxConnections = "max_connections";
+    public const string FileDescriptors = "fd_limit";
+    public const string Memory = "memory";
+    public const string ProxyHeader = "proxy_header";
+    public const string TlsHandshake = "tls_handshake";
+}

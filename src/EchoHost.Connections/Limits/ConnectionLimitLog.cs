@@ -1,0 +1,12 @@
+using Microsoft.Extensions.Logging;
+
+namespace EchoHost.Connections.Limits;
+
+internal static partial class ConnectionLimitLog
+{
+    [LoggerMessage(
+        EventId = 14,
+        Level = LogLevel.Warning,
+        Message = "Rejected {Rejected} connection(s) over {LimitName}={Limit} (reported at most once per {IntervalSeconds} s)")]
+    public static partial void Rejected(ILogger logger, long rejected, string limitName, int limit, double intervalSeconds);
+}

@@ -1,0 +1,40 @@
+using EchoHost.Connections.Diagnostics;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+
+namespace EchoHost.Connections.Limits;
+
+/// <summary>
+/// Admits a connection while the listener's <see cref="ConnectionCounter"/> has a slot and closes it at once,
+/// unread and unanswered, when not. It comes first in the pipeline, so a rejected connection costs no PROXY
+/// header read and no TLS handshake. Kestrel's own limit is not used: it logs a warning per rejected connection.
+/// </summary>
+internal sealed class ConnectionLimitMiddleware(
+    ConnectionDelegate next, ConnectionCounter counter, string limitName, RejectionReport report, ConnectionMetrics? metrics, ILogger logger)
+{
+    public async Task OnConnectionAsync(ConnectionContext connection)
+    {
+        if (!counter.TryAcquire())
+        {
+            metrics?.Rejected(RejectionReasons.MaxConnections);
+            var rejected = report.Count();
+            if (rejected > 0)
+            {
+                ConnectionLimitLog.Rejected(logger, rejected, limitName, counter.Limit, RejectionReport.Interval.TotalSeconds);
+            }
+
+            await connection.Transport.Output.CompleteAsync();
+            await connection.Transport.Input.CompleteAsync();
+            return;
+        }
+
+        try
+        {
+            await next(connection);
+        }
+        finally
+        {
+            counter.Release();
+        }
+    }
+}

@@ -1,0 +1,26 @@
+using EchoHost.Connections.Diagnostics;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace EchoHost.Connections.Protocols;
+
+public static class ProtocolBuilderExtensions
+{
+    /// <summary>
+    /// Ends the pipeline: each connection runs one protocol object from <typeparamref name="TFactory"/> (taken
+    /// from the services, or made with them) in a <see cref="ProtocolConnection"/>.
+    /// </summary>
+    public static IConnectionBuilder UseProtocol<TFactory>(
+        this IConnectionBuilder builder, ProtocolConnectionOptions options, ConnectionMetrics? metrics = null)
+        where TFactory : IConnectionProtocolFactory
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.ApplicationServices;
+        var factory = ActivatorUtilities.GetServiceOrCreateInstance<TFactory>(services);
+        var time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger<ProtocolConnection>();
+        builder.Run(connection => new ProtocolConnection(connection, options, time, metrics, logger).RunAsync(factory.Create(connection)));
+        return builder;
+    }
+}

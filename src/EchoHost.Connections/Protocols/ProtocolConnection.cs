@@ -1,0 +1,261 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using EchoHost.Connections.Diagnostics;
+using EchoHost.Connections.Logging;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.Extensions.Logging;
+
+namespace EchoHost.Connections.Protocols;
+
+/// <summary>
+/// Runs one <see cref="IConnectionProtocol"/> over one <see cref="ConnectionContext"/>: the read loop, the
+/// transport the protocol writes through, one flush per read, the idle and write timeouts, and a graceful end
+/// (FIN) on end of input, on the protocol's <see cref="IProtocolTransport.Close"/>, on idleness and on server
+/// shutdown. Whatever happens, the protocol hears <see cref="IConnectionProtocol.ConnectionLost"/> and both
+/// pipes are completed.
+/// </summary>
+public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficFeature
+{
+    private readonly ConnectionContext _connection;
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    private readonly ProtocolConnectionOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ConnectionMetrics? _metrics;
+    private readonly ILogger _logger;
+    private readonly long _idleTimeoutTicks;
+    private readonly long _writeTimeoutTicks;
+    private long _lastActivity;
+    private long _flushStarted;
+    private int _timeoutQueued;
+    private bool _queuedTimeoutIsWrite;
+    private volatile bool _shutdownRequested;
+    private volatile bool _writeTimedOut;
+    private volatile bool _ended;
+    private bool _closeRequested;
+    private bool _hasUnflushedOutput;
+
+    public ProtocolConnection(
+        ConnectionContext connection, ProtocolConnectionOptions options, TimeProvider time, ConnectionMetrics? metrics, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(logger);
+        _connection = connection;
+        _input = connection.Transport.Input;
+        _output = connection.Transport.Output;
+        _options = options;
+        _time = time;
+        _metrics = metrics;
+        _logger = logger;
+        _idleTimeoutTicks = ToTicks(options.IdleTimeout, time);
+        _writeTimeoutTicks = ToTicks(options.WriteTimeout, time);
+    }
+
+    public EndPoint? RemoteEndPoint => _connection.RemoteEndPoint;
+
+    public long BytesReceived { get; private set; }
+
+    public long BytesSent { get; private set; }
+
+    public ConnectionOutcome? Outcome { get; private set; }
+
+    public void Write(ReadOnlySpan<byte> data)
+    {
+        _output.Write(data);
+        BytesSent += data.Length;
+        _hasUnflushedOutput |= !data.IsEmpty;
+    }
+
+    public void Write(in ReadOnlySequence<byte> data)
+    {
+        foreach (var segment in data)
+        {
+            Write(segment.Span);
+        }
+    }
+
+    public void Close() => _closeRequested = true;
+
+    /// <summary>
+    /// Runs the protocol until the connection ends and says why it ended. A reset or abort is reported in the
+    /// outcome, never thrown: for a server that is a peer leaving, not a fault. An exception from the protocol
+    /// itself is rethrown once the connection is cleaned up, so Kestrel logs it as the bug it is.
+    /// </summary>
+    public async Task<ConnectionOutcome> RunAsync(IConnectionProtocol protocol)
+    {
+        ArgumentNullException.ThrowIfNull(protocol);
+        _connection.Features.Set<IConnectionTrafficFeature>(this);
+
+        // Kestrel asks connections to finish on shutdown; a read that never returns would hold shutdown for
+        // the host's whole timeout and end in a reset, so the request cancels the pending read instead.
+        var lifetime = _connection.Features.Get<IConnectionLifetimeNotificationFeature>();
+        using var shutdown = lifetime?.ConnectionClosedRequested.Register(
+            static state => ((ProtocolConnection)state!).RequestShutdown(), this);
+
+        // Timeouts are checked on Kestrel's once-a-second heartbeat, shared by all connections, rather than
+        // with a timer per connection.
+        if (_idleTimeoutTicks > 0 || _writeTimeoutTicks > 0)
+        {
+            _connection.Features.Get<IConnectionHeartbeatFeature>()?.OnHeartbeat(
+                static state => ((ProtocolConnection)state).OnHeartbeat(), this);
+        }
+
+        var outcome = new ConnectionOutcome(ConnectionEndReason.Failed, null);
+        try
+        {
+            protocol.ConnectionMade(this);
+            outcome = new(await PumpAsync(protocol), null);
+        }
+        catch (Exception ex) when (IsConnectionFailure(ex))
+        {
+            outcome = _writeTimedOut ? new(ConnectionEndReason.WriteTimeout, null) : new(ConnectionEndReason.Failed, ex);
+        }
+        catch (Exception ex)
+        {
+            outcome = new(ConnectionEndReason.Failed, ex);
+            throw;
+        }
+        finally
+        {
+            _ended = true;
+            Outcome = outcome;
+            try
+            {
+                protocol.ConnectionLost(outcome.Error);
+            }
+            finally
+            {
+                await _output.CompleteAsync();
+                await _input.CompleteAsync();
+            }
+        }
+
+        return outcome;
+    }
+
+    private async Task<ConnectionEndReason> PumpAsync(IConnectionProtocol protocol)
+    {
+        MarkActivity();
+        while (true)
+        {
+            var result = await _input.ReadAsync();
+            var buffer = result.Buffer;
+            ConnectionEndReason? end = result switch
+            {
+                { IsCompleted: true } => ConnectionEndReason.PeerClosed,
+                { IsCanceled: true } when _shutdownRequested => ConnectionEndReason.ServerShutdown,
+                { IsCanceled: true } when IsIdle() => ConnectionEndReason.IdleTimeout,
+                _ => null,
+            };
+            MarkActivity();
+            if (end == ConnectionEndReason.IdleTimeout && _logger.IsEnabled(LogLevel.Information))
+            {
+                var peer = PeerAddress.Format(RemoteEndPoint);
+                ConnectionLifetimeLog.ConnectionIdle(_logger, peer, _options.IdleTimeout);
+            }
+
+            var sentBefore = BytesSent;
+            var consumed = protocol.DataReceived(buffer);
+            if (end is not null && !_closeRequested)
+            {
+                protocol.EofReceived(buffer.Slice(consumed));
+                consumed = buffer.End;
+            }
+
+            var received = buffer.Slice(buffer.Start, consumed).Length;
+            BytesReceived += received;
+            _metrics?.Transferred(received, BytesSent - sentBefore);
+            _input.AdvanceTo(consumed, buffer.End);
+
+            if (_hasUnflushedOutput)
+            {
+                _hasUnflushedOutput = false;
+
+                // Awaiting the flush is the back-pressure: while the peer does not read, this loop does not
+                // read either, and Kestrel stops reading the socket once its input buffer is full. The write
+                // timeout bounds how long that may last.
+                Volatile.Write(ref _flushStarted, _time.GetTimestamp());
+                var flush = await _output.FlushAsync();
+                Volatile.Write(ref _flushStarted, 0);
+                MarkActivity();
+                if (_writeTimedOut)
+                {
+                    return ConnectionEndReason.WriteTimeout;
+                }
+
+                if (flush.IsCompleted)
+                {
+                    return ConnectionEndReason.PeerClosed;
+                }
+            }
+
+            if (_closeRequested)
+            {
+                return ConnectionEndReason.ProtocolClosed;
+            }
+
+            if (end is not null)
+            {
+                return end.Value;
+            }
+        }
+    }
+
+    private void RequestShutdown()
+    {
+        _shutdownRequested = true;
+        _input.CancelPendingRead();
+    }
+
+    // Runs on Kestrel's heartbeat thread, which serves every connection: it only decides, and leaves the closing
+    // to the thread pool, since cancelling a read runs the connection's continuation inline.
+    private void OnHeartbeat()
+    {
+        if (_ended || Volatile.Read(ref _timeoutQueued) != 0)
+        {
+            return;
+        }
+
+        var flushStarted = Volatile.Read(ref _flushStarted);
+        var stalled = flushStarted != 0 && _writeTimeoutTicks > 0 && _time.GetTimestamp() - flushStarted >= _writeTimeoutTicks;
+        if ((stalled || (flushStarted == 0 && IsIdle())) && Interlocked.Exchange(ref _timeoutQueued, 1) == 0)
+        {
+            _queuedTimeoutIsWrite = stalled;
+            ThreadPool.UnsafeQueueUserWorkItem(static state => state.OnTimeout(), this, preferLocal: false);
+        }
+    }
+
+    private void OnTimeout()
+    {
+        if (_queuedTimeoutIsWrite)
+        {
+            _writeTimedOut = true;
+            if (_logger.IsEnabled(LogLevel.Information))
+            {
+                var peer = PeerAddress.Format(RemoteEndPoint);
+                ConnectionLifetimeLog.WriteTimedOut(_logger, peer, _options.WriteTimeout, BytesReceived, BytesSent);
+            }
+
+            _connection.Abort(new ConnectionAbortedException("The peer did not read its replies within the write timeout."));
+            _output.CancelPendingFlush();
+            return;
+        }
+
+        // The loop checks idleness again when the read returns, so a byte that arrived meanwhile keeps it open.
+        _input.CancelPendingRead();
+        Volatile.Write(ref _timeoutQueued, 0);
+    }
+
+    private void MarkActivity() => Volatile.Write(ref _lastActivity, _time.GetTimestamp());
+
+    private bool IsIdle() => _idleTimeoutTicks > 0 && _time.GetTimestamp() - Volatile.Read(ref _lastActivity) >= _idleTimeoutTicks;
+
+    private static long ToTicks(TimeSpan timeout, TimeProvider time) => (long)(timeout.TotalSeconds * time.TimestampFrequency);
+
+    private static bool IsConnectionFailure(Exception ex) =>
+        ex is ConnectionResetException or ConnectionAbortedException or IOException or OperationCanceledException;
+}

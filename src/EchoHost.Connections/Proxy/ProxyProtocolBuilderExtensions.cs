@@ -1,0 +1,23 @@
+using EchoHost.Connections.Diagnostics;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace EchoHost.Connections.Proxy;
+
+public static class ProxyProtocolBuilderExtensions
+{
+    /// <summary>
+    /// Requires a PROXY protocol v1 or v2 header on every connection; put it before TLS (balancers send it in
+    /// clear) and before lifetime logging (so that logs name the real client).
+    /// </summary>
+    /// <param name="timeout">How long a connection may take to send its whole header.</param>
+    public static IConnectionBuilder UseProxyProtocol(this IConnectionBuilder builder, TimeSpan timeout, ConnectionMetrics? metrics = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.ApplicationServices;
+        var time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ProxyProtocolMiddleware).FullName!);
+        return builder.Use(next => new ProxyProtocolMiddleware(next, timeout, time, metrics, logger).OnConnectionAsync);
+    }
+}

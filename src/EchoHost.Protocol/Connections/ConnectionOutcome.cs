@@ -1,4 +1,0 @@
-namespace EchoHost.Protocol.Connections;
-
-/// <summary>How a connection ended: the reason, and for <see cref="ConnectionEndReason.Failed"/> the error.</summary>
-public readonly record struct ConnectionOutcome(ConnectionEndReason Reason, Exception? Error);

@@ -1,0 +1,133 @@
+using System.Buffers;
+using System.Text;
+using EchoHost.Connections.Diagnostics;
+using EchoHost.Connections.Limits;
+using EchoHost.Connections.Logging;
+using EchoHost.Connections.Protocols;
+using EchoHost.Tests.Support;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Serilog;
+
+namespace EchoHost.Tests.Connections;
+
+/// <summary>
+/// The hosting layer carries a protocol that is not echo: a test-only one that upper-cases lines runs through
+/// the same middleware and runner, with no echo type involved.
+/// </summary>
+public sealed class GenericProtocolTests
+{
+    [Fact]
+    public async Task A_test_only_protocol_runs_through_the_limit_logging_metrics_and_runner()
+    {
+        var logs = new LogCapture();
+        await using var services = new ServiceCollection()
+            .AddLogging(l => l.AddSerilog(new LoggerConfiguration().WriteTo.Sink(logs).CreateLogger(), dispose: true))
+            .AddMetrics()
+            .BuildServiceProvider();
+        using var meter = new System.Diagnostics.Metrics.Meter("Test.Upper");
+        var metrics = new ConnectionMetrics(meter, "upper");
+        var pipeline = new ConnectionBuilder(services)
+            .UseConnectionLimit(new ConnectionCounter(1), "Upper:MaxConnections", metrics)
+            .UseConnectionLifetimeLogging("Upper")
+            .UseConnectionMetrics(metrics)
+            .UseProtocol<UpperCaseProtocolFactory>(new ProtocolConnectionOptions())
+            .Build();
+        using var connection = new PipeConnection(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 4000));
+
+        var run = pipeline(connection.Context);
+        await connection.SendAsync("hello\nwor"u8.ToArray());
+        await connection.SendAsync("ld\n"u8.ToArray());
+        await connection.ToServer.CompleteAsync();
+
+        Assert.Equal("HELLO\nWORLD\n", Encoding.ASCII.GetString(await connection.ReadToEndAsync()));
+        await run;
+        Assert.Equal("Connection from 127.0.0.1:4000", logs.Messages.First());
+        Assert.Matches(@"closed: 12 bytes in, 12 bytes out", logs.Messages.Last());
+        Assert.Equal(1, metrics.ClosedBy(ConnectionEndReason.PeerClosed));
+    }
+
+    [Fact]
+    public async Task A_protocol_that_throws_still_hears_connection_lost_and_its_pipes_are_completed()
+    {
+        using var connection = new PipeConnection();
+        var protocol = new ThrowingProtocol();
+        var runner = new ProtocolConnection(connection.Context, new ProtocolConnectionOptions(), TimeProvider.System, null, NullLogger.Instance);
+
+        var run = runner.RunAsync(protocol);
+        await connection.SendAsync("boom\n"u8.ToArray());
+
+        var thrown = await Assert.ThrowsAsync<InvalidOperationException>(() => run);
+        Assert.Same(thrown, protocol.LostWith);
+        Assert.Empty(await connection.ReadToEndAsync());
+        Assert.Equal(ConnectionEndReason.Failed, runner.Outcome?.Reason);
+    }
+
+    [Fact]
+    public async Task An_idle_close_does_not_run_the_connection_teardown_on_the_heartbeat_thread()
+    {
+        var time = new FakeTimeProvider();
+        using var connection = new PipeConnection(inlineScheduling: true);
+        var protocol = new UpperCaseProtocol();
+        var runner = new ProtocolConnection(connection.Context, new ProtocolConnectionOptions { IdleTimeout = TimeSpan.FromSeconds(5) }, time, null, NullLogger.Instance);
+        var run = runner.RunAsync(protocol);
+
+        time.Advance(TimeSpan.FromSeconds(5));
+        var heartbeatThread = Environment.CurrentManagedThreadId;
+        connection.Heartbeat();
+
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(ConnectionEndReason.IdleTimeout, runner.Outcome?.Reason);
+        Assert.NotEqual(heartbeatThread, protocol.LostOnThread);
+    }
+
+    private sealed class UpperCaseProtocolFactory : IConnectionProtocolFactory
+    {
+        public IConnectionProtocol Create(ConnectionContext connection) => new UpperCaseProtocol();
+    }
+
+    private sealed class UpperCaseProtocol : IConnectionProtocol
+    {
+        private IProtocolTransport? _transport;
+
+        public int LostOnThread { get; private set; }
+
+        public void ConnectionMade(IProtocolTransport transport) => _transport = transport;
+
+        public SequencePosition DataReceived(in ReadOnlySequence<byte> data)
+        {
+            var reader = new SequenceReader<byte>(data);
+            while (reader.TryReadTo(out ReadOnlySequence<byte> line, (byte)'\n'))
+            {
+                _transport!.Write(Encoding.ASCII.GetBytes(Encoding.ASCII.GetString(line).ToUpperInvariant() + "\n"));
+            }
+
+            return reader.Position;
+        }
+
+        public void EofReceived(in ReadOnlySequence<byte> unconsumed)
+        {
+        }
+
+        public void ConnectionLost(Exception? exception) => LostOnThread = Environment.CurrentManagedThreadId;
+    }
+
+    private sealed class ThrowingProtocol : IConnectionProtocol
+    {
+        public Exception? LostWith { get; private set; }
+
+        public void ConnectionMade(IProtocolTransport transport)
+        {
+        }
+
+        public SequencePosition DataReceived(in ReadOnlySequence<byte> data) => throw new InvalidOperationException("a protocol bug");
+
+        public void EofReceived(in ReadOnlySequence<byte> unconsumed)
+        {
+        }
+
+        public void ConnectionLost(Exception? exception) => LostWith = exception;
+    }
+}

@@ -1,0 +1,71 @@
+using System.Net;
+using EchoHost.Connections.Diagnostics;
+using EchoHost.Connections.Limits;
+using EchoHost.Connections.Logging;
+using EchoHost.Connections.Protocols;
+using EchoHost.Connections.Proxy;
+using EchoHost.Echo;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Serilog;
+
+namespace EchoHost.Tests.Support;
+
+/// <summary>
+/// The echo listener's connection pipeline (limit, optional PROXY header, lifetime logging, metrics, protocol)
+/// built over in-memory pipes instead of Kestrel, with a fake clock and every log event captured.
+/// </summary>
+internal sealed class PipelineHarness : IDisposable
+{
+    private readonly ServiceProvider _services;
+    private readonly ConnectionDelegate _pipeline;
+    private readonly List<PipeConnection> _connections = [];
+
+    public PipelineHarness(EchoOptions? options = null, TimeSpan? proxyTimeout = null)
+    {
+        options ??= new EchoOptions();
+        var services = new ServiceCollection()
+            .AddSingleton<TimeProvider>(Time)
+            .AddSingleton(options)
+            .AddLogging(logging => logging.AddSerilog(
+                new LoggerConfiguration().MinimumLevel.Verbose().WriteTo.Sink(Logs).CreateLogger(), dispose: true));
+        services.AddEcho();
+        _services = services.BuildServiceProvider();
+
+        Counter = _services.GetRequiredService<ConnectionCounter>();
+        Metrics = _services.GetRequiredService<EchoMetrics>().Connections;
+        var builder = new ConnectionBuilder(_services).UseConnectionLimit(Counter, "Echo:MaxConnections", Metrics);
+        if (proxyTimeout is { } timeout)
+        {
+            builder.UseProxyProtocol(timeout, Metrics);
+        }
+
+        _pipeline = builder
+            .UseConnectionLifetimeLogging("EchoHost.Echo.Connections")
+            .UseConnectionMetrics(Metrics)
+            .UseProtocol<EchoProtocolFactory>(new ProtocolConnectionOptions { IdleTimeout = options.IdleTimeout, WriteTimeout = options.WriteTimeout }, Metrics)
+            .Build();
+    }
+
+    public FakeTimeProvider Time { get; } = new();
+
+    public LogCapture Logs { get; } = new();
+
+    public ConnectionCounter Counter { get; }
+
+    public ConnectionMetrics Metrics { get; }
+
+    public (PipeConnection Connection, Task Run) Start(EndPoint? peer = null, long serverOutputLimit = 0)
+    {
+        var connection = new PipeConnection(peer, serverOutputLimit);
+        _connections.Add(connection);
+        return (connection, _pipeline(connection.Context));
+    }
+
+    public void Dispose()
+    {
+        _connections.ForEach(c => c.Dispose());
+        _services.Dispose();
+    }
+}
