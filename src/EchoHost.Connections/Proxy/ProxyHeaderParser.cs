@@ -38,6 +38,10 @@ public static class ProxyHeaderParser
         var available = (int)Math.Min(buffer.Length, start.Length);
         buffer.Slice(0, available).CopyTo(start);
         start = start[..available];
+        if (available == 0)
+        {
+            return ProxyHeaderStatus.Incomplete;
+        }
 
         if (StartsLike(start, V2Signature))
         {
@@ -55,7 +59,7 @@ public static class ProxyHeaderParser
 
     // True when what arrived so far agrees with the start of the expected bytes.
     private static bool StartsLike(ReadOnlySpan<byte> arrived, ReadOnlySpan<byte> expected) =>
-        arrived.Length > 0 && (arrived.Length <= expected.Length ? expected.StartsWith(arrived) : arrived.StartsWith(expected));
+        (arrived.Length <= expected.Length ? expected.StartsWith(arrived) : arrived.StartsWith(expected));
 
     private static ProxyHeaderStatus ParseV1(
         in ReadOnlySequence<byte> buffer, out ProxyHeader header, out SequencePosition consumed, out string? problem)
