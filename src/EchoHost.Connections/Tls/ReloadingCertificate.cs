@@ -108,7 +108,7 @@ public sealed class ReloadingCertificate : IDisposable
         {
             return CertificateLoader.Load(certificate, key, _files.Password);
         }
-        catch (CryptographicException ex)
+        catch (Exception ex) when (ex is CryptographicException or ArgumentException)
         {
             var files = _files.KeyPath is null ? $"'{_files.Path}'" : $"'{_files.Path}' with the key '{_files.KeyPath}'";
             throw new CertificateLoadException($"{files} is not a usable certificate and private key: {ex.Message}", ex);

@@ -23,4 +23,32 @@ public sealed class StartupErrorTests
         Assert.Equal($"EchoHost cannot start. {listener} cannot bind [::]:{port}: address already in use.", message);
         Assert.DoesNotContain(host.StandardOutput, line => line.Contains(" at ", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task A_certificate_that_cannot_be_read_exits_2_with_one_line_naming_the_setting_and_the_file()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "echohost-no-such-cert.pem");
+
+        using var host = HostProcess.StartOnEphemeralPorts([$"--Echo:Tls:Certificate:Path={missing}"]);
+
+        Assert.Equal(2, await host.WaitForExitAsync());
+        var message = Assert.Single(host.StandardError);
+        Assert.StartsWith("EchoHost cannot start. Invalid configuration: Echo:Tls:Certificate: ", message, StringComparison.Ordinal);
+        Assert.Contains(missing, message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_key_that_does_not_match_the_certificate_exits_2()
+    {
+        var folder = Directory.CreateTempSubdirectory("echohost-badkey-").FullName;
+        File.WriteAllText(Path.Combine(folder, "c.pem"), TestCertificates.CreatePem("one").Certificate);
+        File.WriteAllText(Path.Combine(folder, "k.pem"), TestCertificates.CreatePem("two").Key);
+
+        using var host = HostProcess.StartOnEphemeralPorts(
+            [$"--Echo:Tls:Certificate:Path={folder}/c.pem", $"--Echo:Tls:Certificate:KeyPath={folder}/k.pem"]);
+
+        Assert.Equal(2, await host.WaitForExitAsync());
+        Assert.Contains("is not a usable certificate and private key", Assert.Single(host.StandardError), StringComparison.Ordinal);
+        Directory.Delete(folder, recursive: true);
+    }
 }

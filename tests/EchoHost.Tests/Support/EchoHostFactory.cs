@@ -18,9 +18,14 @@ public sealed class EchoHostFactory : WebApplicationFactory<Listeners>
 {
     private readonly IReadOnlyDictionary<string, string> _settings;
 
-    public EchoHostFactory(IReadOnlyDictionary<string, string>? settings = null)
+    private readonly TimeProvider? _time;
+
+    /// <param name="settings">Settings layered over appsettings.json.</param>
+    /// <param name="time">A clock for the host's own timers (certificate reloads, timeouts); the real one when null.</param>
+    public EchoHostFactory(IReadOnlyDictionary<string, string>? settings = null, TimeProvider? time = null)
     {
         _settings = settings ?? new Dictionary<string, string>();
+        _time = time;
         UseKestrel();
     }
 
@@ -30,9 +35,9 @@ public sealed class EchoHostFactory : WebApplicationFactory<Listeners>
 
     public Uri HealthUri => new($"http://127.0.0.1:{Services.GetRequiredService<Listeners>().HealthEndPoint.Port}");
 
-    public static EchoHostFactory Start(IReadOnlyDictionary<string, string>? settings = null)
+    public static EchoHostFactory Start(IReadOnlyDictionary<string, string>? settings = null, TimeProvider? time = null)
     {
-        var factory = new EchoHostFactory(settings);
+        var factory = new EchoHostFactory(settings, time);
         factory.StartServer();
         return factory;
     }
@@ -50,7 +55,14 @@ public sealed class EchoHostFactory : WebApplicationFactory<Listeners>
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Logs));
+        builder.ConfigureServices(services =>
+        {
+            services.AddSingleton<ILogEventSink>(Logs);
+            if (_time is not null)
+            {
+                services.AddSingleton(_time);
+            }
+        });
     }
 
     // UseKestrel() registers Kestrel's services again after the app's, its default memory pool included;

@@ -1,0 +1,91 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Text;
+using EchoHost.Connections.Tls;
+using EchoHost.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
+using Serilog.Events;
+
+namespace EchoHost.Tests.Tls;
+
+/// <summary>The real host with TLS on the echo port, on real Kestrel sockets.</summary>
+public sealed class TlsListenerTests : IDisposable
+{
+    private readonly TestCertificates _files = new();
+    private readonly FakeTimeProvider _time = new();
+
+    public TlsListenerTests() => _files.Publish("echo-one");
+
+    [Fact]
+    public async Task Echoes_over_tls_and_serves_a_swapped_certificate_to_new_connections_only()
+    {
+        using var host = StartHost();
+        await using var first = await ConnectTlsAsync(host);
+        Assert.Equal("CN=echo-one", first.RemoteCertificate!.Subject);
+        Assert.Equal("Echoed back: hello\n", await RoundTripAsync(first, "hello\n"));
+
+        _files.Publish("echo-two");
+        _time.Advance(ReloadingCertificate.PollInterval);
+
+        await using var second = await ConnectTlsAsync(host);
+        Assert.Equal("CN=echo-two", second.RemoteCertificate!.Subject);
+        Assert.Equal("Echoed back: again\n", await RoundTripAsync(first, "again\n"));
+        Assert.Equal("Echoed back: new\n", await RoundTripAsync(second, "new\n"));
+    }
+
+    [Fact]
+    public async Task Only_tls_1_2_and_1_3_are_offered()
+    {
+        using var host = StartHost();
+        await using var tls12 = await ConnectTlsAsync(host, SslProtocols.Tls12);
+        Assert.Equal(SslProtocols.Tls12, tls12.SslProtocol);
+    }
+
+    [Fact]
+    public async Task A_plaintext_client_is_closed_without_an_echo_quietly_and_others_are_served()
+    {
+        using var host = StartHost();
+        await using var plain = await host.ConnectAsync();
+        await plain.SendAsync("not tls\n");
+
+        var (received, _) = await plain.ReceiveToEndAsync();
+        Assert.DoesNotContain("Echoed back", Encoding.ASCII.GetString(received), StringComparison.Ordinal);
+        await host.Logs.WaitForAsync(m => m.EndsWith("the TLS handshake did not complete", StringComparison.Ordinal));
+        Assert.DoesNotContain(host.Logs.Events, e => e.Level > LogEventLevel.Information);
+
+        await using var good = await ConnectTlsAsync(host);
+        Assert.Equal("Echoed back: fine\n", await RoundTripAsync(good, "fine\n"));
+    }
+
+    public void Dispose() => _files.Dispose();
+
+    private EchoHostFactory StartHost() => EchoHostFactory.Start(
+        new Dictionary<string, string>
+        {
+            ["Echo:Tls:Certificate:Path"] = _files.CertificatePath,
+            ["Echo:Tls:Certificate:KeyPath"] = _files.KeyPath,
+        },
+        _time);
+
+    private static async Task<SslStream> ConnectTlsAsync(EchoHostFactory host, SslProtocols protocols = SslProtocols.None)
+    {
+        var client = new TcpClient();
+        await client.ConnectAsync(host.EchoEndPoint);
+        // The certificates are self-signed and checked by subject in the tests themselves.
+        var tls = new SslStream(client.GetStream(), leaveInnerStreamOpen: false, (_, certificate, _, _) => certificate is not null);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost", EnabledSslProtocols = protocols }, timeout.Token);
+        return tls;
+    }
+
+    private static async Task<string> RoundTripAsync(SslStream tls, string line)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await tls.WriteAsync(Encoding.ASCII.GetBytes(line), timeout.Token);
+        var expected = "Echoed back: ".Length + line.Length;
+        var buffer = new byte[expected];
+        await tls.ReadExactlyAsync(buffer, timeout.Token);
+        return Encoding.ASCII.GetString(buffer);
+    }
+}
