@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end: publish the host, start it as users do, and drive it with the real telnet (through expect)
 # and nc binaries. Prints one PASS/FAIL line per case and ends with "e2e: N passed, M failed".
-# Needs: dotnet, telnet, expect, nc (netcat-openbsd), curl.
+# Needs: dotnet, telnet, expect, nc (netcat-openbsd), curl, haproxy, openssl, python3.
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -14,12 +14,13 @@ host_pid=""
 cleanup() {
   [ -n "$host_pid" ] && kill -KILL "$host_pid" 2>/dev/null
   [ -n "${container_pid:-}" ] && kill -KILL "$container_pid" 2>/dev/null
+  [ -n "${haproxy_pid:-}" ] && kill -KILL "$haproxy_pid" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-for tool in telnet expect nc curl; do
-  command -v "$tool" >/dev/null || { echo "e2e: missing $tool (apt-get install -y telnet expect netcat-openbsd curl)"; exit 2; }
+for tool in telnet expect nc curl haproxy openssl python3; do
+  command -v "$tool" >/dev/null || { echo "e2e: missing $tool (apt-get install -y telnet expect netcat-openbsd curl haproxy openssl)"; exit 2; }
 done
 
 pass() { passed=$((passed + 1)); echo "PASS $1"; }
@@ -130,6 +131,9 @@ code=0
 message=$(dotnet "$work/out/EchoHost.dll" --Echo:Port=70000 2>&1 >/dev/null) || code=$?
 [ "$code" -eq 2 ] && [[ "$message" == *"Echo:Port is '70000'"* ]] && [ "$(printf '%s\n' "$message" | wc -l)" -eq 1 ] \
   && pass "invalid Echo:Port: exit 2 and one line naming the key and value" || fail "invalid settings" "exit $code: $message"
+
+# --- PROXY protocol and TLS -----------------------------------------------------------------------
+source "$here/proxy-tls.sh"
 
 # --- the Dockerfile, step by step ----------------------------------------------------------------
 source "$here/dockerfile.sh"

@@ -1,0 +1,100 @@
+# Sourced by run.sh: the PROXY protocol through a real HAProxy (send-proxy and send-proxy-v2), TLS with the
+# real openssl s_client, and both together. Uses start_host, stop_host, log_has, pass and fail from run.sh.
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 2 \
+  -keyout "$work/tls.key" -out "$work/tls.crt" >/dev/null 2>&1 || fail "openssl: make a test certificate"
+
+# --- PROXY protocol behind HAProxy -------------------------------------------------------------------
+if start_host --Echo:ProxyProtocol=Required; then
+  v1_port=$(free_port); v2_port=$(free_port)
+  cat >"$work/haproxy.cfg" <<CFG
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+frontend proxy_v1
+  bind 127.0.0.1:$v1_port
+  default_backend echo_v1
+frontend proxy_v2
+  bind 127.0.0.1:$v2_port
+  default_backend echo_v2
+backend echo_v1
+  server echo 127.0.0.1:$echo_port send-proxy
+backend echo_v2
+  server echo 127.0.0.1:$echo_port send-proxy-v2
+CFG
+  haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
+  haproxy_pid=$!
+  for _ in $(seq 1 50); do nc -z 127.0.0.1 "$v2_port" 2>/dev/null && break; sleep 0.1; done
+
+  for version in 1 2; do
+    port_var="v${version}_port"
+    client_port=$(free_port)
+    reply=$(printf 'through haproxy\n' | nc -N -p "$client_port" 127.0.0.1 "${!port_var}")
+    [ "$reply" = "Echoed back: through haproxy" ] && pass "haproxy (PROXY v$version): nc through HAProxy is echoed" \
+      || fail "haproxy v$version echo" "got '$reply'; $(tail -3 "$work/haproxy.log")"
+    log_has "Connection from 127\.0\.0\.1:$client_port\$" && pass "haproxy v$version: the log names the client's own port $client_port" \
+      || fail "haproxy v$version peer" "$(grep 'Connection from' "$log" | tail -2)"
+  done
+
+  reply=$(printf 'no header\n' | timeout 5 nc -N 127.0.0.1 "$echo_port")
+  [ -z "$reply" ] && log_has "without a reply: it did not start with a PROXY protocol header" \
+    && pass "PROXY required: a plain nc client is closed without a reply, logged at Information" || fail "PROXY plain client" "got '$reply'"
+
+  kill "$haproxy_pid" 2>/dev/null; wait "$haproxy_pid" 2>/dev/null
+  stop_host || fail "SIGTERM exit code (PROXY)"
+else
+  fail "start host (PROXY required)"
+fi
+
+# --- TLS with openssl s_client ----------------------------------------------------------------------
+if start_host --Echo:Tls:Certificate:Path="$work/tls.crt" --Echo:Tls:Certificate:KeyPath="$work/tls.key"; then
+  reply=$( (printf 'Hello, TLS!\n'; sleep 1) | timeout 10 openssl s_client -connect "127.0.0.1:$echo_port" -quiet 2>/dev/null)
+  [ "$reply" = "Echoed back: Hello, TLS!" ] && pass "openssl s_client: a line over TLS is echoed" || fail "TLS echo" "got '$reply'"
+
+  for protocol in -tls1_2 -tls1_3; do
+    reply=$( (printf 'v\n'; sleep 1) | timeout 10 openssl s_client "$protocol" -connect "127.0.0.1:$echo_port" -quiet 2>/dev/null)
+    [ "$reply" = "Echoed back: v" ] && pass "openssl s_client $protocol: handshake and echo" || fail "TLS $protocol" "got '$reply'"
+  done
+
+  reply=$(printf 'plain\n' | timeout 15 nc -N 127.0.0.1 "$echo_port" | tr -d '\0')
+  [[ "$reply" != *"Echoed back"* ]] && log_has "the TLS handshake did not complete" \
+    && pass "TLS: a plaintext nc client is not echoed and is logged at Information" || fail "TLS plaintext" "got '$reply'"
+  stop_host || fail "SIGTERM exit code (TLS)"
+else
+  fail "start host (TLS)"
+fi
+
+# --- PROXY header, then TLS -------------------------------------------------------------------------
+if start_host --Echo:ProxyProtocol=Required --Echo:Tls:Certificate:Path="$work/tls.crt" --Echo:Tls:Certificate:KeyPath="$work/tls.key"; then
+  front=$(free_port)
+  cat >"$work/haproxy-tls.cfg" <<CFG
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+frontend tls_passthrough
+  bind 127.0.0.1:$front
+  default_backend echo
+backend echo
+  server echo 127.0.0.1:$echo_port send-proxy-v2
+CFG
+  haproxy -db -f "$work/haproxy-tls.cfg" >"$work/haproxy-tls.log" 2>&1 &
+  haproxy_pid=$!
+  for _ in $(seq 1 50); do nc -z 127.0.0.1 "$front" 2>/dev/null && break; sleep 0.1; done
+  reply=$( (printf 'both\n'; sleep 1) | timeout 10 openssl s_client -connect "127.0.0.1:$front" -quiet 2>/dev/null)
+  [ "$reply" = "Echoed back: both" ] && pass "HAProxy send-proxy-v2 in front of TLS: openssl s_client is echoed" || fail "PROXY then TLS" "got '$reply'"
+  kill "$haproxy_pid" 2>/dev/null; wait "$haproxy_pid" 2>/dev/null
+  stop_host || fail "SIGTERM exit code (PROXY + TLS)"
+else
+  fail "start host (PROXY + TLS)"
+fi
+
+code=0
+message=$(dotnet "$work/out/EchoHost.dll" --Echo:Tls:Certificate:Path="$work/missing.crt" 2>&1 >/dev/null) || code=$?
+[ "$code" -eq 2 ] && [[ "$message" == *"Echo:Tls:Certificate"*"missing.crt"* ]] && [ "$(printf '%s\n' "$message" | wc -l)" -eq 1 ] \
+  && pass "missing certificate: exit 2 and one line naming Echo:Tls:Certificate and the file" || fail "missing certificate" "exit $code: $message"
