@@ -5,6 +5,7 @@ using EchoHost.Echo;
 using EchoHost.Health;
 using EchoHost.Hosting;
 using EchoHost.Logging;
+using EchoHost.Metrics;
 using Microsoft.AspNetCore.Connections;
 
 EchoHostSettings? settings = null;
@@ -24,11 +25,13 @@ try
         .AddEchoHostLifecycle()
         .AddLargeTransportBlocks()
         .AddEchoListener()
-        .AddHealthListener();
+        .AddHealthListener()
+        .AddEchoHostMetrics(builder.Configuration);
 
     var app = builder.Build();
     settings = app.Services.ValidateEchoHostSettings();
     app.MapHealthEndpoints();
+    app.MapMetricsEndpoint();
 
     await app.RunAsync();
     return ExitCodes.Stopped;

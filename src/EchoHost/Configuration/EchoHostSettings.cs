@@ -6,7 +6,8 @@ namespace EchoHost.Configuration;
 /// <param name="Echo">The <c>Echo</c> section.</param>
 /// <param name="Health">The <c>Health</c> section.</param>
 /// <param name="ShutdownTimeout"><c>HostOptions:ShutdownTimeout</c>: how long shutdown waits for connections to close.</param>
-public sealed record EchoHostSettings(EchoOptions Echo, HealthOptions Health, TimeSpan ShutdownTimeout)
+/// <param name="Metrics">The <c>Metrics</c> section.</param>
+public sealed record EchoHostSettings(EchoOptions Echo, HealthOptions Health, TimeSpan ShutdownTimeout, MetricsOptions Metrics)
 {
     public static readonly TimeSpan DefaultShutdownTimeout = TimeSpan.FromSeconds(30);
 }

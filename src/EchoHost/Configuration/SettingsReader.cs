@@ -28,6 +28,8 @@ public sealed class SettingsReader
 
     private static readonly string[] HealthKeys = [nameof(HealthOptions.Port)];
 
+    private static readonly string[] MetricsKeys = [nameof(MetricsOptions.Enabled)];
+
     private readonly List<string> _problems = [];
 
     private SettingsReader()
@@ -43,6 +45,9 @@ public sealed class SettingsReader
         var healthSection = configuration.GetSection(HealthOptions.SectionName);
         reader.RejectUnknownKeys(echoSection, EchoKeys);
         reader.RejectUnknownKeys(healthSection, HealthKeys);
+        var metricsSection = configuration.GetSection(MetricsOptions.SectionName);
+        reader.RejectUnknownKeys(metricsSection, MetricsKeys);
+        var metrics = new MetricsOptions { Enabled = reader.Boolean(metricsSection, nameof(MetricsOptions.Enabled), new MetricsOptions().Enabled) };
         var tlsSection = echoSection.GetSection(TlsSection);
         reader.RejectUnknownKeys(tlsSection, TlsKeys);
         reader.RejectUnknownKeys(tlsSection.GetSection(CertificateSection), CertificateKeys);
@@ -76,7 +81,7 @@ public sealed class SettingsReader
             reader._problems.Add($"Health:Port is '{health.Port}', the same as Echo:Port; the two listeners need different ports.");
         }
 
-        return reader._problems.Count == 0 ? new EchoHostSettings(echo, health, shutdownTimeout) : throw new InvalidSettingsException(reader._problems);
+        return reader._problems.Count == 0 ? new EchoHostSettings(echo, health, shutdownTimeout, metrics) : throw new InvalidSettingsException(reader._problems);
     }
 
     private void RejectUnknownKeys(IConfigurationSection section, string[] known)
