@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end: publish the host, start it as users do, and drive it with the real telnet (through expect)
 # and nc binaries. Prints one PASS/FAIL line per case and ends with "e2e: N passed, M failed".
-# Needs: dotnet, telnet, expect, nc (netcat-openbsd), curl, haproxy, openssl, python3.
+# Needs: dotnet, telnet, expect, nc (netcat-openbsd), curl, haproxy, openssl, prometheus, python3.
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -15,12 +15,13 @@ cleanup() {
   [ -n "$host_pid" ] && kill -KILL "$host_pid" 2>/dev/null
   [ -n "${container_pid:-}" ] && kill -KILL "$container_pid" 2>/dev/null
   [ -n "${haproxy_pid:-}" ] && kill -KILL "$haproxy_pid" 2>/dev/null
+  [ -n "${prometheus_pid:-}" ] && kill -KILL "$prometheus_pid" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-for tool in telnet expect nc curl haproxy openssl python3; do
-  command -v "$tool" >/dev/null || { echo "e2e: missing $tool (apt-get install -y telnet expect netcat-openbsd curl haproxy openssl)"; exit 2; }
+for tool in telnet expect nc curl haproxy openssl prometheus python3; do
+  command -v "$tool" >/dev/null || { echo "e2e: missing $tool (apt-get install -y telnet expect netcat-openbsd curl haproxy openssl prometheus)"; exit 2; }
 done
 
 pass() { passed=$((passed + 1)); echo "PASS $1"; }
@@ -134,6 +135,9 @@ message=$(dotnet "$work/out/EchoHost.dll" --Echo:Port=70000 2>&1 >/dev/null) || 
 
 # --- PROXY protocol and TLS -----------------------------------------------------------------------
 source "$here/proxy-tls.sh"
+
+# --- metrics, scraped by a real Prometheus ---------------------------------------------------------
+source "$here/prometheus.sh"
 
 # --- the Dockerfile, step by step ----------------------------------------------------------------
 source "$here/dockerfile.sh"
