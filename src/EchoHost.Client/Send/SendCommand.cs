@@ -23,11 +23,13 @@ internal static class SendCommand
         var port = CommonOptions.Port();
         var timeout = CommonOptions.Timeout(TimeSpan.FromSeconds(5), "How long to wait to connect, and for each reply");
         var json = CommonOptions.Json();
+        var tls = TlsOptions.Tls();
+        var insecure = TlsOptions.Insecure();
 
-        var command = new Command("send", "Send lines to an echo server and print its replies.") { messages, host, port, timeout, json };
+        var command = new Command("send", "Send lines to an echo server and print its replies.") { messages, host, port, timeout, json, tls, insecure };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var target = new SendTarget(parse.GetRequiredValue(host), parse.GetValue(port), parse.GetValue(timeout));
+            var target = new SendTarget(parse.GetRequiredValue(host), parse.GetValue(port), parse.GetValue(timeout), parse.GetValue(tls), parse.GetValue(insecure));
             var lines = parse.GetValue(messages) ?? [];
             return lines.Length > 0
                 ? await SendArgumentsAsync(terminal, target, lines, parse.GetValue(json), cancellationToken)
@@ -43,8 +45,8 @@ internal static class SendCommand
         var closedByServer = false;
         try
         {
-            using var socket = await Connector.ConnectAsync(target.Host, target.Port, target.Timeout, cancellationToken);
-            await using var stream = new NetworkStream(socket, ownsSocket: false);
+            await using var connection = await target.OpenAsync(cancellationToken);
+            var stream = connection.Stream;
             var reader = new LineReader(stream);
             foreach (var message in messages)
             {
@@ -68,7 +70,7 @@ internal static class SendCommand
 
             if (error is null)
             {
-                socket.Shutdown(SocketShutdown.Send);
+                await connection.HalfCloseAsync();
             }
         }
         catch (ClientException ex)
@@ -114,15 +116,14 @@ internal static class SendCommand
     {
         try
         {
-            using var socket = await Connector.ConnectAsync(target.Host, target.Port, target.Timeout, cancellationToken);
+            await using var connection = await target.OpenAsync(cancellationToken);
             if (terminal.InputIsInteractive)
             {
                 await terminal.Error.WriteLineAsync($"Connected to {target.Host}:{target.Port}. Type lines; Ctrl+D ends, Ctrl+C quits.");
             }
 
-            await using var stream = new NetworkStream(socket, ownsSocket: false);
-            var printing = PrintRepliesAsync(stream, terminal.Out, cancellationToken);
-            var sending = SendInputAsync(terminal.In, stream, socket, cancellationToken);
+            var printing = PrintRepliesAsync(connection.Stream, terminal.Out, cancellationToken);
+            var sending = SendInputAsync(terminal.In, connection, cancellationToken);
 
             if (await Task.WhenAny(printing, sending) == printing)
             {
@@ -153,17 +154,17 @@ internal static class SendCommand
         }
     }
 
-    private static async Task SendInputAsync(TextReader input, NetworkStream stream, Socket socket, CancellationToken cancellationToken)
+    private static async Task SendInputAsync(TextReader input, ClientConnection connection, CancellationToken cancellationToken)
     {
         while (await input.ReadLineAsync(cancellationToken) is { } line)
         {
-            await stream.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"), cancellationToken);
+            await connection.Stream.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"), cancellationToken);
         }
 
-        socket.Shutdown(SocketShutdown.Send);
+        await connection.HalfCloseAsync();
     }
 
-    private static async Task PrintRepliesAsync(NetworkStream stream, TextWriter output, CancellationToken cancellationToken)
+    private static async Task PrintRepliesAsync(Stream stream, TextWriter output, CancellationToken cancellationToken)
     {
         var decoder = Encoding.UTF8.GetDecoder();
         var bytes = new byte[8192];
@@ -178,7 +179,11 @@ internal static class SendCommand
     }
 }
 
-internal sealed record SendTarget(string Host, int Port, TimeSpan Timeout);
+internal sealed record SendTarget(string Host, int Port, TimeSpan Timeout, bool Tls, bool Insecure)
+{
+    public Task<ClientConnection> OpenAsync(CancellationToken cancellationToken) =>
+        ClientConnection.OpenAsync(Host, Port, Tls, Insecure, Timeout, cancellationToken);
+}
 
 public sealed record SendReply(string Message, string Reply);
 

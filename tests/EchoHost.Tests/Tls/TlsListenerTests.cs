@@ -58,6 +58,26 @@ public sealed class TlsListenerTests : IDisposable
         Assert.Equal("Echoed back: fine\n", await RoundTripAsync(good, "fine\n"));
     }
 
+    [Fact]
+    public async Task Echoctl_send_speaks_tls_and_refuses_an_untrusted_certificate_unless_told_otherwise()
+    {
+        using var host = StartHost();
+        var port = host.EchoEndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var trusted = await ClientRun.RunAsync(["send", "--host", "127.0.0.1", "--port", port, "--tls", "--insecure", "over tls"]);
+        Assert.Equal(0, trusted.ExitCode);
+        Assert.Equal("Echoed back: over tls\n", trusted.Out.ReplaceLineEndings("\n"));
+
+        var piped = await ClientRun.RunAsync(["send", "--host", "127.0.0.1", "--port", port, "--tls", "-k"], new StringReader("one\ntwo\n"));
+        Assert.Equal(0, piped.ExitCode);
+        Assert.Equal("Echoed back: one\nEchoed back: two\n", piped.Out);
+
+        var untrusted = await ClientRun.RunAsync(["send", "--host", "127.0.0.1", "--port", port, "--tls", "hi"]);
+        Assert.Equal(1, untrusted.ExitCode);
+        Assert.Contains("TLS handshake", untrusted.Error, StringComparison.Ordinal);
+        Assert.Contains("--insecure", untrusted.Error, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _files.Dispose();
 
     private EchoHostFactory StartHost() => EchoHostFactory.Start(
