@@ -30,10 +30,12 @@ internal static class BenchCommand
         var prefixBytes = CommonOptions.Number("--prefix-bytes", "Bytes the server adds before each message ('Echoed back: ' is 13; 0 for a pure echo).", 13, 0, 4096);
         var timeout = CommonOptions.Timeout(TimeSpan.FromSeconds(5), "How long to wait to connect, and the longest gap without any reply");
         var json = CommonOptions.Json();
+        var tls = TlsOptions.Tls();
+        var insecure = TlsOptions.Insecure();
 
         var command = new Command("bench", "Load-test an echo server and verify every reply.")
         {
-            host, port, mode, connections, size, duration, requests, prefixBytes, timeout, json,
+            host, port, mode, connections, size, duration, requests, prefixBytes, timeout, json, tls, insecure,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -46,7 +48,9 @@ internal static class BenchCommand
                 parse.GetValue(duration),
                 parse.GetValue(requests),
                 parse.GetValue(prefixBytes),
-                parse.GetValue(timeout));
+                parse.GetValue(timeout),
+                parse.GetValue(tls),
+                parse.GetValue(insecure));
             var asJson = parse.GetValue(json);
             var result = await BenchRun.RunAsync(settings, terminal.ShowsProgress && !asJson ? terminal.Console : null, cancellationToken);
 

@@ -27,17 +27,17 @@ internal sealed class BenchWorker(BenchSettings settings, BenchBudget budget)
 
     public Task RunAsync(CancellationToken stop, CancellationToken abort) => settings.Mode switch
     {
-        BenchMode.PingPong => OnConnectionAsync(socket => PingPongAsync(socket, stop, abort), abort),
-        BenchMode.Stream => OnConnectionAsync(socket => StreamAsync(socket, stop, abort), abort),
+        BenchMode.PingPong => OnConnectionAsync(connection => PingPongAsync(connection.Stream, stop, abort), abort),
+        BenchMode.Stream => OnConnectionAsync(connection => StreamAsync(connection, stop, abort), abort),
         _ => ChurnAsync(stop, abort),
     };
 
-    private async Task OnConnectionAsync(Func<Socket, Task> run, CancellationToken abort)
+    private async Task OnConnectionAsync(Func<ClientConnection, Task> run, CancellationToken abort)
     {
         try
         {
-            using var socket = await Connector.ConnectAsync(settings.Host, settings.Port, settings.Timeout, abort);
-            await run(socket);
+            await using var connection = await settings.ConnectAsync(abort);
+            await run(connection);
         }
         catch (Exception ex) when (IsRunFailure(ex, abort))
         {
@@ -49,14 +49,14 @@ internal sealed class BenchWorker(BenchSettings settings, BenchBudget budget)
         }
     }
 
-    private async Task PingPongAsync(Socket socket, CancellationToken stop, CancellationToken abort)
+    private async Task PingPongAsync(Stream stream, CancellationToken stop, CancellationToken abort)
     {
         for (long sequence = 0; !stop.IsCancellationRequested && budget.TryTake(); sequence++)
         {
             var started = Stopwatch.GetTimestamp();
             MessagePattern.Fill(_message, sequence);
-            await SendAsync(socket, _message, abort);
-            if (!await ReceiveAsync(socket, _reply, abort))
+            await SendAsync(stream, _message, abort);
+            if (!await ReceiveAsync(stream, _reply, abort))
             {
                 throw new ClientException("the server closed the connection in the middle of the run");
             }
@@ -68,8 +68,9 @@ internal sealed class BenchWorker(BenchSettings settings, BenchBudget budget)
 
     // The writer sends until told to stop, then half-closes; the reader checks every reply until the server's
     // FIN, so everything sent is accounted for.
-    private async Task StreamAsync(Socket socket, CancellationToken stop, CancellationToken abort)
+    private async Task StreamAsync(ClientConnection connection, CancellationToken stop, CancellationToken abort)
     {
+        var stream = connection.Stream;
         var writer = Task.Run(
             async () =>
             {
@@ -77,14 +78,14 @@ internal sealed class BenchWorker(BenchSettings settings, BenchBudget budget)
                 for (long sequence = 0; !stop.IsCancellationRequested && budget.TryTake(); sequence++)
                 {
                     MessagePattern.Fill(message, sequence);
-                    await SendAsync(socket, message, abort);
+                    await SendAsync(stream, message, abort);
                 }
 
-                socket.Shutdown(SocketShutdown.Send);
+                await connection.HalfCloseAsync();
             },
             abort);
 
-        for (long sequence = 0; await ReceiveAsync(socket, _reply, abort); sequence++)
+        for (long sequence = 0; await ReceiveAsync(stream, _reply, abort); sequence++)
         {
             Check(sequence);
         }
@@ -99,17 +100,18 @@ internal sealed class BenchWorker(BenchSettings settings, BenchBudget budget)
             var started = Stopwatch.GetTimestamp();
             try
             {
-                using var socket = await Connector.ConnectAsync(settings.Host, settings.Port, settings.Timeout, abort);
+                await using var connection = await settings.ConnectAsync(abort);
+                var stream = connection.Stream;
                 MessagePattern.Fill(_message, sequence);
-                await SendAsync(socket, _message, abort);
-                if (!await ReceiveAsync(socket, _reply, abort))
+                await SendAsync(stream, _message, abort);
+                if (!await ReceiveAsync(stream, _reply, abort))
                 {
                     throw new ClientException("the server closed the connection before replying");
                 }
 
                 // Close, or wait for the server's close after its reply: either way, wait for its FIN.
-                socket.Shutdown(SocketShutdown.Send);
-                var extra = await socket.ReceiveAsync(_message.AsMemory(0, 1), SocketFlags.None, abort);
+                await connection.HalfCloseAsync();
+                var extra = await stream.ReadAsync(_message.AsMemory(0, 1), abort);
                 Latency.Record((long)Stopwatch.GetElapsedTime(started).TotalMicroseconds);
                 Check(sequence);
                 if (extra != 0)
@@ -149,21 +151,16 @@ internal sealed class BenchWorker(BenchSettings settings, BenchBudget budget)
     private static bool IsRunFailure(Exception ex, CancellationToken abort) =>
         ex is ClientException or SocketException or IOException || (ex is OperationCanceledException && !abort.IsCancellationRequested);
 
-    private static async ValueTask SendAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
-    {
-        while (!data.IsEmpty)
-        {
-            data = data[await socket.SendAsync(data, SocketFlags.None, cancellationToken)..];
-        }
-    }
+    private static ValueTask SendAsync(Stream connection, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        connection.WriteAsync(data, cancellationToken);
 
     // True with the buffer full; false when the server closed first, at a message boundary.
-    private static async ValueTask<bool> ReceiveAsync(Socket socket, Memory<byte> buffer, CancellationToken cancellationToken)
+    private static async ValueTask<bool> ReceiveAsync(Stream connection, Memory<byte> buffer, CancellationToken cancellationToken)
     {
         var received = 0;
         while (received < buffer.Length)
         {
-            var read = await socket.ReceiveAsync(buffer[received..], SocketFlags.None, cancellationToken);
+            var read = await connection.ReadAsync(buffer[received..], cancellationToken);
             if (read == 0)
             {
                 return received == 0 ? false : throw new ClientException($"the server closed the connection {received} bytes into a reply");

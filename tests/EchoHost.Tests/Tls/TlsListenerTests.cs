@@ -78,6 +78,24 @@ public sealed class TlsListenerTests : IDisposable
         Assert.Contains("--insecure", untrusted.Error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("pingpong")]
+    [InlineData("stream")]
+    [InlineData("churn")]
+    public async Task Echoctl_bench_speaks_tls_in_every_mode(string mode)
+    {
+        using var host = StartHost();
+        var port = host.EchoEndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var run = await ClientRun.RunAsync(["bench", "--port", port, "--tls", "--insecure", "--mode", mode, "--connections", "2", "--requests", "200", "--json"]);
+
+        Assert.Equal(0, run.ExitCode);
+        var json = run.Json();
+        Assert.Equal(200, json.GetProperty("requests").GetInt64());
+        Assert.Equal(0, json.GetProperty("mismatches").GetInt64());
+        Assert.Equal(0, json.GetProperty("errors").GetInt64());
+    }
+
     public void Dispose() => _files.Dispose();
 
     private EchoHostFactory StartHost() => EchoHostFactory.Start(
