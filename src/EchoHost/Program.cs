@@ -8,7 +8,7 @@ using EchoHost.Logging;
 using EchoHost.Metrics;
 using Microsoft.AspNetCore.Connections;
 
-EchoHostSettings? settings = null;
+Listeners? listeners = null;
 try
 {
     if (args is [HealthProbe.Command, .. var probeArgs])
@@ -29,7 +29,8 @@ try
         .AddEchoHostMetrics(builder.Configuration);
 
     var app = builder.Build();
-    settings = app.Services.ValidateEchoHostSettings();
+    app.Services.ValidateEchoHostSettings();
+    listeners = app.Services.GetRequiredService<Listeners>();
     app.MapHealthEndpoints();
     app.MapMetricsEndpoint();
 
@@ -48,6 +49,6 @@ catch (CertificateLoadException ex)
 }
 catch (IOException ex) when (ex.InnerException is AddressInUseException)
 {
-    await Console.Error.WriteLineAsync($"EchoHost cannot start. {BindFailure.Describe(ex, settings)}");
+    await Console.Error.WriteLineAsync($"EchoHost cannot start. {BindFailure.Describe(ex, listeners)}");
     return ExitCodes.CannotListen;
 }

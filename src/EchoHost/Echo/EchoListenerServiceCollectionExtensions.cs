@@ -9,8 +9,9 @@ public static class EchoListenerServiceCollectionExtensions
     public static IServiceCollection AddEchoListener(this IServiceCollection services)
     {
         services.AddEcho();
-        services.AddOptions<KestrelServerOptions>().Configure<EchoOptions, Listeners>(
-            (kestrel, echo, listeners) => kestrel.ListenEcho(echo, listeners.SetEcho));
+        services.AddOptions<KestrelServerOptions>().Configure<EchoOptions, Listeners, EchoMetrics>(
+            (kestrel, echo, listeners, metrics) => kestrel.ListenEcho(
+                echo, listen => listeners.Add(new Listener(Listeners.Echo, "Echo:Port", "raw TCP", listen, metrics.Connections))));
         return services;
     }
 }

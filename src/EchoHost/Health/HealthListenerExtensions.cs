@@ -20,7 +20,7 @@ public static class HealthListenerExtensions
             {
                 // Probes speak HTTP/1.1; cleartext HTTP/2 would need prior knowledge anyway.
                 listen.Protocols = HttpProtocols.Http1;
-                listeners.SetHealth(listen);
+                listeners.Add(new Listener(Listeners.Health, "Health:Port", "HTTP: /healthz, /readyz, /metrics", listen));
             }));
         return services;
     }

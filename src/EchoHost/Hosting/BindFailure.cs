@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using EchoHost.Configuration;
 
 namespace EchoHost.Hosting;
 
@@ -9,7 +8,7 @@ namespace EchoHost.Hosting;
 /// </summary>
 public static partial class BindFailure
 {
-    public static string Describe(IOException exception, EchoHostSettings? settings)
+    public static string Describe(IOException exception, Listeners? listeners)
     {
         ArgumentNullException.ThrowIfNull(exception);
         var match = KestrelBindMessage().Match(exception.Message);
@@ -20,12 +19,9 @@ public static partial class BindFailure
 
         var address = match.Groups["address"].Value;
         var port = int.Parse(match.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture);
-        var listener = settings switch
-        {
-            { Echo.Port: var echo } when echo == port => "The echo listener (Echo:Port)",
-            { Health.Port: var health } when health == port => "The health listener (Health:Port)",
-            _ => "A listener",
-        };
+        var listener = listeners?.All.FirstOrDefault(l => l.Options.IPEndPoint?.Port == port) is { } known
+            ? $"The {known.Name.ToLowerInvariant()} listener ({known.PortSetting})"
+            : "A listener";
         return $"{listener} cannot bind {address}:{port}: {match.Groups["reason"].Value}.";
     }
 

@@ -1,5 +1,5 @@
+using EchoHost.Connections.Diagnostics;
 using EchoHost.Connections.Protocols;
-using EchoHost.Echo;
 
 namespace EchoHost.Hosting;
 
@@ -10,7 +10,6 @@ namespace EchoHost.Hosting;
 public sealed partial class LifecycleLog(
     Listeners listeners,
     IgnoredServerPorts ignoredServerPorts,
-    EchoMetrics metrics,
     IHostEnvironment environment,
     TimeProvider time,
     ILogger<LifecycleLog> logger)
@@ -21,8 +20,11 @@ public sealed partial class LifecycleLog(
 
     public Task StartedAsync(CancellationToken cancellationToken)
     {
-        EchoListening(logger, listeners.EchoEndPoint);
-        HealthListening(logger, listeners.HealthEndPoint);
+        foreach (var listener in listeners.All)
+        {
+            Listening(logger, listener.Name, listener.EndPoint, listener.Speaks);
+        }
+
         if (ignoredServerPorts.Settings.Length > 0)
         {
             ServerPortsIgnored(logger, ignoredServerPorts.Settings);
@@ -34,7 +36,7 @@ public sealed partial class LifecycleLog(
 
     public Task StoppingAsync(CancellationToken cancellationToken)
     {
-        _openAtShutdown = metrics.Connections.Active;
+        _openAtShutdown = Connections.Sum(c => c.Active);
         _stoppingSince = time.GetTimestamp();
         Stopping(logger, _openAtShutdown);
         return Task.CompletedTask;
@@ -43,10 +45,12 @@ public sealed partial class LifecycleLog(
     public Task StoppedAsync(CancellationToken cancellationToken)
     {
         var seconds = time.GetElapsedTime(_stoppingSince).TotalSeconds;
-        var closed = metrics.Connections.ClosedBy(ConnectionEndReason.ServerShutdown);
+        var closed = Connections.Sum(c => c.ClosedBy(ConnectionEndReason.ServerShutdown));
         Stopped(logger, closed, _openAtShutdown, seconds);
         return Task.CompletedTask;
     }
+
+    private IEnumerable<ConnectionMetrics> Connections => listeners.All.Select(l => l.Connections).OfType<ConnectionMetrics>();
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -54,11 +58,8 @@ public sealed partial class LifecycleLog(
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Echo listener serving on {EndPoint} (raw TCP)")]
-    private static partial void EchoListening(ILogger logger, System.Net.IPEndPoint endPoint);
-
-    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Health listener serving on {EndPoint} (HTTP: /healthz, /readyz)")]
-    private static partial void HealthListening(ILogger logger, System.Net.IPEndPoint endPoint);
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "{Listener} listener serving on {EndPoint} ({Speaks})")]
+    private static partial void Listening(ILogger logger, string listener, System.Net.IPEndPoint endPoint, string speaks);
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Ignored {Settings}: the health listener binds Health:Port only")]
     private static partial void ServerPortsIgnored(ILogger logger, string settings);

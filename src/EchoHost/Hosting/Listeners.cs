@@ -1,25 +1,34 @@
-using System.Net;
+using EchoHost.Connections.Diagnostics;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace EchoHost.Hosting;
 
 /// <summary>
-/// The two Kestrel endpoints, kept so that their real addresses can be read once bound (port 0 becomes a
-/// real port only then): for the start-up log, for tests, and for anything that must reach the host.
+/// Every Kestrel endpoint the host binds, registered by the feature that configures it, and kept so that
+/// their real addresses can be read once bound (port 0 becomes a real port only then): for the start-up
+/// log, bind failures, tests, and anything that must reach the host.
 /// </summary>
 public sealed class Listeners
 {
-    private ListenOptions? _echo;
-    private ListenOptions? _health;
+    public const string Echo = "Echo";
+    public const string Health = "Health";
 
-    public IPEndPoint EchoEndPoint => EndPointOf(_echo, "echo");
+    private readonly List<Listener> _all = [];
 
-    public IPEndPoint HealthEndPoint => EndPointOf(_health, "health");
+    public IReadOnlyList<Listener> All => _all;
 
-    internal void SetEcho(ListenOptions listen) => _echo = listen;
+    public Listener this[string name] =>
+        _all.Find(l => l.Name == name) ?? throw new InvalidOperationException($"The {name} listener is not configured yet.");
 
-    internal void SetHealth(ListenOptions listen) => _health = listen;
+    public void Add(Listener listener) => _all.Add(listener);
+}
 
-    private static IPEndPoint EndPointOf(ListenOptions? listen, string name) =>
-        listen?.IPEndPoint ?? throw new InvalidOperationException($"The {name} listener is not configured yet.");
+/// <param name="Name">What the logs call it: <c>Echo listener serving on …</c>.</param>
+/// <param name="PortSetting">The setting that chose its port, for bind failures.</param>
+/// <param name="Speaks">What a client finds there, for the start-up log.</param>
+/// <param name="Options">Kestrel's endpoint; its address is the bound one once the server started.</param>
+/// <param name="Connections">Its connection counts, when it hosts a protocol; the shutdown log reports them.</param>
+public sealed record Listener(string Name, string PortSetting, string Speaks, ListenOptions Options, ConnectionMetrics? Connections = null)
+{
+    public System.Net.IPEndPoint EndPoint => Options.IPEndPoint ?? throw new InvalidOperationException($"The {Name} listener has no IP address.");
 }

@@ -75,7 +75,7 @@ public sealed class KubernetesManifestTests
             environment: new Dictionary<string, string> { ["DOTNET_ENVIRONMENT"] = "Production" },
             hostDirectory: copy.Path);
 
-        var line = await host.WaitForOutputAsync(l => l.Contains("\"@mt\":\"Echo listener serving on {EndPoint} (raw TCP)\"", StringComparison.Ordinal));
+        var line = await host.WaitForOutputAsync(l => l.Contains("\"@mt\":\"{Listener} listener serving on {EndPoint} ({Speaks})\"", StringComparison.Ordinal));
         Assert.StartsWith("{", line, StringComparison.Ordinal);
     }
 

@@ -135,7 +135,7 @@ public sealed class EchoListenerTests : IClassFixture<EchoListenerTests.DefaultH
         Assert.Contains(_host.Logs.Messages, line => line.StartsWith("Echo listener serving on ", StringComparison.Ordinal)
             && line.EndsWith($":{echoPort} (raw TCP)", StringComparison.Ordinal));
         Assert.Contains(_host.Logs.Messages, line => line.StartsWith("Health listener serving on ", StringComparison.Ordinal)
-            && line.EndsWith($":{healthPort} (HTTP: /healthz, /readyz)", StringComparison.Ordinal));
+            && line.EndsWith($":{healthPort} (HTTP: /healthz, /readyz, /metrics)", StringComparison.Ordinal));
         Assert.DoesNotContain(_host.Logs.Messages, line => line.Contains("Now listening on", StringComparison.Ordinal));
     }
 

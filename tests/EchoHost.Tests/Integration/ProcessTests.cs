@@ -114,9 +114,10 @@ public sealed class ProcessTests
             ["Serilog__WriteTo__0__Args__configure__0__Args__formatter"] = "Serilog.Formatting.Compact.CompactJsonFormatter, Serilog.Formatting.Compact",
         });
 
-        var line = await host.WaitForOutputAsync(l => l.Contains("Echo listener serving on", StringComparison.Ordinal));
+        var line = await host.WaitForOutputAsync(l => l.Contains("\"Listener\":\"Echo\"", StringComparison.Ordinal));
         using var json = JsonDocument.Parse(line);
-        Assert.Equal("Echo listener serving on {EndPoint} (raw TCP)", json.RootElement.GetProperty("@mt").GetString());
+        Assert.Equal("{Listener} listener serving on {EndPoint} ({Speaks})", json.RootElement.GetProperty("@mt").GetString());
+        Assert.Equal("raw TCP", json.RootElement.GetProperty("Speaks").GetString());
         Assert.Matches(@":\d+$", json.RootElement.GetProperty("EndPoint").GetString());
     }
 

@@ -31,9 +31,9 @@ public sealed class EchoHostFactory : WebApplicationFactory<Listeners>
 
     public LogCapture Logs { get; } = new();
 
-    public IPEndPoint EchoEndPoint => new(IPAddress.Loopback, Services.GetRequiredService<Listeners>().EchoEndPoint.Port);
+    public IPEndPoint EchoEndPoint => new(IPAddress.Loopback, Services.GetRequiredService<Listeners>()[Listeners.Echo].EndPoint.Port);
 
-    public Uri HealthUri => new($"http://127.0.0.1:{Services.GetRequiredService<Listeners>().HealthEndPoint.Port}");
+    public Uri HealthUri => new($"http://127.0.0.1:{Services.GetRequiredService<Listeners>()[Listeners.Health].EndPoint.Port}");
 
     public static EchoHostFactory Start(IReadOnlyDictionary<string, string>? settings = null, TimeProvider? time = null)
     {
