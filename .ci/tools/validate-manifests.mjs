@@ -1,8 +1,18 @@
-// Validates every manifest that deploy/kubernetes/kustomization.yaml lists against the Kubernetes API schemas
-// (kubernetes-models), offline. Prints one PASS/FAIL line per document and "manifests: N passed, M failed".
-import { readFileSync, existsSync } from 'node:fs';
+// Validates every manifest that deploy/kubernetes/kustomization.yaml and its optional components list against
+// the Kubernetes API schemas (kubernetes-models), and the components' custom resources against the schemas in
+// schemas/, offline. Prints one PASS/FAIL line per document and "manifests: N passed, M failed".
+import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, parse } from 'yaml';
+import Ajv from 'ajv';
+
+const schemas = join(dirname(fileURLToPath(import.meta.url)), 'schemas');
+const ajv = new Ajv({ allErrors: true });
+const customResources = {
+  'monitoring.coreos.com/v1/PodMonitor': ajv.compile(JSON.parse(readFileSync(join(schemas, 'podmonitor.schema.json'), 'utf8'))),
+  'keda.sh/v1alpha1/ScaledObject': ajv.compile(JSON.parse(readFileSync(join(schemas, 'scaledobject.schema.json'), 'utf8'))),
+};
 
 const directory = process.argv[2] ?? 'deploy/kubernetes';
 let passed = 0;
@@ -26,6 +36,12 @@ async function modelFor(apiVersion, kind) {
 async function validate(file, document, index) {
   const name = `${file}#${index} ${document.kind ?? '(no kind)'}/${document.metadata?.name ?? '(no name)'}`;
   try {
+    const custom = customResources[`${document.apiVersion}/${document.kind}`];
+    if (custom) {
+      if (!custom(document)) throw new Error(ajv.errorsText(custom.errors));
+      report(true, name);
+      return;
+    }
     const Model = await modelFor(document.apiVersion, document.kind);
     new Model(document).validate();
     report(true, name);
@@ -34,12 +50,7 @@ async function validate(file, document, index) {
   }
 }
 
-const kustomizationPath = join(directory, 'kustomization.yaml');
-const kustomization = parse(readFileSync(kustomizationPath, 'utf8'));
-report(Array.isArray(kustomization.resources) && kustomization.resources.length > 0, `${kustomizationPath} lists resources`, 'no resources');
-
-for (const resource of kustomization.resources ?? []) {
-  const file = join(directory, resource);
+async function validateFile(file) {
   const documents = parseAllDocuments(readFileSync(file, 'utf8'));
   for (const [index, document] of documents.entries()) {
     if (document.errors.length > 0) {
@@ -47,6 +58,34 @@ for (const resource of kustomization.resources ?? []) {
       continue;
     }
     await validate(file, document.toJS(), index);
+  }
+}
+
+const kustomizationPath = join(directory, 'kustomization.yaml');
+const kustomization = parse(readFileSync(kustomizationPath, 'utf8'));
+report(Array.isArray(kustomization.resources) && kustomization.resources.length > 0, `${kustomizationPath} lists resources`, 'no resources');
+const image = (kustomization.images ?? []).find((i) => i.name === 'echohost');
+report(image && image.newTag && image.newTag !== 'latest', `${kustomizationPath} pins the image to a version`, `newTag is ${image?.newTag}`);
+
+for (const resource of kustomization.resources ?? []) {
+  await validateFile(join(directory, resource));
+}
+
+// Optional components: each lists resources, and patches that name a kind the base defines.
+const components = join(directory, 'components');
+for (const name of existsSync(components) ? readdirSync(components) : []) {
+  const component = parse(readFileSync(join(components, name, 'kustomization.yaml'), 'utf8'));
+  report(component.kind === 'Component', `${components}/${name} is a kustomize Component`, `kind is ${component.kind}`);
+  for (const resource of component.resources ?? []) {
+    await validateFile(join(components, name, resource));
+  }
+  for (const patch of component.patches ?? []) {
+    const target = parse(readFileSync(join(components, name, patch.path), 'utf8'));
+    const base = (kustomization.resources ?? []).flatMap((r) => parseAllDocuments(readFileSync(join(directory, r), 'utf8')).map((d) => d.toJS()));
+    report(
+      base.some((d) => d.kind === target.kind && d.metadata?.name === target.metadata?.name),
+      `${components}/${name}/${patch.path} patches ${target.kind}/${target.metadata?.name} of the base`,
+      'no such object in the base');
   }
 }
 

@@ -5,8 +5,10 @@ namespace EchoHost.Connections.Diagnostics;
 
 /// <summary>
 /// One listener's connection instruments, named <c>{prefix}.connections.opened</c> and so on so that
-/// OpenTelemetry's Prometheus naming turns them into <c>{prefix}_connections_opened_total</c>. Every method is
-/// lock-free and allocation-free; the runner calls <see cref="Transferred"/> once per read, never per byte.
+/// OpenTelemetry's Prometheus naming turns them into <c>{prefix}_connections_opened_total</c>. The counts are
+/// plain interlocked fields, read by observable instruments when a scraper collects: the echo path pays one
+/// atomic add per read and nothing else, and every series (each reason included) is exported from the first
+/// scrape on, at zero, so rates and alerts work before the first event.
 /// </summary>
 public sealed class ConnectionMetrics
 {
@@ -14,27 +16,25 @@ public sealed class ConnectionMetrics
 
     private static readonly string[] EndReasonNames = Enum.GetValues<ConnectionEndReason>().Select(ToSnakeCase).ToArray();
 
-    private readonly Counter<long> _opened;
-    private readonly UpDownCounter<long> _active;
-    private readonly Counter<long> _closed;
-    private readonly Counter<long> _rejected;
-    private readonly Counter<long> _messages;
-    private readonly Counter<long> _received;
-    private readonly Counter<long> _sent;
     private readonly Histogram<double> _duration;
-    private readonly int[] _closedByReason = new int[EndReasonNames.Length];
-    private int _activeNow;
+    private readonly long[] _closedByReason = new long[EndReasonNames.Length];
+    private readonly long[] _rejectedByReason = new long[RejectionReasons.All.Length];
+    private long _opened;
+    private long _active;
+    private long _messages;
+    private long _received;
+    private long _sent;
 
     public ConnectionMetrics(Meter meter, string prefix)
     {
         ArgumentNullException.ThrowIfNull(meter);
-        _opened = meter.CreateCounter<long>($"{prefix}.connections.opened", "{connection}", "Connections admitted to the protocol.");
-        _active = meter.CreateUpDownCounter<long>($"{prefix}.connections.active", "{connection}", "Connections open now.");
-        _closed = meter.CreateCounter<long>($"{prefix}.connections.closed", "{connection}", "Admitted connections that ended, by reason.");
-        _rejected = meter.CreateCounter<long>($"{prefix}.connections.rejected", "{connection}", "Connections turned away before the protocol, by reason.");
-        _messages = meter.CreateCounter<long>($"{prefix}.messages.received", "{message}", "Framed messages received.");
-        _received = meter.CreateCounter<long>($"{prefix}.received", "By", "Bytes read from clients.");
-        _sent = meter.CreateCounter<long>($"{prefix}.sent", "By", "Bytes written to clients.");
+        meter.CreateObservableCounter($"{prefix}.connections.opened", () => Volatile.Read(ref _opened), "{connection}", "Connections admitted to the protocol.");
+        meter.CreateObservableUpDownCounter($"{prefix}.connections.active", () => Volatile.Read(ref _active), "{connection}", "Connections open now.");
+        meter.CreateObservableCounter($"{prefix}.connections.closed", () => ByReason(_closedByReason, EndReasonNames), "{connection}", "Admitted connections that ended, by reason.");
+        meter.CreateObservableCounter($"{prefix}.connections.rejected", () => ByReason(_rejectedByReason, RejectionReasons.All), "{connection}", "Connections turned away before the protocol, by reason.");
+        meter.CreateObservableCounter($"{prefix}.messages.received", () => Volatile.Read(ref _messages), "{message}", "Framed messages received.");
+        meter.CreateObservableCounter($"{prefix}.received", () => Volatile.Read(ref _received), "By", "Bytes read from clients.");
+        meter.CreateObservableCounter($"{prefix}.sent", () => Volatile.Read(ref _sent), "By", "Bytes written to clients.");
         _duration = meter.CreateHistogram<double>(
             $"{prefix}.connection.duration",
             "s",
@@ -43,35 +43,32 @@ public sealed class ConnectionMetrics
     }
 
     /// <summary>Connections open now, as counted by <see cref="Opened"/> and <see cref="Closed"/>.</summary>
-    public int Active => Volatile.Read(ref _activeNow);
+    public int Active => (int)Volatile.Read(ref _active);
 
     /// <summary>How many admitted connections ended for <paramref name="reason"/> since start.</summary>
-    public int ClosedBy(ConnectionEndReason reason) => Volatile.Read(ref _closedByReason[(int)reason]);
+    public int ClosedBy(ConnectionEndReason reason) => (int)Volatile.Read(ref _closedByReason[(int)reason]);
 
     public void Opened()
     {
-        Interlocked.Increment(ref _activeNow);
-        _opened.Add(1);
-        _active.Add(1);
+        Interlocked.Increment(ref _opened);
+        Interlocked.Increment(ref _active);
     }
 
     public void Closed(ConnectionEndReason reason, TimeSpan duration)
     {
-        Interlocked.Decrement(ref _activeNow);
+        Interlocked.Decrement(ref _active);
         Interlocked.Increment(ref _closedByReason[(int)reason]);
-        _active.Add(-1);
-        _closed.Add(1, new KeyValuePair<string, object?>(ReasonTag, EndReasonNames[(int)reason]));
         _duration.Record(duration.TotalSeconds);
     }
 
-    /// <param name="reason">One of the <see cref="RejectionReasons"/>.</param>
-    public void Rejected(string reason) => _rejected.Add(1, new KeyValuePair<string, object?>(ReasonTag, reason));
+    /// <param name="reason">One of <see cref="RejectionReasons.All"/>.</param>
+    public void Rejected(string reason) => Interlocked.Increment(ref _rejectedByReason[Array.IndexOf(RejectionReasons.All, reason)]);
 
     public void MessagesReceived(int count)
     {
         if (count > 0)
         {
-            _messages.Add(count);
+            Interlocked.Add(ref _messages, count);
         }
     }
 
@@ -79,12 +76,20 @@ public sealed class ConnectionMetrics
     {
         if (received > 0)
         {
-            _received.Add(received);
+            Interlocked.Add(ref _received, received);
         }
 
         if (sent > 0)
         {
-            _sent.Add(sent);
+            Interlocked.Add(ref _sent, sent);
+        }
+    }
+
+    private static IEnumerable<Measurement<long>> ByReason(long[] counts, string[] reasons)
+    {
+        for (var i = 0; i < reasons.Length; i++)
+        {
+            yield return new Measurement<long>(Volatile.Read(ref counts[i]), new KeyValuePair<string, object?>(ReasonTag, reasons[i]));
         }
     }
 

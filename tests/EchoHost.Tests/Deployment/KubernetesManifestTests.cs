@@ -91,6 +91,31 @@ public sealed class KubernetesManifestTests
         Assert.Equal("ALL", ((YamlSequenceNode)Map(container, "capabilities")["drop"]).Single().ToString());
     }
 
+    [Fact]
+    public async Task The_scrape_settings_name_the_health_port_and_the_path_it_serves_metrics_on()
+    {
+        var annotations = Map(Deployment, "spec", "template", "metadata", "annotations");
+        Assert.Equal(ContainerPort("health").ToString(System.Globalization.CultureInfo.InvariantCulture), Text(annotations, "prometheus.io/port"));
+        var endpoint = (YamlMappingNode)((YamlSequenceNode)Map(Load("deploy/kubernetes/components/prometheus-operator/pod-monitor.yaml"), "spec")["podMetricsEndpoints"]).Single();
+        Assert.Equal("health", Text(endpoint, "port"));
+        Assert.Equal(Text(annotations, "prometheus.io/path"), Text(endpoint, "path"));
+
+        using var host = EchoHostFactory.Start();
+        using var http = host.CreateHealthClient();
+        using var response = await http.GetAsync(new Uri(Text(endpoint, "path"), UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_keda_trigger_scales_on_a_series_the_host_exports_below_its_connection_limit()
+    {
+        var trigger = (YamlMappingNode)((YamlSequenceNode)Map(Load("deploy/kubernetes/components/keda/scaled-object.yaml"), "spec")["triggers"]).Single();
+        var metadata = Map(trigger, "metadata");
+        Assert.Contains("echohost_connections_active", Text(metadata, "query"), StringComparison.Ordinal);
+        Assert.True(int.Parse(Text(metadata, "threshold"), System.Globalization.CultureInfo.InvariantCulture) < ProductionSettings.Echo.MaxConnections);
+    }
+
     private static int ContainerPort(string name) =>
         int.Parse(
             Text(((YamlSequenceNode)Container["ports"]).Cast<YamlMappingNode>().Single(p => Text(p, "name") == name), "containerPort"),
