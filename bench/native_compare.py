@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""EchoHost variants next to the native C epoll server, driven by the native C generator, interleaved.
+
+    python3 bench/native_compare.py [--rounds 5] [--seconds 3] [--variant NAME=ARGS ...]
+
+Builds bench/native (gcc -O2) and a Release EchoHost, starts the C server and one EchoHost per variant (the
+default variants: metrics on, metrics off), and runs each case against each server in turn, the order
+rotating from round to round. Every figure is the median of the rounds. For each run it also records the
+generator's and the server's CPU time, so a reader can check that the generator was not the bottleneck (it
+must drive the C server faster than any EchoHost). Loopback only.
+"""
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import run as suite  # noqa: E402  (the shared helpers: publish, free_port, Server's /proc readings)
+
+NATIVE = suite.REPO / "bench" / "native"
+BUILD = suite.OUT / "native"
+
+CASES = [
+    # name, prefix, connections, size
+    ("pingpong 1 KiB pure echo, 100 conn", "", 100, 1024),
+    ("pingpong 64 B + prefix, 50 conn", suite.PREFIX, 50, 64),
+]
+
+
+def build_native():
+    BUILD.mkdir(parents=True, exist_ok=True)
+    for name in ("echo_server", "echo_load"):
+        subprocess.run(["gcc", "-O2", "-Wall", "-o", str(BUILD / name), str(NATIVE / f"{name}.c"), "-lpthread"], check=True)
+
+
+class NativeServer(suite.Server):
+    def __init__(self, prefix):
+        self.kind, self.prefix, self.port = "c-epoll", prefix, suite.free_port()
+        command = [str(BUILD / "echo_server"), "--port", str(self.port)] + (["--prefix", prefix] if prefix else [])
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.ready_after = suite.wait_for_port(self.port, self.process)
+
+
+class HostVariant(suite.Server):
+    def __init__(self, name, prefix, extra):
+        self.kind, self.prefix, self.port = name, prefix, suite.free_port()
+        command = suite.server_command("echohost", self.port, prefix) + extra
+        environment = dict(os.environ)
+        for argument in list(extra):
+            if argument.startswith("env:"):
+                key, value = argument[4:].split("=", 1)
+                environment[key] = value
+                command.remove(argument)
+        self.process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.ready_after = suite.wait_for_port(self.port, self.process)
+
+
+def load(server, connections, size, seconds):
+    before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_before = server.cpu_seconds()
+    run = subprocess.run([str(BUILD / "echo_load"), "--port", str(server.port), "--connections", str(connections), "--size", str(size),
+                          "--prefix-bytes", str(len(server.prefix.encode())), "--seconds", str(seconds)], capture_output=True, text=True)
+    after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if run.returncode != 0:
+        raise RuntimeError(f"{server.kind}: {run.stdout} {run.stderr}")
+    import json
+    result = json.loads(run.stdout)
+    requests = max(result["requestsPerSecond"] * seconds, 1)
+    result["serverCpuMicrosecondsPerRequest"] = (server.cpu_seconds() - cpu_before) * 1e6 / requests
+    generator = (after_children.ru_utime - before_children.ru_utime) + (after_children.ru_stime - before_children.ru_stime)
+    result["generatorCpuShare"] = generator / seconds
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=3)
+    parser.add_argument("--variant", action="append", default=[],
+                        help="NAME=ARG[,ARG...]: an EchoHost with these extra arguments (env:KEY=VALUE sets a variable)")
+    arguments = parser.parse_args()
+    variants = dict(v.split("=", 1) for v in arguments.variant) or {"metrics-on": "--Metrics:Enabled=true", "metrics-off": "--Metrics:Enabled=false"}
+
+    build_native()
+    suite.publish()
+    servers = {}
+    for _, prefix, _, _ in CASES:
+        servers[("c-epoll", prefix)] = NativeServer(prefix)
+        for name, extra in variants.items():
+            servers[(name, prefix)] = HostVariant(name, prefix, [a for a in extra.split(",") if a])
+    kinds = ["c-epoll", *variants]
+    samples = {}
+    try:
+        for round_number in range(arguments.rounds):
+            for case, prefix, connections, size in CASES:
+                order = kinds[round_number % len(kinds):] + kinds[:round_number % len(kinds)]
+                for kind in order:
+                    result = load(servers[(kind, prefix)], connections, size, arguments.seconds)
+                    samples.setdefault((case, kind), []).append(result)
+                    print(f"round {round_number + 1}/{arguments.rounds} {case:36} {kind:12} {result['requestsPerSecond']:>9,.0f}/s "
+                          f"p99 {result['p99']:>5} us  server {result['serverCpuMicrosecondsPerRequest']:.1f} us/req  "
+                          f"generator CPU {result['generatorCpuShare']:.0%}", flush=True)
+    finally:
+        for server in servers.values():
+            server.stop()
+
+    print()
+    print("| case | server | req/s | x C epoll | p99 µs | server CPU µs/req | generator CPU |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for case, _, _, _ in CASES:
+        anchor = statistics.median(r["requestsPerSecond"] for r in samples[(case, "c-epoll")])
+        for kind in kinds:
+            runs = samples[(case, kind)]
+            rate = statistics.median(r["requestsPerSecond"] for r in runs)
+            print(f"| {case} | {kind} | {rate:,.0f} | {rate / anchor:.2f} | {statistics.median(r['p99'] for r in runs):,.0f} | "
+                  f"{statistics.median(r['serverCpuMicrosecondsPerRequest'] for r in runs):.1f} | "
+                  f"{statistics.median(r['generatorCpuShare'] for r in runs):.0%} |")
+
+
+if __name__ == "__main__":
+    main()
