@@ -75,6 +75,36 @@ public sealed partial class MetricsEndpointTests
         Assert.Equal("Echoed back: GET /metrics HTTP/1.1\r\n", await echo.ReceiveTextAsync("Echoed back: GET /metrics HTTP/1.1\r\n"));
     }
 
+    [Fact]
+    public async Task Openmetrics_is_served_when_the_scraper_asks_for_it()
+    {
+        using var host = EchoHostFactory.Start();
+        using var http = host.CreateHealthClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/metrics", UriKind.Relative));
+        request.Headers.Accept.ParseAdd("application/openmetrics-text; version=1.0.0");
+
+        using var response = await http.SendAsync(request);
+
+        Assert.StartsWith("application/openmetrics-text", response.Content.Headers.ContentType?.ToString(), StringComparison.Ordinal);
+        Assert.EndsWith("# EOF\n", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Otlp_export_runs_only_when_the_standard_variable_names_a_collector()
+    {
+        await using var collector = await OtlpCollector.StartAsync();
+        using var process = HostProcess.StartOnEphemeralPorts(environment: new Dictionary<string, string>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Endpoint,
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "200",
+        });
+        await process.WaitForEchoListenerAsync();
+
+        await Eventually.TrueAsync(() => collector.MetricsPosts > 0);
+        Assert.Contains("echohost.connections.opened", collector.LastBody, StringComparison.Ordinal);
+    }
+
     // Series name plus labels other than otel_scope_name, to value.
     private static Dictionary<string, double> Parse(string text)
     {
