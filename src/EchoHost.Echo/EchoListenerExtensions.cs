@@ -6,26 +6,34 @@ using EchoHost.Connections.Proxy;
 using EchoHost.Connections.Tls;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
 namespace EchoHost.Echo;
 
 public static class EchoListenerExtensions
 {
-    /// <summary>What every echo connection shares: its behavior, protocol factory, slot counter and metrics.</summary>
+    /// <summary>
+    /// What every echo connection shares: its behavior, protocol factory, slot counter (<c>Echo:MaxConnections</c>,
+    /// unless the host registered a smaller one first) and metrics.
+    /// </summary>
     public static IServiceCollection AddEcho(this IServiceCollection services)
     {
         services.AddMetrics();
         services.AddSingleton<EchoBehavior>();
         services.AddSingleton<EchoProtocolFactory>();
         services.AddSingleton<EchoMetrics>();
-        services.AddSingleton(provider => new ConnectionCounter(provider.GetRequiredService<EchoOptions>().MaxConnections));
+        services.TryAddSingleton(provider => ForMaxConnections(provider.GetRequiredService<EchoOptions>().MaxConnections));
         services.AddSingleton(provider => new EchoTls(
             provider.GetRequiredService<EchoOptions>().TlsCertificate,
             provider.GetService<TimeProvider>() ?? TimeProvider.System,
             provider.GetRequiredService<ILoggerFactory>().CreateLogger<ReloadingCertificate>()));
         return services;
     }
+
+    /// <summary>The echo connection counter for <c>Echo:MaxConnections</c>.</summary>
+    public static ConnectionCounter ForMaxConnections(int maxConnections) =>
+        new(maxConnections, $"Echo:MaxConnections={maxConnections}");
 
     /// <summary>
     /// The echo listener on <c>Echo:Address</c>/<c>Echo:Port</c>, in pipeline order: the connection limit (so a
@@ -44,7 +52,7 @@ public static class EchoListenerExtensions
 
         void Pipeline(ListenOptions listen)
         {
-            listen.UseConnectionLimit(counter, "Echo:MaxConnections", metrics);
+            listen.UseConnectionLimit(counter, metrics);
             if (echo.ProxyProtocol == ProxyProtocolMode.Required)
             {
                 listen.UseProxyProtocol(echo.ProxyProtocolTimeout, metrics);

@@ -1,4 +1,3 @@
-using EchoHost.Buffers;
 using EchoHost.Configuration;
 using EchoHost.Connections.Tls;
 using EchoHost.Echo;
@@ -6,6 +5,7 @@ using EchoHost.Health;
 using EchoHost.Hosting;
 using EchoHost.Logging;
 using EchoHost.Metrics;
+using EchoHost.Transport;
 using Microsoft.AspNetCore.Connections;
 
 Listeners? listeners = null;
@@ -23,7 +23,7 @@ try
         .AddEchoHostSettings()
         .AddEchoHostLogging()
         .AddEchoHostLifecycle()
-        .AddLargeTransportBlocks()
+        .AddEchoHostTransport()
         .AddEchoListener()
         .AddHealthListener()
         .AddEchoHostMetrics(builder.Configuration);

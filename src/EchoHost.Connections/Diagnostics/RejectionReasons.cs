@@ -4,9 +4,10 @@ namespace EchoHost.Connections.Diagnostics;
 public static class RejectionReasons
 {
     public const string MaxConnections = "max_connections";
+    public const string FileDescriptors = "fd_limit";
     public const string ProxyHeader = "proxy_header";
     public const string TlsHandshake = "tls_handshake";
 
     /// <summary>Every reason, each exported from the start.</summary>
-    public static readonly string[] All = [MaxConnections, ProxyHeader, TlsHandshake];
+    public static readonly string[] All = [MaxConnections, FileDescriptors, ProxyHeader, TlsHandshake];
 }

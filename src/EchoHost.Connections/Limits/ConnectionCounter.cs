@@ -1,3 +1,5 @@
+using EchoHost.Connections.Diagnostics;
+
 namespace EchoHost.Connections.Limits;
 
 /// <summary>
@@ -8,13 +10,22 @@ public sealed class ConnectionCounter
 {
     private int _count;
 
-    public ConnectionCounter(int limit)
+    /// <param name="limit">Connections open at once; 0 admits none.</param>
+    /// <param name="description">The limit in words, for the rejection warning: <c>Echo:MaxConnections=10000</c>.</param>
+    /// <param name="rejectionReason">The metrics' reason for a connection turned away by it.</param>
+    public ConnectionCounter(int limit, string description, string rejectionReason = RejectionReasons.MaxConnections)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
         Limit = limit;
+        Description = description;
+        RejectionReason = rejectionReason;
     }
 
     public int Limit { get; }
+
+    public string Description { get; }
+
+    public string RejectionReason { get; }
 
     public int Count => Volatile.Read(ref _count);
 

@@ -8,14 +8,12 @@ namespace EchoHost.Connections.Limits;
 public static class ConnectionLimitBuilderExtensions
 {
     /// <summary>Admits at most <see cref="ConnectionCounter.Limit"/> connections at once; put it first.</summary>
-    /// <param name="limitName">The setting behind the limit, for the rejection warning (<c>Echo:MaxConnections</c>).</param>
-    public static IConnectionBuilder UseConnectionLimit(
-        this IConnectionBuilder builder, ConnectionCounter counter, string limitName, ConnectionMetrics? metrics = null)
+    public static IConnectionBuilder UseConnectionLimit(this IConnectionBuilder builder, ConnectionCounter counter, ConnectionMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.ApplicationServices;
         var report = new RejectionReport(services.GetService<TimeProvider>() ?? TimeProvider.System);
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger<ConnectionCounter>();
-        return builder.Use(next => new ConnectionLimitMiddleware(next, counter, limitName, report, metrics, logger).OnConnectionAsync);
+        return builder.Use(next => new ConnectionLimitMiddleware(next, counter, report, metrics, logger).OnConnectionAsync);
     }
 }

@@ -7,6 +7,6 @@ internal static partial class ConnectionLimitLog
     [LoggerMessage(
         EventId = 14,
         Level = LogLevel.Warning,
-        Message = "Rejected {Rejected} connection(s) over {LimitName}={Limit} (reported at most once per {IntervalSeconds} s)")]
-    public static partial void Rejected(ILogger logger, long rejected, string limitName, int limit, double intervalSeconds);
+        Message = "Rejected {Rejected} connection(s) over {Limit} (reported at most once per {IntervalSeconds} s)")]
+    public static partial void Rejected(ILogger logger, long rejected, string limit, double intervalSeconds);
 }

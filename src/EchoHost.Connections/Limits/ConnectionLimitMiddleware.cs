@@ -10,17 +10,17 @@ namespace EchoHost.Connections.Limits;
 /// header read and no TLS handshake. Kestrel's own limit is not used: it logs a warning per rejected connection.
 /// </summary>
 internal sealed class ConnectionLimitMiddleware(
-    ConnectionDelegate next, ConnectionCounter counter, string limitName, RejectionReport report, ConnectionMetrics? metrics, ILogger logger)
+    ConnectionDelegate next, ConnectionCounter counter, RejectionReport report, ConnectionMetrics? metrics, ILogger logger)
 {
     public async Task OnConnectionAsync(ConnectionContext connection)
     {
         if (!counter.TryAcquire())
         {
-            metrics?.Rejected(RejectionReasons.MaxConnections);
+            metrics?.Rejected(counter.RejectionReason);
             var rejected = report.Count();
             if (rejected > 0)
             {
-                ConnectionLimitLog.Rejected(logger, rejected, limitName, counter.Limit, RejectionReport.Interval.TotalSeconds);
+                ConnectionLimitLog.Rejected(logger, rejected, counter.Description, RejectionReport.Interval.TotalSeconds);
             }
 
             await connection.Transport.Output.CompleteAsync();

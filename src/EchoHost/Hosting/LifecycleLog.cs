@@ -1,5 +1,7 @@
 using EchoHost.Connections.Diagnostics;
 using EchoHost.Connections.Protocols;
+using EchoHost.Echo;
+using EchoHost.Transport;
 
 namespace EchoHost.Hosting;
 
@@ -10,6 +12,8 @@ namespace EchoHost.Hosting;
 public sealed partial class LifecycleLog(
     Listeners listeners,
     IgnoredServerPorts ignoredServerPorts,
+    DescriptorBudget descriptors,
+    EchoOptions echo,
     IHostEnvironment environment,
     TimeProvider time,
     ILogger<LifecycleLog> logger)
@@ -23,6 +27,11 @@ public sealed partial class LifecycleLog(
         foreach (var listener in listeners.All)
         {
             Listening(logger, listener.Name, listener.EndPoint, listener.Speaks);
+        }
+
+        if (descriptors.EchoConnections < echo.MaxConnections)
+        {
+            DescriptorsShort(logger, echo.MaxConnections, descriptors.Limit, descriptors.OpenAtStart, DescriptorBudget.RuntimeReserve + DescriptorBudget.HealthReserve + DescriptorBudget.RejectionHeadroom, descriptors.EchoConnections);
         }
 
         if (ignoredServerPorts.Settings.Length > 0)
@@ -60,6 +69,12 @@ public sealed partial class LifecycleLog(
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "{Listener} listener serving on {EndPoint} ({Speaks})")]
     private static partial void Listening(ILogger logger, string listener, System.Net.IPEndPoint endPoint, string speaks);
+
+    [LoggerMessage(
+        EventId = 7,
+        Level = LogLevel.Warning,
+        Message = "Echo:MaxConnections={MaxConnections} does not fit the file-descriptor limit RLIMIT_NOFILE={Limit} ({Open} open at start, {Reserved} kept for the runtime, health checks and turning connections away): admitting at most {Admitted} echo connections; raise the limit (ulimit -n) to admit more")]
+    private static partial void DescriptorsShort(ILogger logger, int maxConnections, long limit, int open, int reserved, int admitted);
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Ignored {Settings}: the health listener binds Health:Port only")]
     private static partial void ServerPortsIgnored(ILogger logger, string settings);

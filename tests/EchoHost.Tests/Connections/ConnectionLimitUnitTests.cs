@@ -10,7 +10,7 @@ public sealed class ConnectionLimitUnitTests
     [Fact]
     public void Admits_up_to_the_limit_and_again_after_a_release()
     {
-        var counter = new ConnectionCounter(2);
+        var counter = new ConnectionCounter(2, "Test:MaxConnections=2");
 
         Assert.True(counter.TryAcquire());
         Assert.True(counter.TryAcquire());
@@ -24,7 +24,7 @@ public sealed class ConnectionLimitUnitTests
     [Fact]
     public void The_count_never_passes_the_limit_even_for_an_instant_under_contention()
     {
-        var counter = new ConnectionCounter(4);
+        var counter = new ConnectionCounter(4, "Test:MaxConnections=4");
         var overshoots = 0;
         var admitted = 0;
 
@@ -53,7 +53,7 @@ public sealed class ConnectionLimitUnitTests
     [Fact]
     public void Releasing_more_than_was_taken_is_a_bug_and_says_so()
     {
-        var counter = new ConnectionCounter(1);
+        var counter = new ConnectionCounter(1, "Test:MaxConnections=1");
 
         Assert.Throws<InvalidOperationException>(counter.Release);
     }

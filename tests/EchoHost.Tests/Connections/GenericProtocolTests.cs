@@ -30,7 +30,7 @@ public sealed class GenericProtocolTests
         using var meter = new System.Diagnostics.Metrics.Meter("Test.Upper");
         var metrics = new ConnectionMetrics(meter, "upper");
         var pipeline = new ConnectionBuilder(services)
-            .UseConnectionLimit(new ConnectionCounter(1), "Upper:MaxConnections", metrics)
+            .UseConnectionLimit(new ConnectionCounter(1, "Upper:MaxConnections=1"), metrics)
             .UseConnectionLifetimeLogging("Upper")
             .UseConnectionMetrics(metrics)
             .UseProtocol<UpperCaseProtocolFactory>(new ProtocolConnectionOptions())

@@ -1,5 +1,5 @@
 using System.Net;
-using EchoHost.Buffers;
+using EchoHost.Transport;
 using EchoHost.Hosting;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -70,7 +70,7 @@ public sealed class EchoHostFactory : WebApplicationFactory<Listeners>
     protected override IHost CreateHost(IHostBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.ConfigureServices(services => services.AddLargeTransportBlocks());
+        builder.ConfigureServices(services => services.AddEchoHostTransport());
         return base.CreateHost(builder);
     }
 }

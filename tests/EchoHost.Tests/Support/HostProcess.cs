@@ -32,18 +32,27 @@ public sealed partial class HostProcess : IDisposable
     public int Id => _process.Id;
 
     /// <summary>Starts the host with both ports ephemeral unless <paramref name="arguments"/> say otherwise.</summary>
+    /// <param name="descriptorLimit">Runs the host under <c>prlimit --nofile=N</c> (soft and hard limit), when set.</param>
     public static HostProcess Start(
         IEnumerable<string> arguments,
         IReadOnlyDictionary<string, string>? environment = null,
-        string? hostDirectory = null)
+        string? hostDirectory = null,
+        int? descriptorLimit = null)
     {
-        var start = new ProcessStartInfo("dotnet")
+        // prlimit execs the command, so the process is dotnet itself, with the same PID.
+        var start = new ProcessStartInfo(descriptorLimit is null ? "dotnet" : "prlimit")
         {
             WorkingDirectory = Path.GetTempPath(),
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (descriptorLimit is { } limit)
+        {
+            start.ArgumentList.Add($"--nofile={limit}");
+            start.ArgumentList.Add("dotnet");
+        }
+
         start.ArgumentList.Add(Path.Combine(hostDirectory ?? AppContext.BaseDirectory, "EchoHost.dll"));
         foreach (var argument in arguments)
         {
@@ -61,8 +70,9 @@ public sealed partial class HostProcess : IDisposable
     public static HostProcess StartOnEphemeralPorts(
         IEnumerable<string>? arguments = null,
         IReadOnlyDictionary<string, string>? environment = null,
-        string? hostDirectory = null) =>
-        Start(["--Echo:Port=0", "--Health:Port=0", .. arguments ?? []], environment, hostDirectory);
+        string? hostDirectory = null,
+        int? descriptorLimit = null) =>
+        Start(["--Echo:Port=0", "--Health:Port=0", .. arguments ?? []], environment, hostDirectory, descriptorLimit);
 
     /// <summary>Waits for the start-up line that names the echo listener and returns its loopback address.</summary>
     public async Task<IPEndPoint> WaitForEchoListenerAsync()
@@ -91,6 +101,19 @@ public sealed partial class HostProcess : IDisposable
         _process.Refresh();
         return _process.WorkingSet64;
     }
+
+    /// <summary>User and system CPU time the host has used so far, from <c>/proc/PID/stat</c>.</summary>
+    public TimeSpan CpuTime()
+    {
+        var fields = File.ReadAllText($"/proc/{Id}/stat").Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / 100.0);
+    }
+
+    /// <summary>Descriptors the host has open now.</summary>
+    public int OpenDescriptors() => Directory.GetFiles($"/proc/{Id}/fd").Length;
+
+    public bool HasExited => _process.HasExited;
 
     public void Signal(string name)
     {

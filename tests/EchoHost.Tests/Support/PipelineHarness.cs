@@ -35,7 +35,7 @@ internal sealed class PipelineHarness : IDisposable
 
         Counter = _services.GetRequiredService<ConnectionCounter>();
         Metrics = _services.GetRequiredService<EchoMetrics>().Connections;
-        var builder = new ConnectionBuilder(_services).UseConnectionLimit(Counter, "Echo:MaxConnections", Metrics);
+        var builder = new ConnectionBuilder(_services).UseConnectionLimit(Counter, Metrics);
         if (proxyTimeout is { } timeout)
         {
             builder.UseProxyProtocol(timeout, Metrics);

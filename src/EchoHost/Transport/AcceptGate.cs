@@ -1,0 +1,56 @@
+using EchoHost.Connections.Limits;
+
+namespace EchoHost.Transport;
+
+/// <summary>
+/// Keeps the echo listener's open connections (admitted, or being turned away) within the
+/// <see cref="DescriptorBudget"/>: it does not accept while the budget is spent, so a flood of clients cannot take
+/// the descriptors the runtime and the health port need. That matters because Kestrel's accept loop retries a
+/// failed accept (EMFILE) at once, spinning, and the runtime aborts when it cannot open a file. Waiting backs
+/// off from 5 ms, doubling to 1 s, and is reported at most once per 10 s with a count.
+/// </summary>
+public sealed partial class AcceptGate(int capacity, TimeProvider time, ILogger<AcceptGate> logger)
+{
+    public static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(5);
+    public static readonly TimeSpan LongestBackoff = TimeSpan.FromSeconds(1);
+
+    private readonly RejectionReport _pauses = new(time);
+    private int _open;
+
+    public int Capacity { get; } = capacity;
+
+    public int Open => Volatile.Read(ref _open);
+
+    /// <summary>Waits until one more connection fits.</summary>
+    public async ValueTask WaitForRoomAsync(CancellationToken cancellationToken)
+    {
+        var backoff = FirstBackoff;
+        while (Open >= Capacity)
+        {
+            ReportPause();
+            await Task.Delay(backoff, time, cancellationToken);
+            backoff = Next(backoff);
+        }
+    }
+
+    private static TimeSpan Next(TimeSpan backoff) => backoff * 2 > LongestBackoff ? LongestBackoff : backoff * 2;
+
+    public void Opened() => Interlocked.Increment(ref _open);
+
+    public void Closed() => Interlocked.Decrement(ref _open);
+
+    private void ReportPause()
+    {
+        var pauses = _pauses.Count();
+        if (pauses > 0)
+        {
+            Paused(logger, pauses, Capacity, RejectionReport.Interval.TotalSeconds);
+        }
+    }
+
+    [LoggerMessage(
+        EventId = 40,
+        Level = LogLevel.Warning,
+        Message = "Echo listener paused accepting {Pauses} time(s): {Capacity} connection(s) hold every descriptor the file-descriptor limit leaves it (reported at most once per {IntervalSeconds} s)")]
+    private static partial void Paused(ILogger logger, long pauses, int capacity, double intervalSeconds);
+}

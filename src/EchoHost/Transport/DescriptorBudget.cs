@@ -1,0 +1,77 @@
+using System.Runtime.InteropServices;
+
+namespace EchoHost.Transport;
+
+/// <summary>
+/// How many echo connections the process can hold open at once, from its file-descriptor limit
+/// (RLIMIT_NOFILE). The soft limit is raised to the hard one when allowed. Then these are taken off:
+/// - the descriptors already open (the runtime keeps each loaded assembly open: about 200 at start);
+/// - <see cref="RuntimeReserve"/> for what opens later: assemblies loaded on first use (about 35 more once
+///   connections have been served, measured), log files, the runtime's own;
+/// - <see cref="HealthReserve"/> for health checks and metrics scrapes;
+/// - <see cref="RejectionHeadroom"/> for echo connections over the limit, held for the moment it takes to close them.
+/// The rest is for echo connections.
+/// </summary>
+public sealed partial class DescriptorBudget
+{
+    private const int RlimitNofile = 7;
+
+    internal DescriptorBudget(long limit, int openAtStart)
+    {
+        Limit = limit;
+        OpenAtStart = openAtStart;
+
+        EchoConnections = (int)Math.Clamp(limit - openAtStart - RuntimeReserve - HealthReserve - RejectionHeadroom, 0, int.MaxValue);
+    }
+
+    public const int RuntimeReserve = 48;
+    public const int HealthReserve = 16;
+    public const int RejectionHeadroom = 8;
+
+    /// <summary>The soft RLIMIT_NOFILE in force, after raising it; <see cref="long.MaxValue"/> where there is none.</summary>
+    public long Limit { get; }
+
+    public int OpenAtStart { get; }
+
+    /// <summary>Echo connections that fit.</summary>
+    public int EchoConnections { get; }
+
+    /// <summary>Echo connections open at once, admitted or being turned away: the echo listener does not accept above it.</summary>
+    public int EchoAcceptCapacity => EchoConnections + RejectionHeadroom;
+
+    /// <summary>Reads the limit (raising the soft limit to the hard one) and counts what is open now.</summary>
+    public static DescriptorBudget Measure()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return new DescriptorBudget(long.MaxValue, 0);
+        }
+
+        var limits = default(ResourceLimit);
+        if (GetResourceLimit(RlimitNofile, ref limits) != 0)
+        {
+            return new DescriptorBudget(long.MaxValue, 0);
+        }
+
+        if (limits.Current < limits.Maximum)
+        {
+            var raised = limits with { Current = limits.Maximum };
+            if (SetResourceLimit(RlimitNofile, ref raised) == 0)
+            {
+                limits = raised;
+            }
+        }
+
+        var limit = limits.Current > long.MaxValue ? long.MaxValue : (long)limits.Current;
+        return new DescriptorBudget(limit, Directory.GetFiles("/proc/self/fd").Length);
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private record struct ResourceLimit(ulong Current, ulong Maximum);
+
+    [LibraryImport("libc", EntryPoint = "getrlimit", SetLastError = true)]
+    private static partial int GetResourceLimit(int resource, ref ResourceLimit limit);
+
+    [LibraryImport("libc", EntryPoint = "setrlimit", SetLastError = true)]
+    private static partial int SetResourceLimit(int resource, ref ResourceLimit limit);
+}

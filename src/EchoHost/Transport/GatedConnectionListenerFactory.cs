@@ -1,0 +1,47 @@
+using System.Net;
+using EchoHost.Hosting;
+using Microsoft.AspNetCore.Connections;
+
+namespace EchoHost.Transport;
+
+/// <summary>
+/// Wraps Kestrel's socket transport so that the echo listener accepts through the <see cref="AcceptGate"/>; the
+/// health listener is left alone, so probes are accepted whatever the echo clients do. The transport, its
+/// pools and its connections stay Kestrel's own.
+/// </summary>
+public sealed class GatedConnectionListenerFactory(IConnectionListenerFactory inner, AcceptGate gate, Listeners listeners)
+    : IConnectionListenerFactory, IConnectionListenerFactorySelector
+{
+    // Kestrel binds the very EndPoint object its ListenOptions holds, which is how the echo listener is told apart
+    // even when both listeners ask for port 0.
+    public async ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
+    {
+        var bound = await inner.BindAsync(endpoint, cancellationToken);
+        var isEcho = listeners.All.Any(l => l.Name == Listeners.Echo && ReferenceEquals(l.Options.EndPoint, endpoint));
+        return isEcho ? new GatedListener(bound, gate) : bound;
+    }
+
+    public bool CanBind(EndPoint endpoint) => inner is not IConnectionListenerFactorySelector selector || selector.CanBind(endpoint);
+
+    private sealed class GatedListener(IConnectionListener inner, AcceptGate gate) : IConnectionListener
+    {
+        public EndPoint EndPoint => inner.EndPoint;
+
+        public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
+        {
+            await gate.WaitForRoomAsync(cancellationToken);
+            var connection = await inner.AcceptAsync(cancellationToken);
+            if (connection is not null)
+            {
+                gate.Opened();
+                connection.ConnectionClosed.Register(static state => ((AcceptGate)state!).Closed(), gate);
+            }
+
+            return connection;
+        }
+
+        public ValueTask UnbindAsync(CancellationToken cancellationToken = default) => inner.UnbindAsync(cancellationToken);
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+}
