@@ -3,8 +3,8 @@ using Microsoft.AspNetCore.Connections;
 
 namespace EchoHost.Buffers;
 
-/// <summary>Hands Kestrel a <see cref="LargeBlockMemoryPool"/> wherever it asks for a memory pool.</summary>
-public sealed class LargeBlockMemoryPoolFactory(int blockSize, int maxRetainedBlocks) : IMemoryPoolFactory<byte>
+/// <summary>Hands Kestrel a <see cref="LargeBlockMemoryPool"/> over the one <see cref="BlockStore"/> wherever it asks for a memory pool.</summary>
+public sealed class LargeBlockMemoryPoolFactory(BlockStore store) : IMemoryPoolFactory<byte>
 {
     private int _createdPools;
 
@@ -14,6 +14,6 @@ public sealed class LargeBlockMemoryPoolFactory(int blockSize, int maxRetainedBl
     public MemoryPool<byte> Create(MemoryPoolOptions? options = null)
     {
         Interlocked.Increment(ref _createdPools);
-        return new LargeBlockMemoryPool(blockSize, maxRetainedBlocks);
+        return new LargeBlockMemoryPool(store);
     }
 }

@@ -7,8 +7,8 @@ public static class LargeBlockPoolExtensions
     /// <summary>The size of one receive and one send: the raw-socket baseline's buffer size.</summary>
     public const int BlockSize = 16 * 1024;
 
-    /// <summary>What a pool keeps after a burst: 16 MiB per pool.</summary>
-    public const int MaxRetainedBlocks = 1024;
+    /// <summary>What the process keeps for reuse after a burst, all pools together: 8 MiB, trimmed when idle.</summary>
+    public const int MaxRetainedBlocks = 512;
 
     /// <summary>
     /// Replaces Kestrel's 4 KiB pool blocks with 16 KiB ones. A streaming client's bytes then arrive and leave
@@ -18,7 +18,8 @@ public static class LargeBlockPoolExtensions
     /// </summary>
     public static IServiceCollection AddLargeTransportBlocks(this IServiceCollection services)
     {
-        services.AddSingleton<IMemoryPoolFactory<byte>>(new LargeBlockMemoryPoolFactory(BlockSize, MaxRetainedBlocks));
+        services.AddSingleton(provider => new BlockStore(BlockSize, MaxRetainedBlocks, provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IMemoryPoolFactory<byte>>(provider => new LargeBlockMemoryPoolFactory(provider.GetRequiredService<BlockStore>()));
         return services;
     }
 }
