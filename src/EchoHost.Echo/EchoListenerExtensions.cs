@@ -36,8 +36,8 @@ public static class EchoListenerExtensions
         new(maxConnections, $"Echo:MaxConnections={maxConnections}");
 
     /// <summary>
-    /// The echo listener on <c>Echo:Address</c>/<c>Echo:Port</c>, in pipeline order: the connection limit (so a
-    /// rejected connection costs nothing more), the PROXY header (before TLS, since balancers send it in clear),
+    /// The echo listener on <c>Echo:Address</c>/<c>Echo:Port</c>, in pipeline order: the connection limit and the
+    /// memory budget, when one is registered (so a rejected connection costs nothing more), the PROXY header (before TLS, since balancers send it in clear),
     /// TLS, the lifetime log lines (after PROXY, so they name the real client), metrics, and the echo protocol.
     /// </summary>
     public static KestrelServerOptions ListenEcho(this KestrelServerOptions kestrel, EchoOptions echo, Action<ListenOptions>? configure = null)
@@ -48,11 +48,17 @@ public static class EchoListenerExtensions
         var counter = services.GetRequiredService<ConnectionCounter>();
         var metrics = services.GetRequiredService<EchoMetrics>().Connections;
         var certificate = services.GetRequiredService<EchoTls>().Certificate;
-        var connectionOptions = new ProtocolConnectionOptions { IdleTimeout = echo.IdleTimeout, WriteTimeout = echo.WriteTimeout };
+        var memory = services.GetService<MemoryBudget>();
+        var connectionOptions = new ProtocolConnectionOptions { IdleTimeout = echo.IdleTimeout, WriteTimeout = echo.WriteTimeout, MemoryBudget = memory };
 
         void Pipeline(ListenOptions listen)
         {
             listen.UseConnectionLimit(counter, metrics);
+            if (memory is not null)
+            {
+                listen.UseMemoryBudget(memory, metrics);
+            }
+
             if (echo.ProxyProtocol == ProxyProtocolMode.Required)
             {
                 listen.UseProxyProtocol(echo.ProxyProtocolTimeout, metrics);

@@ -31,6 +31,12 @@ public sealed record EchoOptions
 
     public int MaxConnections { get; init; } = 10_000;
 
+    /// <summary>
+    /// Bytes all echo connections together may buffer for clients that do not read; <see langword="null"/>
+    /// derives it from the container's memory limit (see the host's <c>MemoryBudgetDefaults</c>).
+    /// </summary>
+    public long? MemoryBudget { get; init; }
+
     public ProxyProtocolMode ProxyProtocol { get; init; } = ProxyProtocolMode.Off;
 
     /// <summary>How long a connection may take to send its whole PROXY header.</summary>

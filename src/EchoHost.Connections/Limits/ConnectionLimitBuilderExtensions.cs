@@ -16,4 +16,14 @@ public static class ConnectionLimitBuilderExtensions
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger<ConnectionCounter>();
         return builder.Use(next => new ConnectionLimitMiddleware(next, counter, report, metrics, logger).OnConnectionAsync);
     }
+
+    /// <summary>Turns new connections away while <paramref name="budget"/> is spent; put it right after the connection limit.</summary>
+    public static IConnectionBuilder UseMemoryBudget(this IConnectionBuilder builder, MemoryBudget budget, ConnectionMetrics? metrics = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.ApplicationServices;
+        var report = new RejectionReport(services.GetService<TimeProvider>() ?? TimeProvider.System);
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger<MemoryBudget>();
+        return builder.Use(next => new MemoryBudgetMiddleware(next, budget, report, metrics, logger).OnConnectionAsync);
+    }
 }

@@ -179,7 +179,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
                 // read either, and Kestrel stops reading the socket once its input buffer is full. The write
                 // timeout bounds how long that may last.
                 Volatile.Write(ref _flushStarted, _time.GetTimestamp());
-                var flush = await _output.FlushAsync();
+                var flush = await FlushAsync();
                 Volatile.Write(ref _flushStarted, 0);
                 MarkActivity();
                 if (_writeTimedOut)
@@ -202,6 +202,27 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
             {
                 return end.Value;
             }
+        }
+    }
+
+    // A flush that completes at once is the common case and costs the budget nothing; one that waits means the
+    // client is not reading, and the connection is charged its worst case until it does.
+    private async ValueTask<FlushResult> FlushAsync()
+    {
+        var flush = _output.FlushAsync();
+        if (flush.IsCompleted || _options.MemoryBudget is not { } budget)
+        {
+            return await flush;
+        }
+
+        budget.ConnectionStalled();
+        try
+        {
+            return await flush;
+        }
+        finally
+        {
+            budget.ConnectionResumed();
         }
     }
 

@@ -8,4 +8,7 @@ public sealed record ProtocolConnectionOptions
 
     /// <summary>How long written output may wait for the peer to read it before the connection is aborted.</summary>
     public TimeSpan WriteTimeout { get; init; }
+
+    /// <summary>Charged with each connection whose client stops reading, while it does not; none when null.</summary>
+    public Limits.MemoryBudget? MemoryBudget { get; init; }
 }

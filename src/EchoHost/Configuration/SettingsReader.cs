@@ -16,7 +16,7 @@ public sealed class SettingsReader
         nameof(EchoOptions.Port), nameof(EchoOptions.Address), nameof(EchoOptions.Mode),
         nameof(EchoOptions.ReplyPrefix), nameof(EchoOptions.CloseAfterReply), nameof(EchoOptions.Framing),
         nameof(EchoOptions.MaxLineBytes), nameof(EchoOptions.IdleTimeout), nameof(EchoOptions.WriteTimeout),
-        nameof(EchoOptions.MaxConnections), nameof(EchoOptions.ProxyProtocol), nameof(EchoOptions.ProxyProtocolTimeout), TlsSection,
+        nameof(EchoOptions.MaxConnections), nameof(EchoOptions.MemoryBudget), nameof(EchoOptions.ProxyProtocol), nameof(EchoOptions.ProxyProtocolTimeout), TlsSection,
     ];
 
     private const string TlsSection = "Tls";
@@ -65,6 +65,7 @@ public sealed class SettingsReader
             IdleTimeout = reader.Duration(echoSection, nameof(EchoOptions.IdleTimeout), defaults.IdleTimeout, "00:00:00 disables it"),
             WriteTimeout = reader.Duration(echoSection, nameof(EchoOptions.WriteTimeout), defaults.WriteTimeout, "00:00:00 disables it"),
             MaxConnections = reader.Integer(echoSection, nameof(EchoOptions.MaxConnections), defaults.MaxConnections, 1, int.MaxValue),
+            MemoryBudget = reader.Size(echoSection, nameof(EchoOptions.MemoryBudget)),
             ProxyProtocol = reader.Enum(echoSection, nameof(EchoOptions.ProxyProtocol), defaults.ProxyProtocol),
             ProxyProtocolTimeout = reader.PositiveDuration(echoSection, nameof(EchoOptions.ProxyProtocolTimeout), defaults.ProxyProtocolTimeout),
             TlsCertificate = reader.Certificate(tlsSection.GetSection(CertificateSection)),
@@ -165,6 +166,23 @@ public sealed class SettingsReader
         return TimeSpan.TryParse(raw, CultureInfo.InvariantCulture, out var value) && value > TimeSpan.Zero
             ? value
             : Problem(section, key, raw, "a duration above zero, as hh:mm:ss", fallback);
+    }
+
+    // Bytes, plainly or with a binary unit: 1048576, 1024KiB, 64MiB, 1GiB.
+    private long? Size(IConfigurationSection section, string key)
+    {
+        var raw = section[key]?.Trim();
+        if (string.IsNullOrEmpty(raw))
+        {
+            return null;
+        }
+
+        (string Suffix, long Factor)[] units = [("GiB", 1L << 30), ("MiB", 1L << 20), ("KiB", 1L << 10), (string.Empty, 1)];
+        var (suffix, factor) = units.First(u => raw.EndsWith(u.Suffix, StringComparison.OrdinalIgnoreCase));
+        var number = raw[..^suffix.Length].Trim();
+        return long.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0 && value <= long.MaxValue / factor
+            ? value * factor
+            : Problem<long?>(section, key, raw, "a size in bytes above zero, plain or with KiB, MiB or GiB (64MiB)", null);
     }
 
     private CertificateFiles? Certificate(IConfigurationSection section)

@@ -16,12 +16,18 @@ public static class HealthListenerExtensions
     {
         services.AddHealthChecks().AddCheck<EchoListenerHealthCheck>("echo-listener", tags: [ReadyTag]);
         services.AddOptions<KestrelServerOptions>().Configure<HealthOptions, Listeners>((kestrel, health, listeners) =>
+        {
+            // Probes send one small request and leave: a client slower than this is shed rather than left
+            // holding a descriptor (these limits apply to HTTP, which only the health listener speaks).
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(5);
+            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(10);
             kestrel.ListenAnyIP(health.Port, listen =>
             {
                 // Probes speak HTTP/1.1; cleartext HTTP/2 would need prior knowledge anyway.
                 listen.Protocols = HttpProtocols.Http1;
                 listeners.Add(new Listener(Listeners.Health, "Health:Port", "HTTP: /healthz, /readyz, /metrics", listen));
-            }));
+            });
+        });
         return services;
     }
 

@@ -21,6 +21,7 @@ public static class TransportServiceCollectionExtensions
     {
         services.AddLargeTransportBlocks();
         services.AddSingleton(_ => DescriptorBudget.Measure());
+        services.AddSingleton(provider => MemoryBudgetDefaults.For(provider.GetRequiredService<EchoOptions>()));
         services.AddSingleton(provider => new AcceptGate(
             provider.GetRequiredService<DescriptorBudget>().EchoAcceptCapacity,
             provider.GetRequiredService<TimeProvider>(),

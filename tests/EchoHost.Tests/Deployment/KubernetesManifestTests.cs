@@ -116,6 +116,22 @@ public sealed class KubernetesManifestTests
         Assert.True(int.Parse(Text(metadata, "threshold"), System.Globalization.CultureInfo.InvariantCulture) < ProductionSettings.Echo.MaxConnections);
     }
 
+    [Fact]
+    public void The_memory_limit_fits_base_plus_connections_plus_budget_for_the_configmaps_settings()
+    {
+        const long BaseBytes = 74L * 1024 * 1024;
+        const long IdleConnectionBytes = 11L * 1024;
+        var limit = Text(Map(Container, "resources", "limits"), "memory");
+        Assert.EndsWith("Mi", limit, StringComparison.Ordinal);
+        var limitBytes = long.Parse(limit[..^2], System.Globalization.CultureInfo.InvariantCulture) * 1024 * 1024;
+        var echo = ProductionSettings.Echo;
+
+        Assert.NotNull(echo.MemoryBudget);
+        Assert.True(
+            BaseBytes + (echo.MaxConnections * IdleConnectionBytes) + echo.MemoryBudget!.Value <= limitBytes * 9 / 10,
+            $"{echo.MaxConnections} connections and a {echo.MemoryBudget} budget do not fit in {limit} with 10% to spare");
+    }
+
     private static int ContainerPort(string name) =>
         int.Parse(
             Text(((YamlSequenceNode)Container["ports"]).Cast<YamlMappingNode>().Single(p => Text(p, "name") == name), "containerPort"),

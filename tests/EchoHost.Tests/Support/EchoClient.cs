@@ -69,6 +69,37 @@ public sealed class EchoClient : IAsyncDisposable
         return buffer;
     }
 
+    /// <summary>The next LF-terminated line, or null with how the connection ended when it ends first.</summary>
+    public async Task<(string? Line, ConnectionEnd End)> ReceiveLineOrEndAsync()
+    {
+        using var timeout = new CancellationTokenSource(Deadline);
+        var line = new List<byte>();
+        var one = new byte[1];
+        while (true)
+        {
+            int read;
+            try
+            {
+                read = await _socket.ReceiveAsync(one, SocketFlags.None, timeout.Token);
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
+            {
+                return (null, ConnectionEnd.Reset);
+            }
+
+            if (read == 0)
+            {
+                return (line.Count == 0 ? null : Encoding.UTF8.GetString([.. line]), ConnectionEnd.Fin);
+            }
+
+            line.Add(one[0]);
+            if (one[0] == (byte)'\n')
+            {
+                return (Encoding.UTF8.GetString([.. line]), ConnectionEnd.Fin);
+            }
+        }
+    }
+
     public async Task<string> ReceiveTextAsync(string expected) =>
         Encoding.UTF8.GetString(await ReceiveExactlyAsync(Encoding.UTF8.GetByteCount(expected)));
 

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using EchoHost.Tests.Support;
+
+namespace EchoHost.Tests.Hardening;
+
+/// <summary>Clients that write without reading, against the total memory budget.</summary>
+[Collection(SerialTests.Name)]
+public sealed partial class MemoryBudgetTests
+{
+    [Fact]
+    public async Task Three_hundred_clients_that_never_read_grow_the_host_boundedly_while_a_polite_client_is_served()
+    {
+        using var host = HostProcess.StartOnEphemeralPorts(
+            ["--Echo:MemoryBudget=4MiB", "--Echo:Framing=Chunk", "--Serilog:MinimumLevel:Override:EchoHost.Echo=Warning"]);
+        var echo = await host.WaitForEchoListenerAsync();
+        using var http = new HttpClient { BaseAddress = await host.WaitForHealthListenerAsync(), Timeout = TimeSpan.FromSeconds(5) };
+        await using var polite = await EchoClient.ConnectAsync(echo);
+        Assert.Equal("Echoed back: warm-up\n", await polite.ReceiveTextAsync(await Send(polite, "warm-up\n")));
+        var baseline = host.ResidentBytes();
+
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var flooders = new List<Socket>();
+        var writes = new List<Task>();
+        var slowest = TimeSpan.Zero;
+        try
+        {
+            for (var i = 0; i < 300; i++)
+            {
+                // A small receive window, so the replies back up into the server soon, as over a slow link.
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+                await socket.ConnectAsync(echo, stop.Token);
+                flooders.Add(socket);
+                writes.Add(WriteWithoutReadingAsync(socket, stop.Token));
+                if (i % 30 == 0)
+                {
+                    slowest = Max(slowest, await RoundTripAsync(polite));
+                }
+            }
+
+            // Let every flooder push as far as the server lets it, still checking on the polite client.
+            for (var i = 0; i < 10; i++)
+            {
+                slowest = Max(slowest, await RoundTripAsync(polite));
+                await Task.Delay(100);
+            }
+
+            var growth = host.ResidentBytes() - baseline;
+            Assert.True(growth < 96L * 1024 * 1024, $"the host grew by {growth / 1024 / 1024} MiB");
+            Assert.True(slowest < TimeSpan.FromSeconds(1), $"the polite client waited {slowest.TotalMilliseconds:0} ms for an echo");
+            var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+            Assert.True(long.Parse(RejectedForMemory().Match(metrics).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, "no connection was turned away for memory");
+            Assert.Contains(host.StandardOutput, l => l.Contains("of the 4194304-byte memory budget", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            flooders.ForEach(s => s.Dispose());
+            await Task.WhenAll(writes.Select(w => w.ContinueWith(_ => { }, TaskScheduler.Default)));
+        }
+    }
+
+    private static async Task<string> Send(EchoClient client, string line)
+    {
+        await client.SendAsync(line);
+        return "Echoed back: " + line;
+    }
+
+    private static async Task<TimeSpan> RoundTripAsync(EchoClient client)
+    {
+        var started = Stopwatch.GetTimestamp();
+        Assert.Equal("Echoed back: ping\n", await client.ReceiveTextAsync(await Send(client, "ping\n")));
+        return Stopwatch.GetElapsedTime(started);
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    // Up to 4 MiB, never reading a reply; a server that stops reading makes the send wait, which is the point.
+    private static async Task WriteWithoutReadingAsync(Socket socket, CancellationToken stop)
+    {
+        var chunk = new byte[16 * 1024];
+        for (var sent = 0; sent < 4 * 1024 * 1024 && !stop.IsCancellationRequested; sent += chunk.Length)
+        {
+            await socket.SendAsync(chunk, SocketFlags.None, stop);
+        }
+    }
+
+    [GeneratedRegex(@"echohost_connections_rejected_total\{[^}]*reason=""memory""[^}]*\} (\d+)")]
+    private static partial Regex RejectedForMemory();
+}
