@@ -6,9 +6,12 @@ using EchoHost.Hosting;
 using EchoHost.Logging;
 using EchoHost.Metrics;
 using EchoHost.Transport;
-using Microsoft.AspNetCore.Connections;
 
-Listeners? listeners = null;
+if (HostCommandLine.Handle(args, Console.Out, Console.Error) is { } handled)
+{
+    return handled;
+}
+
 try
 {
     if (args is [HealthProbe.Command, .. var probeArgs])
@@ -30,7 +33,6 @@ try
 
     var app = builder.Build();
     app.Services.ValidateEchoHostSettings();
-    listeners = app.Services.GetRequiredService<Listeners>();
     app.MapHealthEndpoints();
     app.MapMetricsEndpoint();
 
@@ -47,8 +49,8 @@ catch (CertificateLoadException ex)
     await Console.Error.WriteLineAsync($"EchoHost cannot start. Invalid configuration: Echo:Tls:Certificate: {ex.Message.TrimEnd('.')}.");
     return ExitCodes.InvalidSettings;
 }
-catch (IOException ex) when (ex.InnerException is AddressInUseException)
+catch (BindFailure ex)
 {
-    await Console.Error.WriteLineAsync($"EchoHost cannot start. {BindFailure.Describe(ex, listeners)}");
+    await Console.Error.WriteLineAsync($"EchoHost cannot start. {ex.Message}");
     return ExitCodes.CannotListen;
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using EchoHost.Connections.Tls;
 using EchoHost.Echo;
+using EchoHost.Shared;
 
 namespace EchoHost.Configuration;
 
@@ -150,9 +151,8 @@ public sealed class SettingsReader
             return fallback;
         }
 
-        return TimeSpan.TryParse(raw, CultureInfo.InvariantCulture, out var value) && value >= TimeSpan.Zero
-            ? value
-            : Problem(section, key, raw, $"a duration of zero or more, as hh:mm:ss ({zeroMeans})", fallback);
+        var problem = DurationText.TryParse(raw, out var value);
+        return problem is null ? value : Explained(section, key, raw, $"{problem}; {zeroMeans}", fallback);
     }
 
     private TimeSpan PositiveDuration(IConfigurationSection section, string key, TimeSpan fallback)
@@ -163,9 +163,8 @@ public sealed class SettingsReader
             return fallback;
         }
 
-        return TimeSpan.TryParse(raw, CultureInfo.InvariantCulture, out var value) && value > TimeSpan.Zero
-            ? value
-            : Problem(section, key, raw, "a duration above zero, as hh:mm:ss", fallback);
+        var problem = DurationText.TryParse(raw, out var value) ?? (value > TimeSpan.Zero ? null : "it must be above zero");
+        return problem is null ? value : Explained(section, key, raw, problem, fallback);
     }
 
     // Bytes, plainly or with a binary unit: 1048576, 1024KiB, 64MiB, 1GiB.
@@ -218,6 +217,12 @@ public sealed class SettingsReader
         return raw.AsSpan().ContainsAny('.', ':') && IPAddress.TryParse(raw, out var address)
             ? address
             : Problem<IPAddress?>(section, key, raw, "an IP address, 'localhost', or empty or '*' for all interfaces", null);
+    }
+
+    private T Explained<T>(IConfigurationSection section, string key, string raw, string problem, T fallback)
+    {
+        _problems.Add($"{section.Path}:{key} is '{raw}': {problem}.");
+        return fallback;
     }
 
     private T Problem<T>(IConfigurationSection section, string key, string raw, string expected, T fallback)

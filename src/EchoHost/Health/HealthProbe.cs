@@ -43,6 +43,7 @@ public static class HealthProbe
         var echo = new IPEndPoint(ProbeAddress(settings.Echo.Address), settings.Echo.Port);
         var health = new Uri($"http://127.0.0.1:{settings.Health.Port}/healthz");
         using var timeout = new CancellationTokenSource(Timeout);
+        var asking = health.ToString();
         try
         {
             using var http = new HttpClient();
@@ -53,6 +54,7 @@ public static class HealthProbe
                 return 1;
             }
 
+            asking = echo.ToString();
             using var socket = new Socket(echo.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             await socket.ConnectAsync(echo, timeout.Token);
             await output.WriteLineAsync($"healthy: {health} answered 200 and {echo} accepts connections");
@@ -60,8 +62,8 @@ public static class HealthProbe
         }
         catch (Exception ex) when (ex is HttpRequestException or SocketException or OperationCanceledException)
         {
-            var reason = ex is OperationCanceledException ? $"no answer within {Timeout.TotalSeconds} s" : ex.Message;
-            await output.WriteLineAsync($"unhealthy: {reason}");
+            var reason = ex is OperationCanceledException ? $"no answer within {Timeout.TotalSeconds} s" : (ex.InnerException ?? ex).Message;
+            await output.WriteLineAsync($"unhealthy: {asking}: {reason}");
             return 1;
         }
     }

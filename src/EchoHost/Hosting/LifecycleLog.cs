@@ -29,6 +29,10 @@ public sealed partial class LifecycleLog(
             Listening(logger, listener.Name, listener.EndPoint, listener.Speaks);
         }
 
+        var framing = echo.Framing == MessageFraming.Line ? $"lines of up to {echo.MaxLineBytes} bytes" : "one message per read";
+        var tls = echo.TlsCertificate is null ? "off" : $"on ({echo.TlsCertificate.Path})";
+        EchoBehaviour(
+            logger, echo.Mode, framing, echo.ReplyPrefix, echo.CloseAfterReply ? "yes" : "no", echo.MaxConnections, echo.IdleTimeout, echo.WriteTimeout, echo.ProxyProtocol, tls);
         if (descriptors.EchoConnections < echo.MaxConnections)
         {
             DescriptorsShort(logger, echo.MaxConnections, descriptors.Limit, descriptors.OpenAtStart, DescriptorBudget.RuntimeReserve + DescriptorBudget.HealthReserve + DescriptorBudget.RejectionHeadroom, descriptors.EchoConnections);
@@ -69,6 +73,13 @@ public sealed partial class LifecycleLog(
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "{Listener} listener serving on {EndPoint} ({Speaks})")]
     private static partial void Listening(ILogger logger, string listener, System.Net.IPEndPoint endPoint, string speaks);
+
+    [LoggerMessage(
+        EventId = 8,
+        Level = LogLevel.Information,
+        Message = "Echo listener: mode {Mode}, {Framing}, reply prefix '{ReplyPrefix}', close after reply: {CloseAfterReply}, at most {MaxConnections} connections, idle timeout {IdleTimeout:c}, write timeout {WriteTimeout:c}, PROXY protocol {ProxyProtocol}, TLS {Tls}")]
+    private static partial void EchoBehaviour(
+        ILogger logger, EchoMode mode, string framing, string replyPrefix, string closeAfterReply, int maxConnections, TimeSpan idleTimeout, TimeSpan writeTimeout, ProxyProtocolMode proxyProtocol, string tls);
 
     [LoggerMessage(
         EventId = 7,

@@ -15,7 +15,7 @@ public static class ServerPortsExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var ignored = string.Join(", ", PortKeys
             .Where(key => !string.IsNullOrEmpty(builder.Configuration[key]))
-            .Select(key => $"{key}={builder.Configuration[key]}"));
+            .Select(key => $"ASPNETCORE_{key.ToUpperInvariant()}={builder.Configuration[key]}"));
         foreach (var key in PortKeys)
         {
             builder.Configuration[key] = string.Empty;

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using EchoHost.Hosting;
 using Microsoft.AspNetCore.Connections;
 
@@ -16,9 +17,18 @@ public sealed class GatedConnectionListenerFactory(IConnectionListenerFactory in
     // even when both listeners ask for port 0.
     public async ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
-        var bound = await inner.BindAsync(endpoint, cancellationToken);
-        var isEcho = listeners.All.Any(l => l.Name == Listeners.Echo && ReferenceEquals(l.Options.EndPoint, endpoint));
-        return isEcho ? new GatedListener(bound, gate) : bound;
+        var listener = listeners.All.FirstOrDefault(l => ReferenceEquals(l.Options.EndPoint, endpoint));
+        IConnectionListener bound;
+        try
+        {
+            bound = await inner.BindAsync(endpoint, cancellationToken);
+        }
+        catch (Exception ex) when (ex is SocketException or AddressInUseException)
+        {
+            throw new BindFailure(listener, endpoint, ex);
+        }
+
+        return listener?.Name == Listeners.Echo ? new GatedListener(bound, gate) : bound;
     }
 
     public bool CanBind(EndPoint endpoint) => inner is not IConnectionListenerFactorySelector selector || selector.CanBind(endpoint);

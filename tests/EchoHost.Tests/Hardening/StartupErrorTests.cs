@@ -20,7 +20,7 @@ public sealed class StartupErrorTests
 
         Assert.Equal(1, await host.WaitForExitAsync());
         var message = Assert.Single(host.StandardError);
-        Assert.Equal($"EchoHost cannot start. {listener} cannot bind [::]:{port}: address already in use.", message);
+        Assert.Equal($"EchoHost cannot start. {listener} cannot bind [::]:{port}: address already in use; stop what uses it, or choose another port with --{key}=PORT.", message);
         Assert.DoesNotContain(host.StandardOutput, line => line.Contains(" at ", StringComparison.Ordinal));
     }
 

@@ -148,7 +148,7 @@ public sealed class ProcessTests
     {
         using var host = HostProcess.StartOnEphemeralPorts(environment: new Dictionary<string, string> { ["ASPNETCORE_HTTP_PORTS"] = "8080" });
 
-        await host.WaitForOutputAsync(l => l.EndsWith("Ignored http_ports=8080: the health listener binds Health:Port only", StringComparison.Ordinal));
+        await host.WaitForOutputAsync(l => l.EndsWith("Ignored ASPNETCORE_HTTP_PORTS=8080: the health listener binds Health:Port only", StringComparison.Ordinal));
         await host.WaitForEchoListenerAsync();
         Assert.DoesNotContain(host.StandardOutput, line => line.Contains(" WRN]", StringComparison.Ordinal));
     }
