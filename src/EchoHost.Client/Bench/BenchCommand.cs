@@ -11,18 +11,19 @@ internal static class BenchCommand
 {
     public static Command Create(Terminal terminal)
     {
-        var host = CommonOptions.Host("127.0.0.1");
+        var host = CommonOptions.Host("localhost");
         var port = CommonOptions.Port();
         var mode = new Option<BenchMode>("--mode", "-m")
         {
             Description = "pingpong: send, wait for the reply (req/s, latency); stream: pipelined bytes (MB/s); churn: a connection per message (connections/s).",
             DefaultValueFactory = _ => BenchMode.PingPong,
+            CustomParser = ParseMode,
         };
         var connections = CommonOptions.Number("--connections", "Concurrent connections.", 10, 1, 10_000, "-c");
         var size = CommonOptions.Number("--size", "Bytes per message, its final LF included.", 64, 1, 1024 * 1024, "-s");
         var duration = new Option<TimeSpan>("--duration", "-d")
         {
-            Description = "How long to run (seconds, or a unit: 500ms, 10s, 2m).",
+            Description = "How long to run (a unit: 500ms, 10s, 2m; or hh:mm:ss).",
             DefaultValueFactory = _ => TimeSpan.FromSeconds(10),
             CustomParser = Durations.ParsePositive,
         };
@@ -58,7 +59,7 @@ internal static class BenchCommand
             {
                 await terminal.Out.WriteLineAsync(JsonSerializer.Serialize(result, ClientJson.Default.BenchResult));
             }
-            else
+            else if (result.Requests > 0 || result.Succeeded)
             {
                 terminal.Console.Write(Summary(result));
             }
@@ -73,6 +74,20 @@ internal static class BenchCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static BenchMode ParseMode(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
+        var names = Enum.GetNames<BenchMode>().Select(n => n.ToLowerInvariant()).ToArray();
+        var match = Enum.GetValues<BenchMode>().Where(m => m.ToString().Equals(text, StringComparison.OrdinalIgnoreCase)).ToArray();
+        if (match.Length == 1)
+        {
+            return match[0];
+        }
+
+        result.AddError($"--mode must be {string.Join(", ", names[..^1])} or {names[^1]}, not '{text}'.");
+        return default;
     }
 
     private static Table Summary(BenchResult result)

@@ -18,7 +18,7 @@ internal static class CommonOptions
 
     public static Option<TimeSpan> Timeout(TimeSpan fallback, string description) => new("--timeout")
     {
-        Description = description + " (seconds, a unit such as 500ms or 2m, or hh:mm:ss).",
+        Description = description + " (a unit: 500ms, 5s, 2m; or hh:mm:ss).",
         DefaultValueFactory = _ => fallback,
         CustomParser = Durations.ParsePositive,
     };

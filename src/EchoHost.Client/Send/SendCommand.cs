@@ -12,6 +12,12 @@ namespace EchoHost.Client.Send;
 /// </summary>
 internal static class SendCommand
 {
+    private const string ClosedByServer = "Connection closed by the server.";
+
+    // How long after the last reply a server's close still counts as its answer (close-after-reply sends its FIN
+    // right behind the reply; a server that keeps the connection sends nothing).
+    private static readonly TimeSpan ServerCloseGrace = TimeSpan.FromMilliseconds(200);
+
     public static Command Create(Terminal terminal)
     {
         var messages = new Argument<string[]>("message")
@@ -57,7 +63,8 @@ internal static class SendCommand
                 if (reply is null)
                 {
                     closedByServer = true;
-                    error = $"the server closed the connection without replying to '{message}'";
+                    var unanswered = messages.Skip(replies.Count).Select(m => $"'{m}'");
+                    error = $"the server closed the connection; no reply to {string.Join(", ", unanswered)}";
                     break;
                 }
 
@@ -68,7 +75,16 @@ internal static class SendCommand
                 }
             }
 
-            if (error is null)
+            // A close-after-reply server sends its FIN right behind the last reply.
+            if (error is null && connection.ServerClosedWithin(ServerCloseGrace))
+            {
+                closedByServer = true;
+                if (!json)
+                {
+                    await terminal.Error.WriteLineAsync(ClosedByServer);
+                }
+            }
+            else if (error is null)
             {
                 await connection.HalfCloseAsync();
             }
@@ -80,6 +96,10 @@ internal static class SendCommand
         catch (IOException ex)
         {
             error = $"the connection to {target.Host}:{target.Port} broke: {ex.InnerException?.Message ?? ex.Message}";
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return ExitCodes.Interrupted;
         }
 
         if (json)
@@ -111,7 +131,7 @@ internal static class SendCommand
     }
 
     // Like telnet: what the user types goes to the server line by line, what the server sends is shown as it
-    // comes, and the server closing the connection ends the session.
+    // comes, and the server closing the connection ends the session. Every line that got no reply is reported.
     private static async Task<int> RelayInputAsync(Terminal terminal, SendTarget target, CancellationToken cancellationToken)
     {
         try
@@ -122,19 +142,39 @@ internal static class SendCommand
                 await terminal.Error.WriteLineAsync($"Connected to {target.Host}:{target.Port}. Type lines; Ctrl+D ends, Ctrl+C quits.");
             }
 
-            var printing = PrintRepliesAsync(connection.Stream, terminal.Out, cancellationToken);
-            var sending = SendInputAsync(terminal.In, connection, cancellationToken);
+            var sent = new List<string>();
+            var replies = new ReplyCount();
+            var printing = PrintRepliesAsync(connection.Stream, terminal.Out, replies, cancellationToken);
+            var sending = SendInputAsync(terminal.In, connection, sent, cancellationToken);
+            var interrupted = Task.Delay(Timeout.Infinite, cancellationToken);
 
-            if (await Task.WhenAny(printing, sending) == printing)
+            var first = await Task.WhenAny(printing, sending, interrupted);
+            if (first == interrupted)
             {
-                await terminal.Error.WriteLineAsync("Connection closed by the server.");
-                return ExitCodes.Ok;
+                return ExitCodes.Interrupted;
             }
 
-            await sending;
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            deadline.CancelAfter(target.Timeout);
-            await printing.WaitAsync(deadline.Token);
+            var closedByServer = first == printing;
+            if (!closedByServer)
+            {
+                await sending;
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                deadline.CancelAfter(target.Timeout);
+                await printing.WaitAsync(deadline.Token);
+            }
+            else
+            {
+                await printing;
+                await terminal.Error.WriteLineAsync(ClosedByServer);
+            }
+
+            var unanswered = sent.Skip(replies.Lines).ToArray();
+            if (unanswered.Length > 0)
+            {
+                await terminal.Error.WriteLineAsync($"echoctl send: no reply to {string.Join(", ", unanswered.Select(l => $"'{l}'"))}");
+                return ExitCodes.Failed;
+            }
+
             return ExitCodes.Ok;
         }
         catch (ClientException ex)
@@ -147,24 +187,29 @@ internal static class SendCommand
             await terminal.Error.WriteLineAsync($"echoctl send: the connection broke: {ex.InnerException?.Message ?? ex.Message}");
             return ExitCodes.Failed;
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return ExitCodes.Interrupted;
+        }
+        catch (OperationCanceledException)
         {
             await terminal.Error.WriteLineAsync($"echoctl send: the server did not finish within {target.Timeout.TotalSeconds:0.###} s of the end of input");
             return ExitCodes.Failed;
         }
     }
 
-    private static async Task SendInputAsync(TextReader input, ClientConnection connection, CancellationToken cancellationToken)
+    private static async Task SendInputAsync(TextReader input, ClientConnection connection, List<string> sent, CancellationToken cancellationToken)
     {
         while (await input.ReadLineAsync(cancellationToken) is { } line)
         {
             await connection.Stream.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"), cancellationToken);
+            sent.Add(line);
         }
 
         await connection.HalfCloseAsync();
     }
 
-    private static async Task PrintRepliesAsync(Stream stream, TextWriter output, CancellationToken cancellationToken)
+    private static async Task PrintRepliesAsync(Stream stream, TextWriter output, ReplyCount replies, CancellationToken cancellationToken)
     {
         var decoder = Encoding.UTF8.GetDecoder();
         var bytes = new byte[8192];
@@ -172,11 +217,18 @@ internal static class SendCommand
         int read;
         while ((read = await stream.ReadAsync(bytes, cancellationToken)) > 0)
         {
+            replies.Lines += bytes.AsSpan(0, read).Count((byte)'\n');
             var count = decoder.GetChars(bytes, 0, read, chars, 0);
             await output.WriteAsync(chars.AsMemory(0, count), cancellationToken);
             await output.FlushAsync(cancellationToken);
         }
     }
+}
+
+// Reply lines seen by the printing task, read by the relay once that task is done.
+internal sealed class ReplyCount
+{
+    public int Lines { get; set; }
 }
 
 internal sealed record SendTarget(string Host, int Port, TimeSpan Timeout, bool Tls, bool Insecure)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using EchoHost.Health;
+using EchoHost.Shared;
 
 namespace EchoHost.Hosting;
 
@@ -88,7 +89,7 @@ public static class HostCommandLine
                 continue;
             }
 
-            if (!isOption && LooksLike(token, HealthProbe.Command))
+            if (!isOption && Spelling.Closest(token, [HealthProbe.Command]) is not null)
             {
                 return $"'{token}' is not a verb; did you mean '{HealthProbe.Command}'?";
             }
@@ -99,25 +100,5 @@ public static class HostCommandLine
         }
 
         return null;
-    }
-
-    private static bool LooksLike(string typed, string word) => Distance(typed.ToLowerInvariant(), word) <= 2;
-
-    private static int Distance(string a, string b)
-    {
-        var row = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var diagonal = row[0];
-            row[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var above = row[j];
-                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
-                diagonal = above;
-            }
-        }
-
-        return row[b.Length];
     }
 }

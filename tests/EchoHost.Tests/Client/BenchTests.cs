@@ -60,7 +60,7 @@ public sealed class BenchTests
     {
         using var host = Start();
 
-        var run = await ClientRun.RunAsync(["bench", "--port", PortOf(host), "--prefix-bytes", "12", "--size", "20", "--requests", "50", "--connections", "1", "--timeout", "1", "--json"]);
+        var run = await ClientRun.RunAsync(["bench", "--port", PortOf(host), "--prefix-bytes", "12", "--size", "20", "--requests", "50", "--connections", "1", "--timeout", "1s", "--json"]);
 
         Assert.Equal(1, run.ExitCode);
         Assert.True(run.Json().GetProperty("mismatches").GetInt64() > 0);
@@ -81,7 +81,7 @@ public sealed class BenchTests
         });
         var port = ((IPEndPoint)resetter.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-        var run = await ClientRun.RunAsync(["bench", "--port", port, "--connections", "2", "--duration", "2", "--json"]);
+        var run = await ClientRun.RunAsync(["bench", "--port", port, "--connections", "2", "--duration", "2s", "--json"]);
 
         await accepting;
         Assert.Equal(1, run.ExitCode);
@@ -90,11 +90,21 @@ public sealed class BenchTests
     }
 
     [Fact]
+    public async Task A_closed_port_is_one_line_without_a_table_of_zeros()
+    {
+        var run = await ClientRun.RunAsync(["bench", "--port", "1", "--requests", "10"]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Empty(run.Console);
+        Assert.StartsWith("echoctl bench: no request completed; last error: cannot connect to localhost:1", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_server_that_never_replies_stops_the_run_after_the_timeout()
     {
         using var host = Start(("Echo:Mode", "Receive"));
 
-        var run = await ClientRun.RunAsync(["bench", "--port", PortOf(host), "--connections", "2", "--duration", "30", "--timeout", "1", "--json"]);
+        var run = await ClientRun.RunAsync(["bench", "--port", PortOf(host), "--connections", "2", "--duration", "30s", "--timeout", "1s", "--json"]);
 
         Assert.Equal(1, run.ExitCode);
         Assert.Equal("no reply for 1 s; the run was stopped", run.Json().GetProperty("lastError").GetString());

@@ -77,7 +77,7 @@ public sealed class FetchTests : IAsyncLifetime, IDisposable
             _origin.Url("/page/slow?delay=5000"),
             "http://127.0.0.1:1/refused",
             "--timeout",
-            "1",
+            "1s",
             "--json");
 
         Assert.Equal(1, run.ExitCode);
