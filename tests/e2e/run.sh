@@ -16,6 +16,7 @@ cleanup() {
   [ -n "${container_pid:-}" ] && kill -KILL "$container_pid" 2>/dev/null
   [ -n "${haproxy_pid:-}" ] && kill -KILL "$haproxy_pid" 2>/dev/null
   [ -n "${prometheus_pid:-}" ] && kill -KILL "$prometheus_pid" 2>/dev/null
+  [ -n "${http_server_pid:-}" ] && kill -KILL "$http_server_pid" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -138,6 +139,9 @@ source "$here/proxy-tls.sh"
 
 # --- metrics, scraped by a real Prometheus ---------------------------------------------------------
 source "$here/prometheus.sh"
+
+# --- echoctl fetch against a real http.server ---------------------------------------------------
+source "$here/fetch.sh"
 
 # --- the Dockerfile, step by step ----------------------------------------------------------------
 source "$here/dockerfile.sh"

@@ -57,6 +57,10 @@ internal sealed class Downloader(HttpClient http, string directory, TimeSpan tim
         {
             return Result(null, Describe(ex));
         }
+        catch (Polly.Timeout.TimeoutRejectedException)
+        {
+            return Result(null, $"no response within {FetchRetries.AttemptTimeout.TotalSeconds:0} s, on every attempt");
+        }
         catch (IOException ex)
         {
             return Result(null, $"the download broke off after {bytes} bytes: {ex.Message}");

@@ -27,13 +27,15 @@ internal static class FetchCommand
             }
         });
         var output = new Option<DirectoryInfo>("--out", "-o") { Description = "Folder for the files (created if missing).", DefaultValueFactory = _ => new DirectoryInfo(".") };
-        var concurrency = CommonOptions.Number("--concurrency", "Downloads at once.", 8, 1, 256, "-j");
+        var concurrency = CommonOptions.Number("--concurrency", "Downloads at once, in all (curl -Z's 50).", 50, 1, 1024, "-j");
+        var perHost = CommonOptions.Number("--per-host", "Connections to one host at once.", 50, 1, 1024);
+        var retries = CommonOptions.Number("--retries", "Attempts more after a refused connection or a 408, 429, 500, 502, 503 or 504 (0: none).", 3, 0, 20);
         var sequential = new Option<bool>("--sequential") { Description = "Download one at a time." };
         var compare = new Option<bool>("--compare") { Description = "Download one at a time, then concurrently, and print the speed-up." };
         var timeout = CommonOptions.Timeout(TimeSpan.FromSeconds(30), "The longest one download may take");
         var json = CommonOptions.Json();
 
-        var command = new Command("fetch", "Download URLs to files concurrently, with progress.") { urls, output, concurrency, sequential, compare, timeout, json };
+        var command = new Command("fetch", "Download URLs to files concurrently, with progress.") { urls, output, concurrency, perHost, retries, sequential, compare, timeout, json };
         command.Validators.Add(result =>
         {
             if (result.GetValue(sequential) && result.GetValue(compare))
@@ -50,7 +52,7 @@ internal static class FetchCommand
             try
             {
                 directory.Create();
-                using var http = CreateHttpClient(parse.GetValue(timeout));
+                using var http = CreateHttpClient(parse.GetValue(timeout), parse.GetValue(perHost), parse.GetValue(retries));
                 var downloader = new Downloader(http, directory.FullName, parse.GetValue(timeout));
                 var progress = terminal.ShowsProgress && !asJson ? terminal.Console : null;
                 var report = parse.GetValue(compare)
@@ -73,13 +75,16 @@ internal static class FetchCommand
         return command;
     }
 
-    private static HttpClient CreateHttpClient(TimeSpan timeout) => new(new SocketsHttpHandler
-    {
-        // One client for every download: connections to the same host are reused.
-        PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-        ConnectTimeout = timeout,
-        AutomaticDecompression = System.Net.DecompressionMethods.All,
-    })
+    private static HttpClient CreateHttpClient(TimeSpan timeout, int perHost, int retries) => new(FetchRetries.Around(
+        new SocketsHttpHandler
+        {
+            // One client for every download: connections to the same host are reused.
+            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            ConnectTimeout = timeout,
+            MaxConnectionsPerServer = perHost,
+            AutomaticDecompression = System.Net.DecompressionMethods.All,
+        },
+        retries))
     {
         Timeout = Timeout.InfiniteTimeSpan,
         DefaultRequestHeaders = { { "User-Agent", "echoctl" } },

@@ -35,6 +35,37 @@ public sealed class FetchTests : IAsyncLifetime, IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(408)]
+    [InlineData(429)]
+    [InlineData(500)]
+    [InlineData(502)]
+    [InlineData(503)]
+    [InlineData(504)]
+    public async Task Transient_statuses_are_retried_until_the_download_succeeds(int status)
+    {
+        var run = await FetchAsync(_origin.Url($"/flaky/s{status}?failures=2&status={status}"), "--json");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(3, _origin.Attempts[$"s{status}"].Count);
+        Assert.Equal(FetchOrigin.ContentOf($"s{status}", 1000), await File.ReadAllBytesAsync(Path.Combine(_out.FullName, run.Json().GetProperty("downloads")[0].GetProperty("file").GetString()!)));
+    }
+
+    [Fact]
+    public async Task Retry_after_is_honoured_and_404_is_not_retried_and_retries_0_turns_retrying_off()
+    {
+        var run = await FetchAsync(_origin.Url("/flaky/later?failures=1&status=503&retryAfter=1"), _origin.Url("/flaky/missing?failures=5&status=404"));
+        var off = await FetchAsync(_origin.Url("/flaky/once?failures=1&status=503"), "--retries", "0");
+
+        Assert.Equal(1, run.ExitCode);
+        var later = _origin.Attempts["later"].ToArray();
+        Assert.Equal(2, later.Length);
+        Assert.True(later[1] - later[0] >= TimeSpan.FromSeconds(0.9), $"the retry came {(later[1] - later[0]).TotalMilliseconds:0} ms after a Retry-After of 1 s");
+        Assert.Single(_origin.Attempts["missing"]);
+        Assert.Equal(1, off.ExitCode);
+        Assert.Single(_origin.Attempts["once"]);
+    }
+
     [Fact]
     public async Task Never_runs_more_than_the_concurrency_bound_and_really_overlaps()
     {
@@ -78,6 +109,8 @@ public sealed class FetchTests : IAsyncLifetime, IDisposable
             "http://127.0.0.1:1/refused",
             "--timeout",
             "1s",
+            "--retries",
+            "0",
             "--json");
 
         Assert.Equal(1, run.ExitCode);

@@ -24,6 +24,9 @@ internal sealed class FetchOrigin : IAsyncDisposable
 
     public int MaxInFlight => Volatile.Read(ref _maxInFlight);
 
+    /// <summary>When each request for a /flaky/{id} URL arrived, by id.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, System.Collections.Concurrent.ConcurrentQueue<DateTime>> Attempts { get; } = new();
+
     public Uri BaseUri { get; private set; } = null!;
 
     public static async Task<FetchOrigin> StartAsync()
@@ -74,6 +77,24 @@ internal sealed class FetchOrigin : IAsyncDisposable
         });
 
         _app.MapGet("/status/{code:int}", (int code) => Results.StatusCode(code));
+
+        // Fails the first 'failures' requests for an id with 'status' (and Retry-After when given), then serves.
+        _app.MapGet("/flaky/{id}", (HttpContext context, string id, int failures, int status, int? retryAfter) =>
+        {
+            var attempts = Attempts.GetOrAdd(id, _ => new());
+            attempts.Enqueue(DateTime.UtcNow);
+            if (attempts.Count > failures)
+            {
+                return Results.Bytes(ContentOf(id, 1000));
+            }
+
+            if (retryAfter is { } seconds)
+            {
+                context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            return Results.StatusCode(status);
+        });
 
         _app.MapGet("/abort", async (HttpContext context, int size = 100_000) =>
         {
