@@ -3,29 +3,25 @@
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
+# Writes a TCP-mode HAProxy configuration to $1: each further argument is "FRONT_PORT SEND_PROXY_KEYWORD",
+# a frontend on 127.0.0.1:FRONT_PORT forwarding to the echo port with that keyword.
+haproxy_config() {
+  local file=$1; shift
+  printf 'defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n' >"$file"
+  for pair in "$@"; do
+    set -- $pair
+    printf 'frontend front_%s\n  bind 127.0.0.1:%s\n  default_backend back_%s\n' "$1" "$1" "$1" >>"$file"
+    printf 'backend back_%s\n  server echo 127.0.0.1:%s %s\n' "$1" "$echo_port" "$2" >>"$file"
+  done
+}
+
 openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 2 \
   -keyout "$work/tls.key" -out "$work/tls.crt" >/dev/null 2>&1 || fail "openssl: make a test certificate"
 
 # --- PROXY protocol behind HAProxy -------------------------------------------------------------------
 if start_host --Echo:ProxyProtocol=Required; then
   v1_port=$(free_port); v2_port=$(free_port)
-  cat >"$work/haproxy.cfg" <<CFG
-defaults
-  mode tcp
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-frontend proxy_v1
-  bind 127.0.0.1:$v1_port
-  default_backend echo_v1
-frontend proxy_v2
-  bind 127.0.0.1:$v2_port
-  default_backend echo_v2
-backend echo_v1
-  server echo 127.0.0.1:$echo_port send-proxy
-backend echo_v2
-  server echo 127.0.0.1:$echo_port send-proxy-v2
-CFG
+  haproxy_config "$work/haproxy.cfg" "$v1_port send-proxy" "$v2_port send-proxy-v2"
   haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
   haproxy_pid=$!
   for _ in $(seq 1 50); do nc -z 127.0.0.1 "$v2_port" 2>/dev/null && break; sleep 0.1; done
@@ -71,18 +67,7 @@ fi
 # --- PROXY header, then TLS -------------------------------------------------------------------------
 if start_host --Echo:ProxyProtocol=Required --Echo:Tls:Certificate:Path="$work/tls.crt" --Echo:Tls:Certificate:KeyPath="$work/tls.key"; then
   front=$(free_port)
-  cat >"$work/haproxy-tls.cfg" <<CFG
-defaults
-  mode tcp
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-frontend tls_passthrough
-  bind 127.0.0.1:$front
-  default_backend echo
-backend echo
-  server echo 127.0.0.1:$echo_port send-proxy-v2
-CFG
+  haproxy_config "$work/haproxy-tls.cfg" "$front send-proxy-v2"
   haproxy -db -f "$work/haproxy-tls.cfg" >"$work/haproxy-tls.log" 2>&1 &
   haproxy_pid=$!
   for _ in $(seq 1 50); do nc -z 127.0.0.1 "$front" 2>/dev/null && break; sleep 0.1; done

@@ -23,8 +23,7 @@ internal sealed class ConnectionLimitMiddleware(
                 ConnectionLimitLog.Rejected(logger, rejected, counter.Description, RejectionReport.Interval.TotalSeconds);
             }
 
-            await connection.Transport.Output.CompleteAsync();
-            await connection.Transport.Input.CompleteAsync();
+            await connection.CloseUnansweredAsync();
             return;
         }
 

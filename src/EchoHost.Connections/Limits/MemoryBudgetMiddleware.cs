@@ -19,8 +19,7 @@ internal sealed class MemoryBudgetMiddleware(
                 ConnectionLimitLog.OverMemoryBudget(logger, rejected, budget.Held, budget.Budget, RejectionReport.Interval.TotalSeconds);
             }
 
-            await connection.Transport.Output.CompleteAsync();
-            await connection.Transport.Input.CompleteAsync();
+            await connection.CloseUnansweredAsync();
             return;
         }
 

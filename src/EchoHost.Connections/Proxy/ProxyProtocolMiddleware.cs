@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using EchoHost.Connections.Diagnostics;
+using EchoHost.Connections.Limits;
 using EchoHost.Connections.Logging;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
@@ -28,8 +29,7 @@ internal sealed class ProxyProtocolMiddleware(
                 ProxyProtocolLog.Rejected(logger, peer, problem);
             }
 
-            await connection.Transport.Output.CompleteAsync();
-            await connection.Transport.Input.CompleteAsync();
+            await connection.CloseUnansweredAsync();
             return;
         }
 
