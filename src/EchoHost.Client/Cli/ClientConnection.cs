@@ -54,13 +54,6 @@ internal sealed class ClientConnection(Socket socket, Stream stream) : IAsyncDis
         socket.Shutdown(SocketShutdown.Send);
     }
 
-    /// <summary>
-    /// True when the server ends the connection within <paramref name="wait"/> and has nothing more to say: the
-    /// socket turns readable with no data (FIN), or, under TLS, readable at all (close_notify comes first).
-    /// </summary>
-    public bool ServerClosedWithin(TimeSpan wait) =>
-        socket.Poll(wait, SelectMode.SelectRead) && (Stream is SslStream || socket.Available == 0);
-
     public ValueTask DisposeAsync() => Stream.DisposeAsync();
 
     private static bool AcceptAny(object sender, System.Security.Cryptography.X509Certificates.X509Certificate? certificate, System.Security.Cryptography.X509Certificates.X509Chain? chain, SslPolicyErrors errors) =>

@@ -76,7 +76,7 @@ internal static class SendCommand
             }
 
             // A close-after-reply server sends its FIN right behind the last reply.
-            if (error is null && connection.ServerClosedWithin(ServerCloseGrace))
+            if (error is null && await ClosesWithinAsync(reader, ServerCloseGrace, cancellationToken))
             {
                 closedByServer = true;
                 if (!json)
@@ -115,6 +115,22 @@ internal static class SendCommand
         }
 
         return ExitCodes.Ok;
+    }
+
+    // Reading through the line reader rather than polling the socket, so that TLS records that are not data
+    // (session tickets) are not taken for the server's close.
+    private static async Task<bool> ClosesWithinAsync(LineReader reader, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        wait.CancelAfter(grace);
+        try
+        {
+            return await reader.ReadLineAsync(wait.Token) is null;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
     }
 
     private static async Task<string?> ReadReplyAsync(LineReader reader, SendTarget target, string message, CancellationToken deadline, CancellationToken cancellationToken)
