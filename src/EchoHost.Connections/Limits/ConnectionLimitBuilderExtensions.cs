@@ -12,7 +12,7 @@ public static class ConnectionLimitBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.ApplicationServices;
-        var report = new RejectionReport(services.GetService<TimeProvider>() ?? TimeProvider.System);
+        var report = new RejectionReport(services.Clock());
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger<ConnectionCounter>();
         return builder.Use(next => new ConnectionLimitMiddleware(next, counter, report, metrics, logger).OnConnectionAsync);
     }
@@ -22,7 +22,7 @@ public static class ConnectionLimitBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.ApplicationServices;
-        var report = new RejectionReport(services.GetService<TimeProvider>() ?? TimeProvider.System);
+        var report = new RejectionReport(services.Clock());
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger<MemoryBudget>();
         return builder.Use(next => new MemoryBudgetMiddleware(next, budget, report, metrics, logger).OnConnectionAsync);
     }

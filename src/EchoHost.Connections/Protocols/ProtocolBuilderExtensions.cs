@@ -18,7 +18,7 @@ public static class ProtocolBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.ApplicationServices;
         var factory = ActivatorUtilities.GetServiceOrCreateInstance<TFactory>(services);
-        var time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        var time = services.Clock();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger<ProtocolConnection>();
         builder.Run(connection => new ProtocolConnection(connection, options, time, metrics, logger).RunAsync(factory.Create(connection)));
         return builder;

@@ -179,7 +179,8 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
                 // read either, and Kestrel stops reading the socket once its input buffer is full. The write
                 // timeout bounds how long that may last.
                 Volatile.Write(ref _flushStarted, _time.GetTimestamp());
-                var flush = await FlushAsync();
+                var pending = _output.FlushAsync();
+                var flush = pending.IsCompleted ? pending.Result : await FlushStalledAsync(pending);
                 Volatile.Write(ref _flushStarted, 0);
                 MarkActivity();
                 if (_writeTimedOut)
@@ -207,18 +208,17 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
 
     // A flush that completes at once is the common case and costs the budget nothing; one that waits means the
     // client is not reading, and the connection is charged its worst case until it does.
-    private async ValueTask<FlushResult> FlushAsync()
+    private async ValueTask<FlushResult> FlushStalledAsync(ValueTask<FlushResult> pending)
     {
-        var flush = _output.FlushAsync();
-        if (flush.IsCompleted || _options.MemoryBudget is not { } budget)
+        if (_options.MemoryBudget is not { } budget)
         {
-            return await flush;
+            return await pending;
         }
 
         budget.ConnectionStalled();
         try
         {
-            return await flush;
+            return await pending;
         }
         finally
         {

@@ -16,7 +16,7 @@ public static class ProxyProtocolBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.ApplicationServices;
-        var time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        var time = services.Clock();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ProxyProtocolMiddleware).FullName!);
         return builder.Use(next => new ProxyProtocolMiddleware(next, timeout, time, metrics, logger).OnConnectionAsync);
     }

@@ -68,7 +68,7 @@ public sealed class SettingsReader
             MaxConnections = reader.Integer(echoSection, nameof(EchoOptions.MaxConnections), defaults.MaxConnections, 1, int.MaxValue),
             MemoryBudget = reader.Size(echoSection, nameof(EchoOptions.MemoryBudget)),
             ProxyProtocol = reader.Enum(echoSection, nameof(EchoOptions.ProxyProtocol), defaults.ProxyProtocol),
-            ProxyProtocolTimeout = reader.PositiveDuration(echoSection, nameof(EchoOptions.ProxyProtocolTimeout), defaults.ProxyProtocolTimeout),
+            ProxyProtocolTimeout = reader.Duration(echoSection, nameof(EchoOptions.ProxyProtocolTimeout), defaults.ProxyProtocolTimeout, zeroMeans: null),
             TlsCertificate = reader.Certificate(tlsSection.GetSection(CertificateSection)),
         };
         var health = new HealthOptions
@@ -143,7 +143,8 @@ public sealed class SettingsReader
             : System.Enum.Parse<TEnum>(name);
     }
 
-    private TimeSpan Duration(IConfigurationSection section, string key, TimeSpan fallback, string zeroMeans)
+    /// <param name="zeroMeans">What zero does, when zero is allowed; null when the duration must be above zero.</param>
+    private TimeSpan Duration(IConfigurationSection section, string key, TimeSpan fallback, string? zeroMeans)
     {
         var raw = section[key];
         if (raw is null)
@@ -151,20 +152,8 @@ public sealed class SettingsReader
             return fallback;
         }
 
-        var problem = DurationText.TryParse(raw, out var value);
-        return problem is null ? value : Explained(section, key, raw, $"{problem}; {zeroMeans}", fallback);
-    }
-
-    private TimeSpan PositiveDuration(IConfigurationSection section, string key, TimeSpan fallback)
-    {
-        var raw = section[key];
-        if (raw is null)
-        {
-            return fallback;
-        }
-
-        var problem = DurationText.TryParse(raw, out var value) ?? (value > TimeSpan.Zero ? null : "it must be above zero");
-        return problem is null ? value : Explained(section, key, raw, problem, fallback);
+        var problem = DurationText.TryParse(raw, out var value) ?? (zeroMeans is not null || value > TimeSpan.Zero ? null : "it must be above zero");
+        return problem is null ? value : Explained(section, key, raw, zeroMeans is null ? problem : $"{problem}; {zeroMeans}", fallback);
     }
 
     // Bytes, plainly or with a binary unit: 1048576, 1024KiB, 64MiB, 1GiB.

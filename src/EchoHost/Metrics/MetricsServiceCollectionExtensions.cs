@@ -40,7 +40,7 @@ public static class MetricsServiceCollectionExtensions
     public static IEndpointRouteBuilder MapMetricsEndpoint(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        if (MetricsEnabled(endpoints.ServiceProvider.GetRequiredService<IConfiguration>()))
+        if (endpoints.ServiceProvider.GetRequiredService<EchoHostSettings>().Metrics.Enabled)
         {
             endpoints.MapPrometheusScrapingEndpoint(PrometheusPath);
         }
@@ -48,7 +48,8 @@ public static class MetricsServiceCollectionExtensions
         return endpoints;
     }
 
-    // An unreadable value counts as on here; SettingsReader reports it and stops the host before it listens.
+    // Registration comes before the validated settings exist, so this one reads the key itself; an unreadable value
+    // counts as on here, and SettingsReader reports it and stops the host before it listens.
     private static bool MetricsEnabled(IConfiguration configuration) =>
         !bool.TryParse(configuration[MetricsOptions.EnabledKey], out var enabled) || enabled;
 }

@@ -19,7 +19,7 @@ public sealed partial class AcceptGate(int capacity, TimeProvider time, ILogger<
 
     public int Capacity { get; } = capacity;
 
-    public int Open => Volatile.Read(ref _open);
+    private int Open => Volatile.Read(ref _open);
 
     /// <summary>Waits until one more connection fits.</summary>
     public async ValueTask WaitForRoomAsync(CancellationToken cancellationToken)
