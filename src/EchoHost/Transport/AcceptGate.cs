@@ -3,13 +3,13 @@ using EchoHost.Connections.Limits;
 namespace EchoHost.Transport;
 
 /// <summary>
-/// Keeps the echo listener's open connections (admitted, or being turned away) within the
-/// <see cref="DescriptorBudget"/>: it does not accept while the budget is spent, so a flood of clients cannot take
-/// the descriptors the runtime and the health port need. That matters because Kestrel's accept loop retries a
+/// Keeps one listener's open connections (admitted, or being turned away) within its share of the
+/// <see cref="DescriptorBudget"/>: it does not accept while the share is spent, so a flood of clients on one port
+/// cannot take the descriptors the runtime and the other port need. That matters because Kestrel's accept loop retries a
 /// failed accept (EMFILE) at once, spinning, and the runtime aborts when it cannot open a file. Waiting backs
 /// off from 5 ms, doubling to 1 s, and is reported at most once per 10 s with a count.
 /// </summary>
-public sealed partial class AcceptGate(int capacity, TimeProvider time, ILogger<AcceptGate> logger)
+public sealed partial class AcceptGate(string listener, int capacity, TimeProvider time, ILogger<AcceptGate> logger)
 {
     public static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(5);
     public static readonly TimeSpan LongestBackoff = TimeSpan.FromSeconds(1);
@@ -44,13 +44,13 @@ public sealed partial class AcceptGate(int capacity, TimeProvider time, ILogger<
         var pauses = _pauses.Count();
         if (pauses > 0)
         {
-            Paused(logger, pauses, Capacity, RejectionReport.Interval.TotalSeconds);
+            Paused(logger, listener, pauses, Capacity, RejectionReport.Interval.TotalSeconds);
         }
     }
 
     [LoggerMessage(
         EventId = 40,
         Level = LogLevel.Warning,
-        Message = "Echo listener paused accepting {Pauses} time(s): {Capacity} connection(s) hold every descriptor the file-descriptor limit leaves it (reported at most once per {IntervalSeconds} s)")]
-    private static partial void Paused(ILogger logger, long pauses, int capacity, double intervalSeconds);
+        Message = "{Listener} listener paused accepting {Pauses} time(s): {Capacity} connection(s) hold every descriptor the file-descriptor limit leaves it (reported at most once per {IntervalSeconds} s)")]
+    private static partial void Paused(ILogger logger, string listener, long pauses, int capacity, double intervalSeconds);
 }

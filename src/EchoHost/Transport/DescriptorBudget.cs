@@ -8,7 +8,8 @@ namespace EchoHost.Transport;
 /// - the descriptors already open (the runtime keeps each loaded assembly open: about 200 at start);
 /// - <see cref="RuntimeReserve"/> for what opens later: assemblies loaded on first use (about 35 more once
 ///   connections have been served, measured), log files, the runtime's own;
-/// - <see cref="HealthReserve"/> for health checks and metrics scrapes;
+/// - <see cref="HealthReserve"/> for the health listener: probes, scrapes, and a few dozen slow HTTP clients held
+///   until the header timeout sheds them (it accepts no more than this at once);
 /// - <see cref="RejectionHeadroom"/> for echo connections over the limit, held for the moment it takes to close them.
 /// The rest is for echo connections.
 /// </summary>
@@ -25,7 +26,7 @@ public sealed partial class DescriptorBudget
     }
 
     public const int RuntimeReserve = 48;
-    public const int HealthReserve = 16;
+    public const int HealthReserve = 64;
     public const int RejectionHeadroom = 8;
 
     /// <summary>The soft RLIMIT_NOFILE in force, after raising it; <see cref="long.MaxValue"/> where there is none.</summary>

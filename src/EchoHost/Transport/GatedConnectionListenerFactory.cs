@@ -6,32 +6,44 @@ using Microsoft.AspNetCore.Connections;
 namespace EchoHost.Transport;
 
 /// <summary>
-/// Wraps Kestrel's socket transport so that the echo listener accepts through the <see cref="AcceptGate"/>; the
-/// health listener is left alone, so probes are accepted whatever the echo clients do. The transport, its
-/// pools and its connections stay Kestrel's own.
+/// Binds each listener on Kestrel's socket transport and makes it accept through an <see cref="AcceptGate"/> of its
+/// own, sized from the <see cref="DescriptorBudget"/>: echo clients cannot take the descriptors the health port and
+/// the runtime need, and a flood of slow HTTP clients on the health port cannot take the echo clients' either.
+/// The echo listener runs on <paramref name="echoTransport"/> (the large-block pool); the health listener on
+/// <paramref name="healthTransport"/>, whose pool is the runtime's shared one, so probes never hold echo blocks.
 /// </summary>
-public sealed class GatedConnectionListenerFactory(IConnectionListenerFactory inner, AcceptGate gate, Listeners listeners)
+public sealed class GatedConnectionListenerFactory(
+    IConnectionListenerFactory echoTransport,
+    IConnectionListenerFactory healthTransport,
+    DescriptorBudget descriptors,
+    Listeners listeners,
+    TimeProvider time,
+    ILogger<AcceptGate> logger)
     : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
-    // Kestrel binds the very EndPoint object its ListenOptions holds, which is how the echo listener is told apart
-    // even when both listeners ask for port 0.
+    // Kestrel binds the very EndPoint object its ListenOptions holds, which is how the listeners are told apart
+    // even when both ask for port 0.
     public async ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
         var listener = listeners.All.FirstOrDefault(l => ReferenceEquals(l.Options.EndPoint, endpoint));
+        var isEcho = listener?.Name == Listeners.Echo;
         IConnectionListener bound;
         try
         {
-            bound = await inner.BindAsync(endpoint, cancellationToken);
+            bound = await (isEcho ? echoTransport : healthTransport).BindAsync(endpoint, cancellationToken);
         }
         catch (Exception ex) when (ex is SocketException or AddressInUseException)
         {
             throw new BindFailure(listener, endpoint, ex);
         }
 
-        return listener?.Name == Listeners.Echo ? new GatedListener(bound, gate) : bound;
+        var gate = isEcho
+            ? new AcceptGate(Listeners.Echo, descriptors.EchoAcceptCapacity, time, logger)
+            : new AcceptGate(listener?.Name ?? Listeners.Health, DescriptorBudget.HealthReserve, time, logger);
+        return new GatedListener(bound, gate);
     }
 
-    public bool CanBind(EndPoint endpoint) => inner is not IConnectionListenerFactorySelector selector || selector.CanBind(endpoint);
+    public bool CanBind(EndPoint endpoint) => echoTransport is not IConnectionListenerFactorySelector selector || selector.CanBind(endpoint);
 
     private sealed class GatedListener(IConnectionListener inner, AcceptGate gate) : IConnectionListener
     {

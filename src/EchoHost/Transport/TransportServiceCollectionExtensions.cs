@@ -3,6 +3,7 @@ using EchoHost.Echo;
 using EchoHost.Hosting;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Options;
 
 namespace EchoHost.Transport;
 
@@ -12,8 +13,8 @@ public static class TransportServiceCollectionExtensions
     public const int MaxWriteBufferSize = 64 * 1024;
 
     /// <summary>
-    /// Kestrel's socket transport as EchoHost runs it: 16 KiB pool blocks, the echo listener accepting within the
-    /// process's <see cref="DescriptorBudget"/>, and per-connection buffers bounded: input at
+    /// Kestrel's socket transport as EchoHost runs it: 16 KiB pool blocks for the echo listener, each listener accepting
+    /// within its share of the process's <see cref="DescriptorBudget"/>, and per-connection buffers bounded: input at
     /// <c>Echo:MaxLineBytes</c> plus one read (a partial line never waits on a full pipe), output at
     /// <see cref="MaxWriteBufferSize"/>. Registered last, since Kestrel takes the last transport registered.
     /// </summary>
@@ -22,14 +23,13 @@ public static class TransportServiceCollectionExtensions
         services.AddLargeTransportBlocks();
         services.AddSingleton(_ => DescriptorBudget.Measure());
         services.AddSingleton(provider => MemoryBudgetDefaults.For(provider.GetRequiredService<EchoOptions>()));
-        services.AddSingleton(provider => new AcceptGate(
-            provider.GetRequiredService<DescriptorBudget>().EchoAcceptCapacity,
-            provider.GetRequiredService<TimeProvider>(),
-            provider.GetRequiredService<ILogger<AcceptGate>>()));
         services.AddSingleton<IConnectionListenerFactory>(provider => new GatedConnectionListenerFactory(
             ActivatorUtilities.CreateInstance<SocketTransportFactory>(provider),
-            provider.GetRequiredService<AcceptGate>(),
-            provider.GetRequiredService<Listeners>()));
+            HealthTransport(provider.GetRequiredService<ILoggerFactory>()),
+            provider.GetRequiredService<DescriptorBudget>(),
+            provider.GetRequiredService<Listeners>(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<ILogger<AcceptGate>>()));
         services.AddOptions<SocketTransportOptions>().Configure<EchoOptions>((transport, echo) =>
         {
             transport.MaxReadBufferSize = (long)echo.MaxLineBytes + LargeBlockPoolExtensions.BlockSize;
@@ -37,4 +37,9 @@ public static class TransportServiceCollectionExtensions
         });
         return services;
     }
+
+    // Options built here rather than taken from the container: Kestrel's setup of the container's options is what
+    // hands them the large-block pool, and a probe needs neither those blocks nor an I/O queue per core.
+    private static SocketTransportFactory HealthTransport(ILoggerFactory loggers) =>
+        new(Options.Create(new SocketTransportOptions { IOQueueCount = 1 }), loggers);
 }

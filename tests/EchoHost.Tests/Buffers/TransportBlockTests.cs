@@ -2,15 +2,20 @@ using System.Net.Sockets;
 using EchoHost.Buffers;
 using EchoHost.Tests.Support;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace EchoHost.Tests.Buffers;
 
-/// <summary>Kestrel's socket transport really takes its blocks from <see cref="LargeBlockMemoryPoolFactory"/>.</summary>
+/// <summary>
+/// Kestrel's socket transport really takes the echo listener's blocks from <see cref="LargeBlockMemoryPoolFactory"/>,
+/// and only the echo listener's.
+/// </summary>
 public sealed class TransportBlockTests
 {
     [Fact]
-    public async Task The_socket_transport_asks_the_large_block_factory_for_its_pools()
+    public async Task The_echo_listener_takes_one_large_block_pool_per_io_queue_and_the_health_listener_none()
     {
         using var host = EchoHostFactory.Start(new Dictionary<string, string>
         {
@@ -19,7 +24,8 @@ public sealed class TransportBlockTests
         });
 
         var factory = Assert.IsType<LargeBlockMemoryPoolFactory>(host.Services.GetRequiredService<IMemoryPoolFactory<byte>>());
-        Assert.True(factory.CreatedPools > 0, "Kestrel bound its listeners without asking the factory for a pool");
+        var ioQueues = host.Services.GetRequiredService<IOptions<SocketTransportOptions>>().Value.IOQueueCount;
+        Assert.Equal(ioQueues, factory.CreatedPools);
 
         // Bytes larger than one of Kestrel's own 4 KiB blocks and than one of ours still come back intact.
         var payload = new byte[3 * LargeBlockPoolExtensions.BlockSize + 5];

@@ -9,7 +9,7 @@ public sealed class DescriptorLimitTests
 {
     [Theory]
     [InlineData(256)]
-    [InlineData(320)]
+    [InlineData(400)]
     public async Task Four_hundred_clients_under_a_low_descriptor_limit_neither_kill_nor_spin_the_host_and_it_recovers(int limit)
     {
         using var host = HostProcess.StartOnEphemeralPorts(["--Serilog:MinimumLevel:Override:EchoHost.Echo=Warning"], descriptorLimit: limit);
@@ -60,6 +60,61 @@ public sealed class DescriptorLimitTests
         }
 
         Assert.True(host.StandardOutput.Count(l => l.Contains("Rejected", StringComparison.Ordinal)) <= 3, "rejections are reported at most once per 10 s");
+    }
+
+    [Fact]
+    public async Task Three_hundred_silent_clients_on_the_health_port_take_neither_the_echo_clients_descriptors_nor_the_CPU()
+    {
+        const int limit = 400;
+        using var host = HostProcess.StartOnEphemeralPorts([], descriptorLimit: limit);
+        var echo = await host.WaitForEchoListenerAsync();
+        var health = await host.WaitForHealthListenerAsync();
+        var silent = new List<System.Net.Sockets.Socket>();
+        try
+        {
+            for (var i = 0; i < 300; i++)
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                silent.Add(socket);
+                await socket.ConnectAsync(IPAddress.Loopback, health.Port);
+            }
+
+            await host.WaitForOutputAsync(l => l.Contains("Health listener paused accepting", StringComparison.Ordinal));
+            var cpuBefore = host.CpuTime();
+            Assert.Equal(Outcome.Answered, await ClassifyAndCloseAsync(echo));
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            Assert.True(host.CpuTime() - cpuBefore < TimeSpan.FromSeconds(1), $"the host used {host.CpuTime() - cpuBefore} of CPU in 2 s while silent clients waited");
+            Assert.True(host.OpenDescriptors() < limit, $"{host.OpenDescriptors()} descriptors open of {limit}");
+        }
+        finally
+        {
+            foreach (var socket in silent)
+            {
+                socket.Dispose();
+            }
+        }
+
+        using var http = new HttpClient { BaseAddress = health, Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!await AnswersAsync(http))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "/healthz did not answer again once the silent clients left");
+            await Task.Delay(200);
+        }
+
+        Assert.False(host.HasExited);
+    }
+
+    private static async Task<bool> AnswersAsync(HttpClient http)
+    {
+        try
+        {
+            return (await http.GetAsync(new Uri("/healthz", UriKind.Relative))).StatusCode == HttpStatusCode.OK;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            return false;
+        }
     }
 
     private static async Task<Outcome> ClassifyAndCloseAsync(IPEndPoint echo)
