@@ -36,6 +36,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     private volatile bool _ended;
     private bool _closeRequested;
     private bool _hasUnflushedOutput;
+    private ITimer? _shutdownTicks;
 
     public ProtocolConnection(
         ConnectionContext connection, ProtocolConnectionOptions options, TimeProvider time, ConnectionMetrics? metrics, ILogger logger)
@@ -122,6 +123,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         finally
         {
             _ended = true;
+            _shutdownTicks?.Dispose();
             Outcome = outcome;
             try
             {
@@ -226,9 +228,16 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         }
     }
 
+    // Kestrel's heartbeat no longer reaches connections once the server is stopping, so a connection that is
+    // still flushing to a peer that does not read checks its write timeout on a clock of its own from here on.
     private void RequestShutdown()
     {
         _shutdownRequested = true;
+        if (_writeTimeoutTicks > 0 && !_ended)
+        {
+            _shutdownTicks = _time.CreateTimer(static state => ((ProtocolConnection)state!).OnHeartbeat(), this, HeartbeatInterval, HeartbeatInterval);
+        }
+
         _input.CancelPendingRead();
     }
 
@@ -236,7 +245,13 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     // to the thread pool, since cancelling a read runs the connection's continuation inline.
     private void OnHeartbeat()
     {
-        if (_ended || Volatile.Read(ref _timeoutQueued) != 0)
+        if (_ended)
+        {
+            _shutdownTicks?.Dispose();
+            return;
+        }
+
+        if (Volatile.Read(ref _timeoutQueued) != 0)
         {
             return;
         }
@@ -274,6 +289,8 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     private void MarkActivity() => Volatile.Write(ref _lastActivity, _time.GetTimestamp());
 
     private bool IsIdle() => _idleTimeoutTicks > 0 && _time.GetTimestamp() - Volatile.Read(ref _lastActivity) >= _idleTimeoutTicks;
+
+    private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
 
     private static long ToTicks(TimeSpan timeout, TimeProvider time) => (long)(timeout.TotalSeconds * time.TimestampFrequency);
 

@@ -62,6 +62,22 @@ public sealed class ShutdownTests
         Assert.Contains(host.StandardOutput, l => Regex.IsMatch(l, @"EchoHost stopped: closed 0 of [12] connection\(s\) gracefully in "));
     }
 
+    [Fact]
+    public async Task During_shutdown_a_client_that_never_reads_is_aborted_after_the_write_timeout_not_the_shutdown_timeout()
+    {
+        using var host = HostProcess.StartOnEphemeralPorts(["--Echo:Framing=Chunk", "--Echo:ReplyPrefix=", "--Echo:WriteTimeout=00:00:03", "--HostOptions:ShutdownTimeout=00:01:00"]);
+        var echo = await host.WaitForEchoListenerAsync();
+        await using var stuck = await EchoClient.ConnectAsync(echo);
+        await PushUntilStalledAsync(stuck);
+
+        var stopwatch = Stopwatch.StartNew();
+        host.Signal("TERM");
+
+        Assert.Equal(0, await host.WaitForExitAsync());
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(10), $"shutdown took {stopwatch.Elapsed}");
+        Assert.Contains(host.StandardOutput, l => l.Contains("read none of its replies for 00:00:03: aborting it", StringComparison.Ordinal));
+    }
+
     private static bool CanConnect(System.Net.IPEndPoint endPoint)
     {
         using var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
