@@ -24,4 +24,43 @@ for run in $(seq 1 20); do
 done
 [ "$clean_runs" -eq 20 ] && pass "echoctl fetch: 50 URLs from python3 -m http.server, 20 runs in a row, every file whole" \
   || fail "echoctl fetch against http.server" "$clean_runs of 20 runs clean"
+# 1,000 lines in an input file (names chosen, comments and blank lines skipped), piped: one line per URL.
+{
+  echo "# the same 50 files, 20 times each, under names of our own"
+  for copy in $(seq 1 20); do
+    echo
+    for i in $(seq 1 50); do printf 'http://127.0.0.1:%s/file%s.bin\tcopy%s-file%s.bin\n' "$site_port" "$i" "$copy" "$i"; done
+  done
+} >"$work/list.txt"
+rm -rf "$work/fetched"
+if dotnet "$work/client/echoctl.dll" fetch -i "$work/list.txt" --out "$work/fetched" >"$work/fetch-list.out" 2>&1 \
+  && [ "$(grep -c '^downloaded ' "$work/fetch-list.out")" -eq 1000 ] && [ "$(find "$work/fetched" -type f | wc -l)" -eq 1000 ] \
+  && cmp -s "$work/site/file7.bin" "$work/fetched/copy20-file7.bin"; then
+  pass "echoctl fetch -i: 1,000 lines from http.server, one line each, every file whole"
+else
+  fail "echoctl fetch -i with 1,000 lines" "$(tail -3 "$work/fetch-list.out")"
+fi
+
+# Run again: the files are there, so nothing is downloaded or overwritten.
+if dotnet "$work/client/echoctl.dll" fetch -i "$work/list.txt" --out "$work/fetched" >"$work/fetch-again.out" 2>&1 \
+  && [ "$(grep -c '^exists ' "$work/fetch-again.out")" -eq 1000 ]; then
+  pass "echoctl fetch -i again: 1,000 files reported as exists, none overwritten"
+else
+  fail "echoctl fetch -i again" "$(tail -3 "$work/fetch-again.out")"
+fi
 kill "$http_server_pid" 2>/dev/null; wait "$http_server_pid" 2>/dev/null
+
+# Ctrl+C while a server keeps the download waiting: exit 130, nothing left behind.
+silent_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+nc -l 127.0.0.1 "$silent_port" >/dev/null 2>&1 &
+silent_pid=$!
+for _ in $(seq 1 50); do nc -z 127.0.0.1 "$silent_port" 2>/dev/null && break; sleep 0.1; done
+rm -rf "$work/interrupted"
+timeout --preserve-status -s INT 3 dotnet "$work/client/echoctl.dll" fetch --out "$work/interrupted" "http://127.0.0.1:$silent_port/never" >"$work/fetch-int.out" 2>&1
+status=$?
+if [ "$status" -eq 130 ] && grep -q "interrupted" "$work/fetch-int.out" && [ -z "$(ls -A "$work/interrupted" 2>/dev/null)" ]; then
+  pass "echoctl fetch: Ctrl+C exits 130 and leaves no file"
+else
+  fail "echoctl fetch Ctrl+C" "exit $status: $(tail -2 "$work/fetch-int.out")"
+fi
+kill "$silent_pid" 2>/dev/null; wait "$silent_pid" 2>/dev/null

@@ -35,6 +35,14 @@ internal sealed class DownloadFileNames
         return Reserve(name);
     }
 
+    /// <summary>Takes a name chosen in an input file; false when this run already uses it.</summary>
+    public bool TryTake(string name) => _taken.Add(name);
+
+    /// <summary>A name that stays inside the output folder and shows in a listing: no separators, no leading dot.</summary>
+    public static bool IsPlainName(string name) =>
+        name is not ("." or "..") && !name.StartsWith('.') && name.Length <= 255 &&
+        name.IndexOfAny(['/', '\\']) < 0 && !name.Any(char.IsControl);
+
     private string Reserve(string name)
     {
         var extension = Path.GetExtension(name);

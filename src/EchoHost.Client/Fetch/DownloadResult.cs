@@ -1,9 +1,13 @@
 namespace EchoHost.Client.Fetch;
 
-/// <param name="Status">The HTTP status code, when the server answered.</param>
-/// <param name="File">The file written, only for a complete download.</param>
-/// <param name="Error">Why it failed; null when it succeeded.</param>
-public sealed record DownloadResult(string Url, int? Status, long Bytes, double Seconds, string? File, string? Error)
+/// <param name="Outcome"><c>downloaded</c>, <c>resumed</c> (a partial file from an earlier attempt was continued),
+/// <c>exists</c> (the file was there already and left alone) or <c>failed</c>.</param>
+/// <param name="Status">The HTTP status code of the last response, when the server answered.</param>
+/// <param name="Bytes">Bytes received in this run.</param>
+/// <param name="File">The file's path as the command line named its folder, for every outcome but failed.</param>
+/// <param name="ResumedFrom">Where the body was resumed from, when it was.</param>
+/// <param name="Error">Why it failed; null when it did not.</param>
+public sealed record DownloadResult(string Url, string Outcome, int? Status, long Bytes, double Seconds, string? File, long? ResumedFrom, string? Error)
 {
     public bool Succeeded => Error is null;
 }
@@ -20,4 +24,14 @@ public sealed record FetchReport(
     double? SpeedUp)
 {
     public int Failed => Downloads.Count(d => !d.Succeeded);
+
+    public int Existing => Downloads.Count(d => d.Outcome == DownloadOutcomes.Exists);
+}
+
+public static class DownloadOutcomes
+{
+    public const string Downloaded = "downloaded";
+    public const string Resumed = "resumed";
+    public const string Exists = "exists";
+    public const string Failed = "failed";
 }

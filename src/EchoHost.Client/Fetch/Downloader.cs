@@ -1,75 +1,172 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
 
 namespace EchoHost.Client.Fetch;
 
 /// <summary>
-/// Streams one URL to a file: the body goes through a small buffer into a temporary file, which becomes the
-/// real file only once complete, so a failed or cancelled download leaves nothing behind.
+/// Streams one URL to a file. The body goes into a <see cref="PartialDownload"/>, which takes the final name only
+/// once it is whole (and matches its checksum, when one was given). A body that breaks off is resumed with a range
+/// request, within the same retry budget as a failed request, when the server gave a validator; a partial file
+/// that can be resumed is kept for <c>--continue</c> when the budget runs out, and deleted otherwise.
 /// </summary>
-internal sealed class Downloader(HttpClient http, string directory, TimeSpan timeout)
+internal sealed class Downloader(HttpClient http, DownloadFolder folder, TimeSpan timeout, int retries, ExistingFiles existing)
 {
     private const int BufferBytes = 64 * 1024;
 
     /// <param name="onBytes">Called with each chunk's size and, first, with the expected total when known.</param>
-    public async Task<DownloadResult> DownloadAsync(Uri url, string fileName, Action<long, long?> onBytes, CancellationToken cancellationToken)
+    public async Task<DownloadResult> DownloadAsync(FetchJob job, Action<long, long?> onBytes, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var temporary = Path.Combine(directory, $".{fileName}.{Guid.NewGuid():N}.partial");
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
+        var final = folder.FullPath(job.FileName);
         int? status = null;
         long bytes = 0;
-        DownloadResult Result(string? file, string? error) =>
-            new(url.AbsoluteUri, status, bytes, Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 3), file, error);
+        long? resumedFrom = null;
+        DownloadResult Result(string outcome, string? error = null) => new(
+            job.Url.AbsoluteUri, outcome, status, bytes, Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 3),
+            error is null ? folder.AsWritten(job.FileName) : null, resumedFrom, error);
 
+        if (existing != ExistingFiles.Overwrite && File.Exists(final))
+        {
+            return Result(DownloadOutcomes.Exists);
+        }
+
+        var partial = new PartialDownload(folder.FullName, job.FileName);
+        if (existing != ExistingFiles.Continue)
+        {
+            partial.Discard();
+        }
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        var resumable = false;
         var buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
         try
         {
-            using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
-            status = (int)response.StatusCode;
-            if (!response.IsSuccessStatusCode)
+            for (var breaks = 0; ; breaks++)
             {
-                return Result(null, $"HTTP {status} {response.ReasonPhrase}".TrimEnd());
-            }
-
-            onBytes(0, response.Content.Headers.ContentLength);
-            await using (var body = await response.Content.ReadAsStreamAsync(deadline.Token))
-            await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferBytes, FileOptions.Asynchronous))
-            {
-                int read;
-                while ((read = await body.ReadAsync(buffer.AsMemory(0, BufferBytes), deadline.Token)) > 0)
+                var condition = partial.ResumeCondition();
+                using var request = new HttpRequestMessage(HttpMethod.Get, job.Url);
+                if (condition is not null)
                 {
-                    await file.WriteAsync(buffer.AsMemory(0, read), deadline.Token);
-                    bytes += read;
-                    onBytes(read, null);
+                    request.Headers.Range = new RangeHeaderValue(partial.Length, null);
+                    request.Headers.IfRange = condition;
                 }
+
+                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
+                status = (int)response.StatusCode;
+                if (!response.IsSuccessStatusCode && !(response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable && condition is not null))
+                {
+                    return Fail($"HTTP {status} {response.ReasonPhrase}".TrimEnd());
+                }
+
+                // A 206 from where we stopped continues the file, and a 200 (the range was ignored, or the file
+                // changed) replaces it. A 416 or a 206 from anywhere else means the part we hold is not what the
+                // server has now: it is dropped, and the next request asks for the whole body.
+                long offset = 0;
+                if (response.StatusCode is HttpStatusCode.PartialContent or HttpStatusCode.RequestedRangeNotSatisfiable)
+                {
+                    if (condition is null || response.Content.Headers.ContentRange?.From != partial.Length)
+                    {
+                        partial.Discard();
+                        if (breaks < Math.Max(retries, 1))
+                        {
+                            continue;
+                        }
+
+                        return Fail($"the server answered HTTP {status} with a range that does not fit what is on disk");
+                    }
+
+                    offset = partial.Length;
+                }
+
+                resumedFrom = offset > 0 ? offset : resumedFrom;
+                resumable = partial.Remember(response);
+                onBytes(0, response.Content.Headers.ContentLength);
+                try
+                {
+                    await using var body = await response.Content.ReadAsStreamAsync(deadline.Token);
+                    using var file = new FileStream(partial.Path, offset > 0 ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0);
+                    int read;
+                    while ((read = await body.ReadAsync(buffer.AsMemory(0, BufferBytes), deadline.Token)) > 0)
+                    {
+                        // A write into the page cache takes microseconds: doing it in place costs less than handing
+                        // it to the thread pool.
+                        file.Write(buffer, 0, read);
+                        bytes += read;
+                        onBytes(read, null);
+                    }
+                }
+                catch (Exception ex) when (ex is IOException or HttpRequestException && resumable && breaks < retries)
+                {
+                    continue;
+                }
+
+                break;
             }
 
-            File.Move(temporary, Path.Combine(directory, fileName), overwrite: true);
-            return Result(fileName, null);
+            if (job.Sha256 is { } expected && await Sha256Async(partial.Path, deadline.Token) is var actual && !actual.AsSpan().SequenceEqual(expected))
+            {
+                partial.Discard();
+                return Result(DownloadOutcomes.Failed, $"checksum mismatch: expected sha256:{Convert.ToHexStringLower(expected)}, got sha256:{Convert.ToHexStringLower(actual)}; the file was not kept");
+            }
+
+            if (!partial.Complete(final, existing == ExistingFiles.Overwrite))
+            {
+                partial.Discard();
+                return Result(DownloadOutcomes.Exists);
+            }
+
+            return Result(resumedFrom is null ? DownloadOutcomes.Downloaded : DownloadOutcomes.Resumed);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return Result(null, $"timed out after {timeout.TotalSeconds:0.###} s");
+            Abandon();
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            return Fail($"timed out after {timeout.TotalSeconds:0.###} s");
         }
         catch (HttpRequestException ex)
         {
-            return Result(null, Describe(ex));
+            return Fail(Describe(ex));
         }
         catch (Polly.Timeout.TimeoutRejectedException)
         {
-            return Result(null, $"no response within {FetchRetries.AttemptTimeout.TotalSeconds:0} s, on every attempt");
+            return Fail($"no response within {FetchRetries.AttemptTimeout.TotalSeconds:0} s, on every attempt");
         }
         catch (IOException ex)
         {
-            return Result(null, $"the download broke off after {bytes} bytes: {ex.Message}");
+            return Fail($"the download broke off after {bytes} bytes: {ex.Message}");
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            File.Delete(temporary);
         }
+
+        DownloadResult Fail(string error)
+        {
+            Abandon();
+            return Result(DownloadOutcomes.Failed, resumable && partial.Length > 0 ? $"{error}; {partial.Length} bytes kept: --continue resumes" : error);
+        }
+
+        // What can be resumed is kept for --continue; what cannot is of no use to anyone.
+        void Abandon()
+        {
+            if (!resumable || partial.Length == 0)
+            {
+                partial.Discard();
+            }
+        }
+    }
+
+    private static async Task<byte[]> Sha256Async(string path, CancellationToken cancellationToken)
+    {
+        await using var file = File.OpenRead(path);
+        return await SHA256.HashDataAsync(file, cancellationToken);
     }
 
     private static string Describe(HttpRequestException ex) => ex.HttpRequestError switch

@@ -8,71 +8,115 @@ using Spectre.Console;
 namespace EchoHost.Client.Fetch;
 
 /// <summary>
-/// <c>echoctl fetch</c>: downloads URLs to files, concurrently with a bound (or one at a time), and can time
-/// both ways: the chapter's aiohttp example, with streaming, safe file names and no partial files.
+/// <c>echoctl fetch</c>: the chapter's concurrent downloader as a download manager. URLs come from the command
+/// line and <c>--input-file</c>; downloads run with a total and a per-host bound, are retried when the failure is
+/// transient, resume with <c>--continue</c>, never clobber a file unless told to, and are checked against a
+/// SHA-256 when the input file gives one.
 /// </summary>
 internal static class FetchCommand
 {
+    /// <summary>Up to this many downloads, a terminal also gets the table of every URL at the end.</summary>
+    private const int TableRows = 50;
+
     public static Command Create(Terminal terminal)
     {
-        var urls = new Argument<string[]>("url") { Arity = ArgumentArity.OneOrMore, Description = "http:// or https:// URLs to download." };
-        urls.Validators.Add(result =>
+        var urls = new Argument<string[]>("url") { Arity = ArgumentArity.ZeroOrMore, Description = "http:// or https:// URLs to download." };
+        var inputFile = new Option<string>("--input-file", "-i")
         {
-            foreach (var url in result.GetValueOrDefault<string[]>() ?? [])
-            {
-                if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-                {
-                    result.AddError($"'{url}' is not an http:// or https:// URL.");
-                }
-            }
-        });
+            Description = "Read URLs from this file ('-': standard input), one per line: URL, optionally TAB file name, optionally TAB sha256:HEX. Blank lines and # comments are skipped.",
+        };
         var output = new Option<DirectoryInfo>("--out", "-o") { Description = "Folder for the files (created if missing).", DefaultValueFactory = _ => new DirectoryInfo(".") };
         var concurrency = CommonOptions.Number("--concurrency", "Downloads at once, in all (curl -Z's 50).", 50, 1, 1024, "-j");
         var perHost = CommonOptions.Number("--per-host", "Connections to one host at once.", 50, 1, 1024);
-        var retries = CommonOptions.Number("--retries", "Attempts more after a refused connection or a 408, 429, 500, 502, 503 or 504 (0: none).", 3, 0, 20);
+        var retries = CommonOptions.Number("--retries", "Attempts more after a refused or reset connection, a 408, 429, 500, 502, 503 or 504, or a body that broke off (0: none).", 3, 0, 20);
+        var resume = new Option<bool>("--continue", "-c") { Description = "Resume partial downloads left by an earlier run (a Range request checked with If-Range); finished files are left alone." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Download every URL again and replace files already in --out (by default they are left alone and reported as 'exists')." };
         var sequential = new Option<bool>("--sequential") { Description = "Download one at a time." };
-        var compare = new Option<bool>("--compare") { Description = "Download one at a time, then concurrently, and print the speed-up." };
+        var compare = new Option<bool>("--compare") { Description = "Download one at a time, then concurrently, and print the speed-up (implies --overwrite)." };
         var timeout = CommonOptions.Timeout(TimeSpan.FromSeconds(30), "The longest one download may take");
         var json = CommonOptions.Json();
 
-        var command = new Command("fetch", "Download URLs to files concurrently, with progress.") { urls, output, concurrency, perHost, retries, sequential, compare, timeout, json };
+        var command = new Command("fetch", "Download URLs to files concurrently, with retries, resume and progress.")
+        {
+            urls, inputFile, output, concurrency, perHost, retries, resume, overwrite, sequential, compare, timeout, json,
+        };
         command.Validators.Add(result =>
         {
             if (result.GetValue(sequential) && result.GetValue(compare))
             {
                 result.AddError("--sequential and --compare cannot be used together.");
             }
+
+            if (result.GetValue(resume) && (result.GetValue(overwrite) || result.GetValue(compare)))
+            {
+                result.AddError("--continue keeps what is already downloaded; it cannot be used with --overwrite or --compare.");
+            }
+
+            if ((result.GetValue(urls) ?? []).Length == 0 && result.GetValue(inputFile) is null)
+            {
+                result.AddError("Give at least one URL, or --input-file FILE.");
+            }
         });
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var targets = parse.GetRequiredValue(urls).Select(u => new Uri(u)).ToArray();
-            var directory = parse.GetRequiredValue(output);
             var asJson = parse.GetValue(json);
             var limit = parse.GetValue(sequential) ? 1 : parse.GetValue(concurrency);
+            var folder = new DownloadFolder(parse.GetRequiredValue(output).ToString());
+            var existing = parse.GetValue(resume) ? ExistingFiles.Continue : parse.GetValue(overwrite) || parse.GetValue(compare) ? ExistingFiles.Overwrite : ExistingFiles.Skip;
+            IReadOnlyList<FetchJob> jobs;
             try
             {
-                directory.Create();
+                jobs = ReadJobs(parse.GetValue(urls) ?? [], parse.GetValue(inputFile), terminal);
+            }
+            catch (Exception ex) when (ex is FetchListException or IOException or UnauthorizedAccessException)
+            {
+                await terminal.Error.WriteLineAsync($"echoctl fetch: {ex.Message}");
+                return ExitCodes.Usage;
+            }
+
+            try
+            {
+                Directory.CreateDirectory(folder.FullName);
                 using var http = CreateHttpClient(parse.GetValue(timeout), parse.GetValue(perHost), parse.GetValue(retries));
-                var downloader = new Downloader(http, directory.FullName, parse.GetValue(timeout));
-                var progress = terminal.ShowsProgress && !asJson ? terminal.Console : null;
+                var downloader = new Downloader(http, folder, parse.GetValue(timeout), parse.GetValue(retries), existing);
+                var display = asJson ? Display.None : terminal.ShowsProgress ? Display.Progress : Display.Lines;
+                var run = new Run(downloader, jobs, terminal, display);
                 var report = parse.GetValue(compare)
-                    ? await CompareAsync(downloader, targets, limit, progress, cancellationToken)
-                    : await RunAsync(downloader, targets, limit, limit == 1 ? "sequential" : "concurrent", progress, cancellationToken);
-                await WriteAsync(terminal, report, asJson);
+                    ? await run.CompareAsync(limit, cancellationToken)
+                    : await run.ExecuteAsync(limit, limit == 1 ? "sequential" : "concurrent", label: "", cancellationToken);
+                await WriteAsync(terminal, report, display);
                 return report.Failed == 0 ? ExitCodes.Ok : ExitCodes.Failed;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                await terminal.Error.WriteLineAsync("echoctl fetch: cancelled; no partial file was kept.");
-                return ExitCodes.Failed;
+                await terminal.Error.WriteLineAsync(Directory.EnumerateFiles(folder.FullName, ".*.partial").Any()
+                    ? "echoctl fetch: interrupted; partial downloads that can be resumed are kept (hidden): run again with --continue."
+                    : "echoctl fetch: interrupted; no partial file was kept.");
+                return ExitCodes.Interrupted;
             }
-            catch (IOException ex)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                await terminal.Error.WriteLineAsync($"echoctl fetch: cannot write to {directory.FullName}: {ex.Message}");
+                await terminal.Error.WriteLineAsync($"echoctl fetch: cannot write to {folder.FullName}: {ex.Message}");
                 return ExitCodes.Failed;
             }
         });
         return command;
+    }
+
+    private static IReadOnlyList<FetchJob> ReadJobs(string[] urls, string? inputFile, Terminal terminal)
+    {
+        if (inputFile is null)
+        {
+            return FetchList.Build(urls, null, "");
+        }
+
+        if (inputFile == "-")
+        {
+            return FetchList.Build(urls, terminal.In, "standard input");
+        }
+
+        using var reader = new StreamReader(inputFile);
+        return FetchList.Build(urls, reader, inputFile);
     }
 
     private static HttpClient CreateHttpClient(TimeSpan timeout, int perHost, int retries) => new(FetchRetries.Around(
@@ -90,99 +134,82 @@ internal static class FetchCommand
         DefaultRequestHeaders = { { "User-Agent", "echoctl" } },
     };
 
-    private static async Task<FetchReport> CompareAsync(Downloader downloader, Uri[] urls, int concurrency, IAnsiConsole? progress, CancellationToken cancellationToken)
+    private enum Display
     {
-        var sequential = await RunAsync(downloader, urls, 1, "sequential", progress, cancellationToken);
-        var concurrent = await RunAsync(downloader, urls, concurrency, "concurrent", progress, cancellationToken);
-        return concurrent with
-        {
-            Mode = "compare",
-            SequentialSeconds = sequential.Seconds,
-            ConcurrentSeconds = concurrent.Seconds,
-            SpeedUp = concurrent.Seconds > 0 ? Math.Round(sequential.Seconds / concurrent.Seconds, 2) : null,
-        };
+        None,
+        Lines,
+        Progress,
     }
 
-    private static async Task<FetchReport> RunAsync(Downloader downloader, Uri[] urls, int concurrency, string mode, IAnsiConsole? progress, CancellationToken cancellationToken)
+    private sealed class Run(Downloader downloader, IReadOnlyList<FetchJob> jobs, Terminal terminal, Display display)
     {
-        var names = new DownloadFileNames();
-        var files = urls.Select(names.NameFor).ToArray();
-        var results = new DownloadResult[urls.Length];
-        var started = Stopwatch.GetTimestamp();
-
-        async Task DownloadAllAsync(Func<int, Action<long, long?>> tracker) =>
-            await Parallel.ForEachAsync(
-                Enumerable.Range(0, urls.Length),
-                new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
-                async (i, token) => results[i] = await downloader.DownloadAsync(urls[i], files[i], tracker(i), token));
-
-        if (progress is null)
+        public async Task<FetchReport> CompareAsync(int concurrency, CancellationToken cancellationToken)
         {
-            await DownloadAllAsync(_ => static (_, _) => { });
-        }
-        else
-        {
-            await progress.Progress().AutoClear(false).Columns(
-                    new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn())
-                .StartAsync(async context =>
-                {
-                    // The overall row counts bytes against the sizes announced so far.
-                    var overall = context.AddTask($"{mode}: all {urls.Length} URL(s)", maxValue: 1);
-                    var tasks = urls.Select(u => context.AddTask(Markup.Escape($"{mode}: {u}"), autoStart: false, maxValue: 1)).ToArray();
-                    var gate = new Lock();
-                    await DownloadAllAsync(
-                        i => (chunk, total) =>
-                        {
-                            lock (gate)
-                            {
-                                if (total is not null)
-                                {
-                                    tasks[i].MaxValue = Math.Max(total.Value, 1);
-                                    overall.MaxValue += total.Value;
-                                }
-
-                                // Without a Content-Length the size is only known at the end: the bar grows with the bytes.
-                                foreach (var task in new[] { tasks[i], overall })
-                                {
-                                    task.MaxValue = Math.Max(task.MaxValue, task.Value + chunk);
-                                    task.Increment(chunk);
-                                }
-
-                                tasks[i].StartTask();
-                            }
-                        });
-                    foreach (var task in tasks.Append(overall))
-                    {
-                        task.Value = task.MaxValue;
-                    }
-                });
-        }
-
-        var seconds = Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 3);
-        return new FetchReport(mode, concurrency, results, seconds, mode == "sequential" ? seconds : null, mode == "concurrent" ? seconds : null, null);
-    }
-
-    private static async Task WriteAsync(Terminal terminal, FetchReport report, bool asJson)
-    {
-        if (asJson)
-        {
-            await terminal.Out.WriteLineAsync(JsonSerializer.Serialize(report, ClientJson.Default.FetchReport));
-        }
-        else
-        {
-            var table = new Table().AddColumns("url", "status", "bytes", "seconds", "file");
-            foreach (var download in report.Downloads)
+            var sequential = await ExecuteAsync(1, "sequential", "sequential: ", cancellationToken);
+            var concurrent = await ExecuteAsync(concurrency, "concurrent", "concurrent: ", cancellationToken);
+            return concurrent with
             {
-                table.AddRow(
-                    Markup.Escape(download.Url),
-                    download.Succeeded ? $"[green]{download.Status}[/]" : $"[red]{Markup.Escape(download.Error!)}[/]",
-                    download.Bytes.ToString("N0", CultureInfo.InvariantCulture),
-                    download.Seconds.ToString("0.000", CultureInfo.InvariantCulture),
-                    Markup.Escape(download.File ?? "-"));
+                Mode = "compare",
+                SequentialSeconds = sequential.Seconds,
+                ConcurrentSeconds = concurrent.Seconds,
+                SpeedUp = concurrent.Seconds > 0 ? Math.Round(sequential.Seconds / concurrent.Seconds, 2) : null,
+            };
+        }
+
+        public async Task<FetchReport> ExecuteAsync(int concurrency, string mode, string label, CancellationToken cancellationToken)
+        {
+            var results = new DownloadResult[jobs.Count];
+            var started = Stopwatch.GetTimestamp();
+
+            async Task DownloadAllAsync(IFetchObserver? observer) =>
+                await Parallel.ForEachAsync(
+                    Enumerable.Range(0, jobs.Count),
+                    new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
+                    async (i, token) =>
+                    {
+                        var watcher = observer?.Started(jobs[i]);
+                        results[i] = await downloader.DownloadAsync(jobs[i], watcher is null ? static (_, _) => { } : watcher.Received, token);
+                        watcher?.Finished(results[i]);
+                    });
+
+            switch (display)
+            {
+                case Display.Progress:
+                    await terminal.Console.Progress().AutoClear(false).HideCompleted(true)
+                        .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn())
+                        .StartAsync(context => DownloadAllAsync(new ProgressObserver(context, label, jobs.Count)));
+                    break;
+                case Display.Lines:
+                    await DownloadAllAsync(new LineObserver(terminal.Out));
+                    break;
+                default:
+                    await DownloadAllAsync(null);
+                    break;
             }
 
-            terminal.Console.Write(table);
-            terminal.Console.MarkupLine(Markup.Escape(Totals(report)));
+            var seconds = Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 3);
+            return new FetchReport(mode, concurrency, results, seconds, mode == "sequential" ? seconds : null, mode == "concurrent" ? seconds : null, null);
+        }
+    }
+
+    private static async Task WriteAsync(Terminal terminal, FetchReport report, Display display)
+    {
+        switch (display)
+        {
+            case Display.None:
+                await terminal.Out.WriteLineAsync(JsonSerializer.Serialize(report, ClientJson.Default.FetchReport));
+                break;
+            case Display.Lines:
+                await terminal.Out.WriteLineAsync(Totals(report));
+                break;
+            default:
+                if (report.Downloads.Count <= TableRows)
+                {
+                    terminal.Console.Write(Table(report));
+                }
+
+                terminal.Console.MarkupLine(Markup.Escape(Totals(report)));
+                break;
         }
 
         foreach (var failure in report.Downloads.Where(d => !d.Succeeded))
@@ -191,7 +218,27 @@ internal static class FetchCommand
         }
     }
 
-    private static string Totals(FetchReport report) => report.SpeedUp is { } speedUp
-        ? string.Create(CultureInfo.InvariantCulture, $"sequential {report.SequentialSeconds:0.000} s, concurrent ({report.Concurrency} at once) {report.ConcurrentSeconds:0.000} s: {speedUp:0.00}x faster; {report.Failed} failed")
-        : string.Create(CultureInfo.InvariantCulture, $"{report.Downloads.Count} URL(s) {report.Mode}ly in {report.Seconds:0.000} s; {report.Failed} failed");
+    private static Table Table(FetchReport report)
+    {
+        var table = new Table().AddColumns("url", "outcome", "bytes", "seconds", "file");
+        foreach (var download in report.Downloads)
+        {
+            table.AddRow(
+                Markup.Escape(download.Url),
+                download.Succeeded ? $"[green]{download.Outcome}[/]" : $"[red]{Markup.Escape(download.Error!)}[/]",
+                download.Bytes.ToString("N0", CultureInfo.InvariantCulture),
+                download.Seconds.ToString("0.000", CultureInfo.InvariantCulture),
+                Markup.Escape(download.File ?? "-"));
+        }
+
+        return table;
+    }
+
+    private static string Totals(FetchReport report)
+    {
+        var counts = string.Join(", ", report.Downloads.GroupBy(d => d.Outcome).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}"));
+        return report.SpeedUp is { } speedUp
+            ? string.Create(CultureInfo.InvariantCulture, $"sequential {report.SequentialSeconds:0.000} s, concurrent ({report.Concurrency} at once) {report.ConcurrentSeconds:0.000} s: {speedUp:0.00}x faster; {counts}")
+            : string.Create(CultureInfo.InvariantCulture, $"{report.Downloads.Count} URL(s) {report.Mode}ly in {report.Seconds:0.000} s: {counts}");
+    }
 }

@@ -126,14 +126,14 @@ public sealed class FetchTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task Cancelling_stops_cleanly_and_leaves_no_partial_file()
+    public async Task Interrupting_exits_130_and_leaves_no_partial_file_that_cannot_be_resumed()
     {
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
 
         var run = await ClientRun.RunAsync(["fetch", "--out", _out.FullName, .. Pages(3, delay: 10_000)], cancellationToken: cancel.Token);
 
-        Assert.Equal(1, run.ExitCode);
-        Assert.Contains("cancelled; no partial file was kept", run.Error, StringComparison.Ordinal);
+        Assert.Equal(130, run.ExitCode);
+        Assert.Contains("interrupted; no partial file was kept", run.Error, StringComparison.Ordinal);
         Assert.Empty(_out.GetFiles());
     }
 
@@ -151,13 +151,18 @@ public sealed class FetchTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task Prints_a_table_and_the_total_time_without_json()
+    public async Task Piped_it_prints_one_line_per_url_as_each_ends_then_the_totals()
     {
-        var run = await FetchAsync(Pages(2));
+        var run = await FetchAsync([.. Pages(2), _origin.Url("/status/404")]);
 
-        Assert.Equal(0, run.ExitCode);
-        Assert.Contains("2 URL(s) concurrently in ", run.Console, StringComparison.Ordinal);
-        Assert.Contains("127.0.0.1_", run.Console, StringComparison.Ordinal);
+        Assert.Equal(1, run.ExitCode);
+        var lines = run.Out.ReplaceLineEndings("\n").TrimEnd().Split('\n');
+        Assert.Equal(4, lines.Length);
+        Assert.Equal(2, lines.Count(l => l.StartsWith("downloaded ", StringComparison.Ordinal) && l.Contains($" -> {_out.FullName}/127.0.0.1_", StringComparison.Ordinal)));
+        Assert.Single(lines, l => l.StartsWith("failed ", StringComparison.Ordinal) && l.EndsWith("/status/404: HTTP 404 Not Found", StringComparison.Ordinal));
+        Assert.StartsWith("3 URL(s) concurrently in ", lines[3], StringComparison.Ordinal);
+        Assert.EndsWith(": 2 downloaded, 1 failed", lines[3], StringComparison.Ordinal);
+        Assert.Empty(run.Console);
     }
 
     [Theory]

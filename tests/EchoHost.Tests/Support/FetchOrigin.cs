@@ -11,8 +11,11 @@ namespace EchoHost.Tests.Support;
 
 /// <summary>
 /// A local HTTP origin for fetch tests: <c>/page/{name}?size=&amp;delay=</c> streams that many bytes after a delay,
-/// <c>/status/{code}</c> answers that status, <c>/abort?size=</c> breaks off mid-body. It counts requests in
-/// flight and the most seen at once, so tests assert concurrency by counting, not by timing.
+/// <c>/status/{code}</c> answers that status, <c>/abort?size=</c> breaks off mid-body, <c>/file/{name}?size=&amp;breakAt=&amp;breaks=</c>
+/// serves a file with an ETag and honours Range with If-Range (breaking off the first responses at a byte offset),
+/// <c>/norange/{name}</c> the same file ignoring Range, <c>/reset/{id}?failures=</c> resets the connection before
+/// any response. It counts requests in flight and the most seen at once, so tests assert concurrency by counting,
+/// not by timing, and the bytes and range requests each file got.
 /// </summary>
 internal sealed class FetchOrigin : IAsyncDisposable
 {
@@ -26,6 +29,12 @@ internal sealed class FetchOrigin : IAsyncDisposable
 
     /// <summary>When each request for a /flaky/{id} URL arrived, by id.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, System.Collections.Concurrent.ConcurrentQueue<DateTime>> Attempts { get; } = new();
+
+    /// <summary>Body bytes sent for each /file/{name} and /norange/{name}.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, long> BytesSent { get; } = new();
+
+    /// <summary>The Range header of every request for a /file/{name}, or "" when it had none.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, System.Collections.Concurrent.ConcurrentQueue<string>> Ranges { get; } = new();
 
     public Uri BaseUri { get; private set; } = null!;
 
@@ -96,6 +105,46 @@ internal sealed class FetchOrigin : IAsyncDisposable
             return Results.StatusCode(status);
         });
 
+        _app.MapGet("/file/{name}", async (HttpContext context, string name, int size, int breakAt = -1, int breaks = 0) =>
+        {
+            var ranges = Ranges.GetOrAdd(name, _ => new());
+            var range = context.Request.Headers.Range.ToString();
+            ranges.Enqueue(range);
+            var tag = $"\"{name}-{size}\"";
+            context.Response.Headers.ETag = tag;
+            context.Response.Headers.AcceptRanges = "bytes";
+            var from = 0;
+            if (range.StartsWith("bytes=", StringComparison.Ordinal) && range.EndsWith('-') && context.Request.Headers.IfRange.ToString() == tag)
+            {
+                from = int.Parse(range["bytes=".Length..^1], System.Globalization.CultureInfo.InvariantCulture);
+                context.Response.StatusCode = StatusCodes.Status206PartialContent;
+                context.Response.Headers.ContentRange = $"bytes {from}-{size - 1}/{size}";
+            }
+
+            var stopAt = ranges.Count <= breaks ? breakAt : -1;
+            await SendAsync(context, name, FetchOrigin.ContentOf(name, size).AsMemory(from), stopAt < 0 ? -1 : stopAt - from);
+        });
+
+        _app.MapGet("/norange/{name}", async (HttpContext context, string name, int size) =>
+        {
+            context.Response.Headers.ETag = $"\"{name}-{size}\"";
+            await SendAsync(context, name, FetchOrigin.ContentOf(name, size), -1);
+        });
+
+        // Resets the first 'failures' requests for an id before any response, then serves.
+        _app.MapGet("/reset/{id}", (HttpContext context, string id, int failures) =>
+        {
+            var attempts = Attempts.GetOrAdd(id, _ => new());
+            attempts.Enqueue(DateTime.UtcNow);
+            if (attempts.Count > failures)
+            {
+                return Results.Bytes(ContentOf(id, 1000));
+            }
+
+            context.Abort();
+            return Results.Empty;
+        });
+
         _app.MapGet("/abort", async (HttpContext context, int size = 100_000) =>
         {
             context.Response.ContentLength = size;
@@ -103,6 +152,28 @@ internal sealed class FetchOrigin : IAsyncDisposable
             await context.Response.Body.FlushAsync(context.RequestAborted);
             context.Abort();
         });
+    }
+
+    // Sends the body in 64 KiB writes, counting them; with stopAt, breaks the connection once that many bytes are out.
+    private async Task SendAsync(HttpContext context, string name, ReadOnlyMemory<byte> body, int stopAt)
+    {
+        context.Response.ContentLength = body.Length;
+        for (var offset = 0; offset < body.Length; offset += 64 * 1024)
+        {
+            var chunk = body.Slice(offset, Math.Min(64 * 1024, body.Length - offset));
+            if (stopAt >= 0 && offset + chunk.Length > stopAt)
+            {
+                await context.Response.Body.WriteAsync(chunk[..(stopAt - offset)], context.RequestAborted);
+                BytesSent.AddOrUpdate(name, stopAt - offset, (_, sent) => sent + stopAt - offset);
+
+                // Returning short of the Content-Length makes Kestrel end the connection once the bytes are sent,
+                // with a FIN: the client gets every byte, then an early end. (An abort could reset them away.)
+                return;
+            }
+
+            await context.Response.Body.WriteAsync(chunk, context.RequestAborted);
+            BytesSent.AddOrUpdate(name, chunk.Length, (_, sent) => sent + chunk.Length);
+        }
     }
 
     private static void InterlockedMax(ref int target, int value)
