@@ -1,5 +1,6 @@
 # Sourced by run.sh: echoctl fetch against Python's own http.server (HTTP/1.0, a connection per request, a
 # listen backlog of 5), the server most people try first. 50 URLs, 20 runs in a row, no failure allowed.
+# echoctl is published as users get it: a native executable (PublishAot).
 
 dotnet publish "$repo/src/EchoHost.Client" -c Release -o "$work/client" --nologo -v quiet >"$work/publish-client.log" 2>&1 \
   || fail "publish echoctl" "$(tail -3 "$work/publish-client.log")"
@@ -15,7 +16,7 @@ for i in $(seq 1 50); do urls+=("http://127.0.0.1:$site_port/file$i.bin"); done
 clean_runs=0
 for run in $(seq 1 20); do
   rm -rf "$work/fetched"
-  if dotnet "$work/client/echoctl.dll" fetch --out "$work/fetched" "${urls[@]}" >"$work/fetch.out" 2>&1 \
+  if "$work/client/echoctl" fetch --out "$work/fetched" "${urls[@]}" >"$work/fetch.out" 2>&1 \
     && [ "$(find "$work/fetched" -type f | wc -l)" -eq 50 ] && cmp -s "$work/site/file50.bin" "$work/fetched/127.0.0.1_${site_port}_file50.bin"; then
     clean_runs=$((clean_runs + 1))
   else
@@ -33,7 +34,7 @@ done
   done
 } >"$work/list.txt"
 rm -rf "$work/fetched"
-if dotnet "$work/client/echoctl.dll" fetch -i "$work/list.txt" --out "$work/fetched" >"$work/fetch-list.out" 2>&1 \
+if "$work/client/echoctl" fetch -i "$work/list.txt" --out "$work/fetched" >"$work/fetch-list.out" 2>&1 \
   && [ "$(grep -c '^downloaded ' "$work/fetch-list.out")" -eq 1000 ] && [ "$(find "$work/fetched" -type f | wc -l)" -eq 1000 ] \
   && cmp -s "$work/site/file7.bin" "$work/fetched/copy20-file7.bin"; then
   pass "echoctl fetch -i: 1,000 lines from http.server, one line each, every file whole"
@@ -42,7 +43,7 @@ else
 fi
 
 # Run again: the files are there, so nothing is downloaded or overwritten.
-if dotnet "$work/client/echoctl.dll" fetch -i "$work/list.txt" --out "$work/fetched" >"$work/fetch-again.out" 2>&1 \
+if "$work/client/echoctl" fetch -i "$work/list.txt" --out "$work/fetched" >"$work/fetch-again.out" 2>&1 \
   && [ "$(grep -c '^exists ' "$work/fetch-again.out")" -eq 1000 ]; then
   pass "echoctl fetch -i again: 1,000 files reported as exists, none overwritten"
 else
@@ -56,7 +57,7 @@ nc -l 127.0.0.1 "$silent_port" >/dev/null 2>&1 &
 silent_pid=$!
 for _ in $(seq 1 50); do nc -z 127.0.0.1 "$silent_port" 2>/dev/null && break; sleep 0.1; done
 rm -rf "$work/interrupted"
-timeout --preserve-status -s INT 3 dotnet "$work/client/echoctl.dll" fetch --out "$work/interrupted" "http://127.0.0.1:$silent_port/never" >"$work/fetch-int.out" 2>&1
+timeout --preserve-status -s INT 3 "$work/client/echoctl" fetch --out "$work/interrupted" "http://127.0.0.1:$silent_port/never" >"$work/fetch-int.out" 2>&1
 status=$?
 if [ "$status" -eq 130 ] && grep -q "interrupted" "$work/fetch-int.out" && [ -z "$(ls -A "$work/interrupted" 2>/dev/null)" ]; then
   pass "echoctl fetch: Ctrl+C exits 130 and leaves no file"
