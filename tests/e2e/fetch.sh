@@ -53,7 +53,7 @@ kill "$http_server_pid" 2>/dev/null; wait "$http_server_pid" 2>/dev/null
 
 # Ctrl+C while a server keeps the download waiting: exit 130, nothing left behind.
 silent_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-nc -l 127.0.0.1 "$silent_port" >/dev/null 2>&1 &
+nc -lk 127.0.0.1 "$silent_port" >/dev/null 2>&1 &
 silent_pid=$!
 for _ in $(seq 1 50); do nc -z 127.0.0.1 "$silent_port" 2>/dev/null && break; sleep 0.1; done
 rm -rf "$work/interrupted"

@@ -6,4 +6,7 @@ internal sealed class BenchBudget(long requests)
     private long _remaining = requests > 0 ? requests : long.MaxValue;
 
     public bool TryTake() => Interlocked.Decrement(ref _remaining) >= 0;
+
+    /// <summary>Every request has been started.</summary>
+    public bool Spent => Volatile.Read(ref _remaining) <= 0;
 }

@@ -33,11 +33,46 @@ internal static class BenchCommand
         var json = CommonOptions.Json();
         var tls = TlsOptions.Tls();
         var insecure = TlsOptions.Insecure();
+        var pipeline = CommonOptions.Number("--pipeline", "Ping-pong: requests each connection keeps in flight.", 1, 1, 1024, "-P");
+        var rate = CommonOptions.Number("--rate", "Ping-pong: requests per second in all, sent on schedule whatever the replies do (open loop); latency counts from when each was due. 0: closed loop.", 0L, 0L, 100_000_000L, "-R");
+        var warmup = new Option<TimeSpan>("--warmup")
+        {
+            Description = "Run this long before measuring (500ms, 2s...).",
+            DefaultValueFactory = _ => TimeSpan.Zero,
+            CustomParser = Durations.ParseNonNegative,
+        };
+        var threads = CommonOptions.Number("--threads", "Ping-pong over plain TCP: event loops sharing the connections (one thread each).", 1, 1, 64, "-t");
+        var hdrOut = new Option<FileInfo>("--hdr-out") { Description = "Write every latency to this file in HdrHistogram's log format (for HdrHistogram's plotter and tools)." };
+        var serverPid = new Option<int?>("--server-pid") { Description = "Idle mode: the server's process ID, to report its resident memory per connection." };
 
         var command = new Command("bench", "Load-test an echo server and verify every reply.")
         {
-            host, port, mode, connections, size, duration, requests, prefixBytes, timeout, json, tls, insecure,
+            host, port, mode, connections, size, duration, requests, prefixBytes, timeout, json, tls, insecure, pipeline, rate, warmup, threads, hdrOut, serverPid,
         };
+        command.Validators.Add(result =>
+        {
+            var chosen = result.GetValue(mode);
+            var onEpoll = chosen == BenchMode.PingPong && !result.GetValue(tls) && Reactor.Epoll.IsAvailable;
+            if ((result.GetValue(pipeline) > 1 || result.GetValue(rate) > 0 || result.GetValue(threads) > 1) && !onEpoll)
+            {
+                result.AddError("--pipeline, --rate and --threads drive ping-pong over plain TCP on Linux x86-64 (epoll); not with --tls, other modes or other systems.");
+            }
+
+            if (result.GetValue(pipeline) > 1 && result.GetValue(rate) > 0)
+            {
+                result.AddError("--rate sends on schedule, as many in flight as it takes: it cannot be used with --pipeline.");
+            }
+
+            if (result.GetValue(warmup) > TimeSpan.Zero && result.GetValue(requests) > 0)
+            {
+                result.AddError("--warmup is for timed runs (--duration): with --requests, the warm-up would take requests from the count.");
+            }
+
+            if (result.GetValue(serverPid) is not null && chosen != BenchMode.Idle)
+            {
+                result.AddError("--server-pid is for --mode idle.");
+            }
+        });
         command.SetAction(async (parse, cancellationToken) =>
         {
             var settings = new BenchSettings(
@@ -51,9 +86,30 @@ internal static class BenchCommand
                 parse.GetValue(prefixBytes),
                 parse.GetValue(timeout),
                 parse.GetValue(tls),
-                parse.GetValue(insecure));
+                parse.GetValue(insecure),
+                parse.GetValue(pipeline),
+                parse.GetValue(rate),
+                parse.GetValue(warmup),
+                parse.GetValue(threads),
+                parse.GetValue(serverPid));
             var asJson = parse.GetValue(json);
-            var result = await BenchRun.RunAsync(settings, terminal.ShowsProgress && !asJson ? terminal.Console : null, cancellationToken);
+            BenchResult result;
+            try
+            {
+                result = await BenchRun.RunAsync(settings, terminal.ShowsProgress && !asJson ? terminal.Console : null, cancellationToken);
+            }
+            catch (ClientException ex)
+            {
+                await terminal.Error.WriteLineAsync($"echoctl bench: {ex.Message}");
+                return ExitCodes.Failed;
+            }
+
+            if (parse.GetValue(hdrOut) is { } file && result.Histogram is { } histogram)
+            {
+                await using var stream = file.Create();
+                using var log = new HdrHistogram.HistogramLogWriter(stream);
+                log.Write(DateTime.UtcNow.AddSeconds(-result.Seconds), histogram);
+            }
 
             if (asJson)
             {
@@ -66,8 +122,12 @@ internal static class BenchCommand
 
             if (!result.Succeeded)
             {
-                var why = result.Requests == 0 ? "no request completed" : $"{result.Errors} error(s), {result.Mismatches} mismatched repl(ies)";
+                var why = result.Mode == "idle" ? $"{result.Idle?.Held ?? 0} of {result.Connections} connection(s) held" : result.Requests == 0 ? "no request completed" : $"{result.Errors} error(s), {result.Mismatches} mismatched repl(ies)";
                 await terminal.Error.WriteLineAsync($"echoctl bench: {why}{(result.LastError is null ? "" : $"; last error: {result.LastError}")}");
+                if (result.MismatchExplanation is { } explanation)
+                {
+                    await terminal.Error.WriteLineAsync($"echoctl bench: {explanation}");
+                }
                 return ExitCodes.Failed;
             }
 
@@ -95,6 +155,27 @@ internal static class BenchCommand
         static string N(double value, string format = "N0") => value.ToString(format, CultureInfo.InvariantCulture);
         var table = new Table().Title($"echoctl bench {result.Mode} against {result.Server}").AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
         table.AddRow("connections", N(result.Connections));
+        if (result.Idle is { } idle)
+        {
+            table.AddRow("held", N(idle.Held));
+            if (idle.BytesPerConnection is { } perConnection)
+            {
+                table.AddRow("server RSS before / after", $"{N(idle.ServerRssBefore!.Value / 1024.0, "N0")} / {N(idle.ServerRssAfter!.Value / 1024.0, "N0")} KiB");
+                table.AddRow("server memory per connection", $"{N(perConnection / 1024, "0.00")} KiB");
+            }
+
+            return table;
+        }
+
+        table.AddRow("engine", result.Engine == "epoll" ? $"epoll, {N(result.Threads)} thread(s)" : "a task per connection");
+        if (result.TargetRate is { } target)
+        {
+            table.AddRow("target rate", $"{N(target)}/s (open loop)");
+        }
+        else if (result.Pipeline > 1)
+        {
+            table.AddRow("pipeline", N(result.Pipeline));
+        }
         table.AddRow("message bytes (+ prefix)", $"{N(result.MessageBytes)} (+{N(result.PrefixBytes)})");
         table.AddRow("duration", $"{N(result.Seconds, "0.000")} s");
         table.AddRow(result.Mode == "churn" ? "connections made" : "requests", N(result.Requests));

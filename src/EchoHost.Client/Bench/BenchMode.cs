@@ -10,4 +10,7 @@ public enum BenchMode
 
     /// <summary>Connect, one message and reply, close, again: connections/s.</summary>
     Churn,
+
+    /// <summary>Open the connections and hold them, sending nothing: with the server's PID, its memory per connection.</summary>
+    Idle,
 }

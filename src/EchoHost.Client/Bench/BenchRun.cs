@@ -1,42 +1,63 @@
 using System.Diagnostics;
+using EchoHost.Client.Bench.Reactor;
+using EchoHost.Client.Cli;
 using Spectre.Console;
 
 namespace EchoHost.Client.Bench;
 
-/// <summary>Starts one worker per connection, stops them on time or budget, and sums up.</summary>
+/// <summary>
+/// Runs a benchmark on the lightest engine that can: plain-TCP ping-pong on epoll loops (<see cref="ReactorRun"/>),
+/// everything else (TLS, stream, churn, other systems) with a task per connection, and idle on its own.
+/// </summary>
 internal static class BenchRun
 {
     public static async Task<BenchResult> RunAsync(BenchSettings settings, IAnsiConsole? progress, CancellationToken cancellationToken)
     {
-        var budget = new BenchBudget(settings.Requests);
-        var workers = Enumerable.Range(0, settings.Connections).Select(_ => new BenchWorker(settings, budget)).ToArray();
-        using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(abort.Token);
-        if (settings.Requests == 0)
+        if (settings.Mode == BenchMode.Idle)
         {
-            stop.CancelAfter(settings.Duration);
+            return await IdleRun.RunAsync(settings, progress, cancellationToken);
         }
 
-        var started = Stopwatch.GetTimestamp();
+        var budget = new BenchBudget(settings.Requests);
+        var watch = new BenchWatch(settings, progress);
+        var outcome = ReactorRun.Serves(settings)
+            ? await ReactorRun.RunAsync(settings, budget, watch, cancellationToken)
+            : await RunOnTasksAsync(settings, budget, watch, cancellationToken);
+        return Result(settings, outcome);
+    }
+
+    private static async Task<RunOutcome> RunOnTasksAsync(BenchSettings settings, BenchBudget budget, BenchWatch watch, CancellationToken cancellationToken)
+    {
+        var measureFrom = Stopwatch.GetTimestamp() + (long)(settings.Warmup.TotalSeconds * Stopwatch.Frequency);
+        var workers = Enumerable.Range(0, settings.Connections).Select(_ => new BenchWorker(settings, budget, measureFrom)).ToArray();
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(abort.Token);
         var running = Task.WhenAll(workers.Select(w => Task.Run(() => w.RunAsync(stop.Token, abort.Token), CancellationToken.None)));
-        var stalled = await WatchAsync(running, workers, settings, progress, started);
+        var stalled = await watch.WaitAsync(running, () => workers.Sum(w => w.Requests), () => workers.Sum(w => w.Errors), () => workers.Sum(w => w.Mismatches), measureFrom, stop.Cancel, cancellationToken);
         if (stalled)
         {
             await abort.CancelAsync();
         }
 
         await running;
-        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var seconds = Stopwatch.GetElapsedTime(measureFrom).TotalSeconds;
         cancellationToken.ThrowIfCancellationRequested();
 
-        var latency = new LatencyHistogram();
+        var latency = LatencyRecording.NewHistogram();
         foreach (var worker in workers)
         {
             latency.Add(worker.Latency);
         }
 
-        var requests = workers.Sum(w => w.Requests);
-        var stallError = stalled ? $"no reply for {settings.Timeout.TotalSeconds:0.###} s; the run was stopped" : null;
+        return new RunOutcome(
+            "tasks", seconds, workers.Sum(w => w.Requests), latency, workers.Sum(w => w.Mismatches), workers.Sum(w => w.Errors), stalled,
+            workers.Select(w => w.LastError).LastOrDefault(e => e is not null), workers.Select(w => w.MismatchExplanation).FirstOrDefault(e => e is not null));
+    }
+
+    private static BenchResult Result(BenchSettings settings, RunOutcome outcome)
+    {
+        var seconds = Math.Max(outcome.Seconds, 1e-3);
+        var stallError = outcome.Stalled ? $"no reply for {settings.Timeout.TotalSeconds:0.###} s; the run was stopped" : null;
         return new BenchResult(
             settings.Mode.ToString().ToLowerInvariant(),
             $"{settings.Host}:{settings.Port}",
@@ -44,46 +65,21 @@ internal static class BenchRun
             settings.MessageBytes,
             settings.PrefixBytes,
             Math.Round(seconds, 3),
-            requests,
-            Math.Round(requests / seconds, 1),
-            Math.Round(requests * (double)settings.MessageBytes / seconds / 1e6, 2),
-            settings.Mode == BenchMode.Stream ? null : LatencySummary.From(latency),
-            workers.Sum(w => w.Mismatches),
-            workers.Sum(w => w.Errors) + (stalled ? 1 : 0),
-            stallError ?? workers.Select(w => w.LastError).LastOrDefault(e => e is not null));
-    }
-
-    // Twice a second: update the progress line, and give up when no reply arrived for the timeout.
-    private static async Task<bool> WatchAsync(Task running, BenchWorker[] workers, BenchSettings settings, IAnsiConsole? progress, long started)
-    {
-        long lastCount = -1;
-        var lastProgress = Stopwatch.GetTimestamp();
-        async Task<bool> Loop(Action<string> show)
+            outcome.Requests,
+            Math.Round(outcome.Requests / seconds, 1),
+            Math.Round(outcome.Requests * (double)settings.MessageBytes / seconds / 1e6, 2),
+            settings.Mode == BenchMode.Stream || outcome.Latency.TotalCount == 0 ? null : LatencySummary.From(outcome.Latency),
+            outcome.Mismatches,
+            outcome.Errors + (outcome.Stalled ? 1 : 0),
+            stallError ?? outcome.LastError,
+            outcome.Engine,
+            outcome.Engine == "epoll" ? Math.Min(settings.Threads, settings.Connections) : 1,
+            settings.Pipeline,
+            settings.Rate > 0 ? settings.Rate : null,
+            settings.Warmup.TotalSeconds,
+            outcome.MismatchExplanation)
         {
-            while (await Task.WhenAny(running, Task.Delay(500)) != running)
-            {
-                var count = workers.Sum(w => w.Requests);
-                if (count != lastCount)
-                {
-                    (lastCount, lastProgress) = (count, Stopwatch.GetTimestamp());
-                }
-                else if (Stopwatch.GetElapsedTime(lastProgress) > settings.Timeout)
-                {
-                    return true;
-                }
-
-                var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
-                show($"{settings.Mode} {elapsed,6:0.0} s  {count,10:N0} requests  {count / elapsed,10:N0}/s  errors {workers.Sum(w => w.Errors)}  mismatches {workers.Sum(w => w.Mismatches)}");
-            }
-
-            return false;
-        }
-
-        if (progress is null)
-        {
-            return await Loop(_ => { });
-        }
-
-        return await progress.Status().StartAsync("starting", context => Loop(text => context.Status(Markup.Escape(text))));
+            Histogram = outcome.Latency,
+        };
     }
 }

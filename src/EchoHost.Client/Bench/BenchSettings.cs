@@ -4,6 +4,11 @@ namespace EchoHost.Client.Bench;
 /// <param name="PrefixBytes">Bytes the server puts before each echoed message.</param>
 /// <param name="Timeout">Connecting, and the longest the run may go without a single reply.</param>
 /// <param name="Tls">Speak TLS; <paramref name="Insecure"/> accepts any server certificate.</param>
+/// <param name="Pipeline">Ping-pong: requests each connection keeps in flight.</param>
+/// <param name="Rate">Ping-pong: requests per second over all connections, sent on schedule (open loop); 0 for closed loop.</param>
+/// <param name="Warmup">Run this long before measuring.</param>
+/// <param name="Threads">Ping-pong: event loops sharing the connections.</param>
+/// <param name="ServerPid">Idle: the server process whose resident memory is read before and after.</param>
 public sealed record BenchSettings(
     string Host,
     int Port,
@@ -15,7 +20,12 @@ public sealed record BenchSettings(
     int PrefixBytes,
     TimeSpan Timeout,
     bool Tls = false,
-    bool Insecure = false)
+    bool Insecure = false,
+    int Pipeline = 1,
+    long Rate = 0,
+    TimeSpan Warmup = default,
+    int Threads = 1,
+    int? ServerPid = null)
 {
     internal Task<Cli.ClientConnection> ConnectAsync(CancellationToken cancellationToken) =>
         Cli.ClientConnection.OpenAsync(Host, Port, Tls, Insecure, Timeout, cancellationToken);

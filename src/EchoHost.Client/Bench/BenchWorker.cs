@@ -8,14 +8,14 @@ namespace EchoHost.Client.Bench;
 /// One connection's share of a run. Buffers are allocated once per worker; a request allocates nothing.
 /// Counters are written by this worker only and read by the progress display.
 /// </summary>
-internal sealed class BenchWorker(BenchSettings settings, BenchBudget budget)
+internal sealed class BenchWorker(BenchSettings settings, BenchBudget budget, long measureFrom)
 {
     private readonly byte[] _message = new byte[settings.MessageBytes];
     private readonly byte[] _reply = new byte[settings.PrefixBytes + settings.MessageBytes];
     private byte[]? _prefix;
     private long _requests;
 
-    public LatencyHistogram Latency { get; } = new();
+    public HdrHistogram.LongHistogram Latency { get; } = LatencyRecording.NewHistogram();
 
     public long Requests => Volatile.Read(ref _requests);
 
@@ -24,6 +24,8 @@ internal sealed class BenchWorker(BenchSettings settings, BenchBudget budget)
     public long Errors { get; private set; }
 
     public string? LastError { get; private set; }
+
+    public string? MismatchExplanation { get; private set; }
 
     public Task RunAsync(CancellationToken stop, CancellationToken abort) => settings.Mode switch
     {
@@ -58,10 +60,10 @@ internal sealed class BenchWorker(BenchSettings settings, BenchBudget budget)
             await SendAsync(stream, _message, abort);
             if (!await ReceiveAsync(stream, _reply, abort))
             {
-                throw new ClientException("the server closed the connection in the middle of the run");
+                throw new ClientException($"the server closed a connection after {sequence} replies on it{(sequence == 1 ? " (does it close after each reply? then use --mode churn)" : "")}");
             }
 
-            Latency.Record((long)Stopwatch.GetElapsedTime(started).TotalMicroseconds);
+            Measure(started);
             Check(sequence);
         }
     }
@@ -112,7 +114,7 @@ internal sealed class BenchWorker(BenchSettings settings, BenchBudget budget)
                 // Close, or wait for the server's close after its reply: either way, wait for its FIN.
                 await connection.HalfCloseAsync();
                 var extra = await stream.ReadAsync(_message.AsMemory(0, 1), abort);
-                Latency.Record((long)Stopwatch.GetElapsedTime(started).TotalMicroseconds);
+                Measure(started);
                 Check(sequence);
                 if (extra != 0)
                 {
@@ -130,6 +132,15 @@ internal sealed class BenchWorker(BenchSettings settings, BenchBudget budget)
         }
     }
 
+    private void Measure(long started)
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (started >= measureFrom)
+        {
+            LatencyRecording.Record(Latency, now - started);
+        }
+    }
+
     private void Check(long sequence)
     {
         var prefix = _reply.AsSpan(0, settings.PrefixBytes);
@@ -137,9 +148,13 @@ internal sealed class BenchWorker(BenchSettings settings, BenchBudget budget)
         if (!prefix.SequenceEqual(_prefix) || !MessagePattern.Matches(_reply.AsSpan(settings.PrefixBytes), sequence))
         {
             Mismatches++;
+            MismatchExplanation ??= Bench.MismatchExplanation.Explain(_reply, sequence, settings.MessageBytes, settings.PrefixBytes);
         }
 
-        Volatile.Write(ref _requests, _requests + 1);
+        if (Stopwatch.GetTimestamp() >= measureFrom)
+        {
+            Volatile.Write(ref _requests, _requests + 1);
+        }
     }
 
     private void Fail(Exception ex)

@@ -17,6 +17,14 @@ internal static class MessagePattern
         message[^1] = (byte)'\n';
     }
 
+    /// <summary>The 26 distinct messages of a size, indexed by sequence % 26, for senders that copy rather than fill.</summary>
+    public static byte[][] All(int size) => Enumerable.Range(0, 26).Select(residue =>
+    {
+        var message = new byte[size];
+        Fill(message, residue);
+        return message;
+    }).ToArray();
+
     public static bool Matches(ReadOnlySpan<byte> received, long sequence)
     {
         var start = (int)(sequence % 26);

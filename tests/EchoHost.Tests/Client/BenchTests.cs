@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json;
 using EchoHost.Tests.Support;
 
 namespace EchoHost.Tests.Client;
@@ -64,6 +65,99 @@ public sealed class BenchTests
 
         Assert.Equal(1, run.ExitCode);
         Assert.True(run.Json().GetProperty("mismatches").GetInt64() > 0);
+        Assert.Equal(
+            "replies carry 13 bytes before the message ('Echoed back: '), but --prefix-bytes is 12: run with --prefix-bytes 13",
+            run.Json().GetProperty("mismatchExplanation").GetString());
+    }
+
+    [Fact]
+    public async Task A_message_longer_than_the_line_limit_is_explained_as_cut_into_pieces()
+    {
+        using var host = Start(("Echo:MaxLineBytes", "100"));
+
+        var run = await ClientRun.RunAsync(["bench", "--port", PortOf(host), "--size", "300", "--requests", "1", "--connections", "1", "--timeout", "1s"]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("the server cut the 300-byte message after 100 bytes and prefixed each piece", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_server_that_closes_after_each_reply_is_explained_in_pingpong()
+    {
+        using var host = Start(("Echo:CloseAfterReply", "true"));
+
+        var run = await ClientRun.RunAsync(["bench", "--port", PortOf(host), "--requests", "20", "--connections", "1", "--timeout", "1s", "--json"]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("the server closed a connection after 1 replies on it (does it close after each reply? then use --mode churn)", run.Json().GetProperty("lastError").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Pipelined_requests_on_two_threads_all_come_back_in_order()
+    {
+        using var host = Start();
+
+        var run = await ClientRun.RunAsync(["bench", "--host", "127.0.0.1", "--port", PortOf(host), "--requests", "20000", "--connections", "4", "--pipeline", "16", "--threads", "2", "--json"]);
+
+        var json = run.Json();
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal("epoll", json.GetProperty("engine").GetString());
+        Assert.Equal(2, json.GetProperty("threads").GetInt32());
+        Assert.Equal(16, json.GetProperty("pipeline").GetInt32());
+        Assert.Equal(20000, json.GetProperty("requests").GetInt64());
+        Assert.Equal(0, json.GetProperty("mismatches").GetInt64());
+    }
+
+    [Fact]
+    public async Task At_a_fixed_rate_it_sends_no_more_than_asked_after_a_warmup_and_writes_an_hdr_log()
+    {
+        using var host = Start();
+        var log = Path.Combine(Path.GetTempPath(), $"echoctl-{Guid.NewGuid():N}.hlog");
+        try
+        {
+            var run = await ClientRun.RunAsync(["bench", "--host", "127.0.0.1", "--port", PortOf(host), "--rate", "2000", "--connections", "4", "--warmup", "300ms", "--duration", "1s", "--hdr-out", log, "--json"]);
+
+            var json = run.Json();
+            Assert.Equal(0, run.ExitCode);
+            Assert.Equal(2000, json.GetProperty("targetRate").GetInt64());
+            Assert.Equal(0.3, json.GetProperty("warmupSeconds").GetDouble());
+            Assert.InRange(json.GetProperty("requestsPerSecond").GetDouble(), 1000, 2200);
+            var lines = await File.ReadAllLinesAsync(log);
+            Assert.Contains(lines, l => l.StartsWith("#[Histogram log format version", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.Length > 0 && char.IsDigit(l[0]) && l.Split(',').Length == 4);
+        }
+        finally
+        {
+            File.Delete(log);
+        }
+    }
+
+    [Fact]
+    public async Task Idle_mode_holds_the_connections_and_reports_the_servers_memory_per_connection()
+    {
+        using var host = Start();
+
+        var run = await ClientRun.RunAsync(["bench", "--port", PortOf(host), "--mode", "idle", "--connections", "200", "--duration", "1500ms", "--server-pid", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json"]);
+
+        var idle = run.Json().GetProperty("idle");
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(200, idle.GetProperty("held").GetInt32());
+        Assert.True(idle.GetProperty("serverRssBefore").GetInt64() > 0);
+        Assert.True(idle.GetProperty("serverRssAfter").GetInt64() > 0);
+        Assert.Equal(JsonValueKind.Number, idle.GetProperty("bytesPerConnection").ValueKind);
+    }
+
+    [Theory]
+    [InlineData("--pipeline 2 --tls", "--pipeline, --rate and --threads drive ping-pong over plain TCP")]
+    [InlineData("--rate 100 --pipeline 2", "--rate sends on schedule")]
+    [InlineData("--server-pid 1", "--server-pid is for --mode idle.")]
+    [InlineData("--warmup 1s --requests 10", "--warmup is for timed runs")]
+    public async Task Options_that_do_not_go_together_are_usage_errors(string options, string message)
+    {
+        var run = await ClientRun.RunAsync(["bench", "--port", "1", .. options.Split(' ')]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(message, run.Error, StringComparison.Ordinal);
     }
 
     [Fact]
