@@ -12,8 +12,8 @@ public static class LargeBlockPoolExtensions
 
     /// <summary>
     /// Replaces Kestrel's 4 KiB pool blocks with 16 KiB ones. A streaming client's bytes then arrive and leave
-    /// in a quarter of the socket calls: on 2 cores, pipelined 16 KiB echo went from 15.8 to 8.5 µs of server
-    /// CPU per message and from 0.91 to 0.96 times the raw-socket baseline's throughput. Idle connections hold
+    /// in a quarter of the socket calls, which roughly halves the server's CPU per 16 KiB message
+    /// (<c>bench/results/2026-11-25-blocks.md</c>). Idle connections hold
     /// no block (Kestrel waits for data before it rents one), so their memory does not change.
     /// </summary>
     public static IServiceCollection AddLargeTransportBlocks(this IServiceCollection services)

@@ -3,6 +3,7 @@ using System.Net;
 using EchoHost.Connections.Tls;
 using EchoHost.Echo;
 using EchoHost.Shared;
+using EchoHost.Transport;
 
 namespace EchoHost.Configuration;
 
@@ -31,6 +32,8 @@ public sealed class SettingsReader
 
     private static readonly string[] MetricsKeys = [nameof(MetricsOptions.Enabled)];
 
+    private static readonly string[] TransportKeys = [nameof(TransportOptions.Kind), nameof(TransportOptions.Threads)];
+
     private readonly List<string> _problems = [];
 
     private SettingsReader()
@@ -49,6 +52,18 @@ public sealed class SettingsReader
         var metricsSection = configuration.GetSection(MetricsOptions.SectionName);
         reader.RejectUnknownKeys(metricsSection, MetricsKeys);
         var metrics = new MetricsOptions { Enabled = reader.Boolean(metricsSection, nameof(MetricsOptions.Enabled), new MetricsOptions().Enabled) };
+        var transportSection = configuration.GetSection(TransportOptions.SectionName);
+        reader.RejectUnknownKeys(transportSection, TransportKeys);
+        var transport = new TransportOptions
+        {
+            Kind = reader.Enum(transportSection, nameof(TransportOptions.Kind), new TransportOptions().Kind),
+            Threads = reader.Integer(transportSection, nameof(TransportOptions.Threads), new TransportOptions().Threads, 1, 256),
+        };
+        if (transport.Kind == TransportKind.Linux && !Transport.Linux.LinuxCalls.IsSupported)
+        {
+            reader._problems.Add("Transport:Kind is 'Linux', but the epoll transport runs on Linux x86-64 only; use Sockets.");
+        }
+
         var tlsSection = echoSection.GetSection(TlsSection);
         reader.RejectUnknownKeys(tlsSection, TlsKeys);
         reader.RejectUnknownKeys(tlsSection.GetSection(CertificateSection), CertificateKeys);
@@ -83,7 +98,7 @@ public sealed class SettingsReader
             reader._problems.Add($"Health:Port is '{health.Port}', the same as Echo:Port; the two listeners need different ports.");
         }
 
-        return reader._problems.Count == 0 ? new EchoHostSettings(echo, health, shutdownTimeout, metrics) : throw new InvalidSettingsException(reader._problems);
+        return reader._problems.Count == 0 ? new EchoHostSettings(echo, health, shutdownTimeout, metrics, transport) : throw new InvalidSettingsException(reader._problems);
     }
 
     private void RejectUnknownKeys(IConfigurationSection section, string[] known)

@@ -13,6 +13,7 @@ public static class SettingsServiceCollectionExtensions
         services.AddSingleton(provider => SettingsReader.Read(provider.GetRequiredService<IConfiguration>()));
         services.AddSingleton(provider => provider.GetRequiredService<EchoHostSettings>().Echo);
         services.AddSingleton(provider => provider.GetRequiredService<EchoHostSettings>().Health);
+        services.AddSingleton(provider => provider.GetRequiredService<EchoHostSettings>().Transport);
         services.AddOptions<HostOptions>().Configure<EchoHostSettings>((host, settings) => host.ShutdownTimeout = settings.ShutdownTimeout);
         return services;
     }

@@ -1,6 +1,7 @@
 using EchoHost.Buffers;
 using EchoHost.Echo;
 using EchoHost.Hosting;
+using EchoHost.Transport.Linux;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
@@ -13,7 +14,8 @@ public static class TransportServiceCollectionExtensions
     public const int MaxWriteBufferSize = 64 * 1024;
 
     /// <summary>
-    /// Kestrel's socket transport as EchoHost runs it: 16 KiB pool blocks for the echo listener, each listener accepting
+    /// The transports as EchoHost runs them: for the echo listener, Kestrel's socket transport or, with
+    /// <c>Transport:Kind = Linux</c>, the epoll transport; 16 KiB pool blocks for the echo listener, each listener accepting
     /// within its share of the process's <see cref="DescriptorBudget"/>, and per-connection buffers bounded: input at
     /// <c>Echo:MaxLineBytes</c> plus one read (a partial line never waits on a full pipe), output at
     /// <see cref="MaxWriteBufferSize"/>. Registered last, since Kestrel takes the last transport registered.
@@ -23,8 +25,20 @@ public static class TransportServiceCollectionExtensions
         services.AddLargeTransportBlocks();
         services.AddSingleton(_ => DescriptorBudget.Measure());
         services.AddSingleton(provider => MemoryBudgetDefaults.For(provider.GetRequiredService<EchoOptions>()));
+        services.AddSingleton(provider =>
+        {
+            var echo = provider.GetRequiredService<EchoOptions>();
+            var options = new EpollTransportOptions(
+                new LargeBlockMemoryPool(provider.GetRequiredService<BlockStore>()),
+                (long)echo.MaxLineBytes + LargeBlockPoolExtensions.BlockSize,
+                MaxWriteBufferSize,
+                provider.GetRequiredService<TransportOptions>().Threads);
+            return new EpollTransportFactory(options, provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILoggerFactory>());
+        });
         services.AddSingleton<IConnectionListenerFactory>(provider => new GatedConnectionListenerFactory(
-            ActivatorUtilities.CreateInstance<SocketTransportFactory>(provider),
+            provider.GetRequiredService<TransportOptions>().Kind == TransportKind.Linux
+                ? provider.GetRequiredService<EpollTransportFactory>()
+                : ActivatorUtilities.CreateInstance<SocketTransportFactory>(provider),
             HealthTransport(provider.GetRequiredService<ILoggerFactory>()),
             provider.GetRequiredService<DescriptorBudget>(),
             provider.GetRequiredService<Listeners>(),

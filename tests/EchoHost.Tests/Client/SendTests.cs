@@ -69,7 +69,7 @@ public sealed class SendTests : IClassFixture<EchoListenerTests.DefaultHost>
     [InlineData(new[] { "fetch", "--conc", "8", "http://x/" }, "echoctl: '--conc' is not an option of 'fetch'")]
     [InlineData(new[] { "sned", "hi" }, "echoctl: 'sned' is not a verb; did you mean 'send'?")]
     [InlineData(new[] { "frobnicate" }, "echoctl: 'frobnicate' is not a verb; choose one of send, bench, fetch.")]
-    [InlineData(new[] { "bench", "--mode", "pong" }, "echoctl: --mode must be pingpong, stream or churn, not 'pong'.")]
+    [InlineData(new[] { "bench", "--mode", "pong" }, "echoctl: --mode must be pingpong, stream, churn or idle, not 'pong'.")]
     [InlineData(new[] { "send", "--timeout", "5", "hi" }, "echoctl: --timeout is '5': a bare number has no unit; write 5s or 00:00:05.")]
     public async Task Mistakes_get_one_clear_line_and_exit_2(string[] args, string expected)
     {
