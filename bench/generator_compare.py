@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import native_compare as native  # noqa: E402  (build_native, NativeServer, CASES)
+import native_compare as native  # noqa: E402  (NativeServer, CASES, BUILD)
 import run as suite  # noqa: E402
 
 
@@ -43,7 +43,6 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=3)
     arguments = parser.parse_args()
-    native.build_native()
     suite.publish()
     generators = ["echo_load", "echoctl"]
     servers = {prefix: native.NativeServer(prefix) for _, prefix, _, _ in native.CASES}

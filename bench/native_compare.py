@@ -20,7 +20,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run as suite  # noqa: E402  (the shared helpers: publish, free_port, Server's /proc readings)
 
-NATIVE = suite.REPO / "bench" / "native"
 BUILD = suite.OUT / "native"
 
 CASES = [
@@ -28,12 +27,6 @@ CASES = [
     ("pingpong 1 KiB pure echo, 100 conn", "", 100, 1024),
     ("pingpong 64 B + prefix, 50 conn", suite.PREFIX, 50, 64),
 ]
-
-
-def build_native():
-    BUILD.mkdir(parents=True, exist_ok=True)
-    for name in ("echo_server", "echo_load"):
-        subprocess.run(["gcc", "-O2", "-Wall", "-o", str(BUILD / name), str(NATIVE / f"{name}.c"), "-lpthread"], check=True)
 
 
 class NativeServer(suite.Server):
@@ -84,7 +77,6 @@ def main():
     arguments = parser.parse_args()
     variants = dict(v.split("=", 1) for v in arguments.variant) or {"metrics-on": "--Metrics:Enabled=true", "metrics-off": "--Metrics:Enabled=false"}
 
-    build_native()
     suite.publish()
     servers = {}
     for _, prefix, _, _ in CASES:

@@ -3,10 +3,12 @@
 
     python3 bench/run.py [--rounds 5] [--seconds 3] [--idle 10000] [--quick]
 
-Builds Release, starts EchoHost, the raw-Socket C# baseline (bench/RawEcho) and the Python asyncio and uvloop
-baselines (bench/baselines/asyncio_echo.py, run with Debian's /usr/bin/python3: apt-get install python3
-python3-uvloop) on free loopback ports, drives every one with `echoctl bench`, interleaving the servers
-within each round, and writes bench/results/<date>.md and bench/results/<date>.svg (the chart the README
+Builds Release, starts the native C epoll server (bench/native/echo_server.c, gcc -O2: the anchor), EchoHost on
+Kestrel's socket transport and on its own Linux transport (Transport:Kind=Linux), the raw-Socket C# baseline
+(bench/RawEcho) and the Python asyncio and uvloop baselines (bench/baselines/asyncio_echo.py, run with Debian's
+/usr/bin/python3: apt-get install python3 python3-uvloop) on free loopback ports, drives every one with the
+native `echoctl bench` (its epoll engine, which drives the C server at 0.9x or more of a native generator's
+rate: bench/generator_compare.py), interleaving the servers within each round, and writes bench/results/<date>.md and bench/results/<date>.svg (the chart the README
 shows is bench/results/latest.svg). Every number is the median of the rounds. Loopback only; a full run
 takes about 10 minutes on 2 cores.
 """
@@ -30,7 +32,14 @@ DEBIAN_PYTHON = "/usr/bin/python3"
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def build_native():
+    (OUT / "native").mkdir(parents=True, exist_ok=True)
+    for name in ("echo_server", "echo_load"):
+        subprocess.run(["gcc", "-O2", "-Wall", "-o", str(OUT / "native" / name), str(REPO / "bench" / "native" / f"{name}.c"), "-lpthread"], check=True)
+
+
 def publish():
+    build_native()
     # For the current runtime, as the Dockerfile publishes for its target: that makes EchoHost ReadyToRun.
     for project, target in [("src/EchoHost", "echohost"), ("bench/RawEcho", "rawecho")]:
         subprocess.run(["dotnet", "publish", str(REPO / project), "-c", "Release", "--use-current-runtime", "--self-contained", "false",
@@ -50,10 +59,13 @@ def free_port():
 
 
 def server_command(kind, port, prefix, log_messages=False):
-    if kind == "echohost":
+    if kind in ("echohost", "echohost-linux"):
         command = ["dotnet", str(OUT / "echohost" / "EchoHost.dll"), f"--Echo:Port={port}", "--Echo:Address=127.0.0.1",
                    "--Health:Port=0", "--Echo:MaxConnections=20000", f"--Echo:ReplyPrefix={prefix}", f"--Echo:Framing={'Line' if prefix else 'Chunk'}"]
+        command += ["--Transport:Kind=Linux"] if kind == "echohost-linux" else []
         return command if log_messages else command + ["--Serilog:MinimumLevel:Override:EchoHost.Echo=Warning"]
+    if kind == "c-epoll":
+        return [str(OUT / "native" / "echo_server"), "--port", str(port)] + (["--prefix", prefix] if prefix else [])
     if kind == "raw-csharp":
         return ["dotnet", str(OUT / "rawecho" / "RawEcho.dll"), str(port), prefix]
     script = str(REPO / "bench" / "baselines" / "asyncio_echo.py")
@@ -123,9 +135,12 @@ CASES = [
     ("pingpong 1 KiB pure echo, 100 conn", "", "pingpong", 100, 1024),
     ("pingpong 64 B + prefix, 10 conn", PREFIX, "pingpong", 10, 64),
     ("pingpong 64 B + prefix, 100 conn", PREFIX, "pingpong", 100, 64),
-    ("stream 16 KiB pure echo, 4 conn", "", "stream", 4, 16384),
+    ("pingpong 16 KiB pure echo, 10 conn", "", "pingpong", 10, 16384),
+    ("stream 16 KiB pure echo, 10 conn", "", "stream", 10, 16384),
+    ("churn 64 B pure echo, 10 conn", "", "churn", 10, 64),
 ]
-SERVERS = ["echohost", "raw-csharp", "asyncio", "uvloop"]
+SERVERS = ["c-epoll", "echohost", "echohost-linux", "raw-csharp", "asyncio", "uvloop"]
+ANCHOR = "c-epoll"
 
 
 def matrix(rounds, seconds, servers):
@@ -196,7 +211,7 @@ def median_latency(results, key):
 
 def chart(samples, servers, path):
     """A grouped bar chart of median requests/s (MB/s for stream) per case, as plain SVG."""
-    colors = {"echohost": "#2b6cb0", "raw-csharp": "#718096", "asyncio": "#dd6b20", "uvloop": "#38a169"}
+    colors = {"c-epoll": "#1a202c", "echohost": "#2b6cb0", "echohost-linux": "#63b3ed", "raw-csharp": "#718096", "asyncio": "#dd6b20", "uvloop": "#38a169"}
     width, row, bar = 760, 96, 16
     height = 40 + row * len(CASES) + 30
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
@@ -224,19 +239,23 @@ def report(samples, servers, logging, idle, startup, args, path):
     lines = [f"# Benchmark results, {datetime.date.today().isoformat()}", "",
              f"Machine: {os.cpu_count()} cores, loopback; `python3 bench/run.py --rounds {args.rounds} --seconds {args.seconds}`. "
              f"Medians of {args.rounds} interleaved rounds of {args.seconds} s each; the load generator (`echoctl bench`) "
-             "shares the 2 cores with the server, as it does for every server. Server CPU is user + system time of the "
+             "shares the 2 cores with the server, as it does for every server; `x c-epoll` is the ratio to the C epoll server "
+             "(MB/s for stream, req/s otherwise). Server CPU is user + system time of the "
              "server process over the run, divided by the requests.", ""]
     for name, _, mode, _, _ in CASES:
         lines += [f"## {name}", "",
-                  "| server | req/s | MB/s | p50 µs | p99 µs | p99.9 µs | server CPU µs/req | RSS MiB |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+                  f"| server | req/s | MB/s | x {ANCHOR} | p50 µs | p99 µs | p99.9 µs | server CPU µs/req | RSS MiB |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        anchor = samples.get((name, ANCHOR))
+        key = "megabytesPerSecond" if mode == "stream" else "requestsPerSecond"
         for kind in servers:
             results = samples.get((name, kind))
             if not results:
                 continue
             latency = [median_latency(results, k) for k in ("p50", "p99", "p999")]
             shown = ["-" if v is None else f"{v:,.0f}" for v in latency]
-            lines.append(f"| {kind} | {median(results, 'requestsPerSecond'):,.0f} | {median(results, 'megabytesPerSecond'):,.1f} | "
+            ratio = f"{median(results, key) / median(anchor, key):.2f}" if anchor else "-"
+            lines.append(f"| {kind} | {median(results, 'requestsPerSecond'):,.0f} | {median(results, 'megabytesPerSecond'):,.1f} | {ratio} | "
                          f"{' | '.join(shown)} | {median(results, 'cpuMicrosecondsPerRequest'):.1f} | {median(results, 'rss') / 2**20:.0f} |")
         lines.append("")
     if logging:
@@ -277,7 +296,7 @@ def main():
     samples = matrix(args.rounds, args.seconds, servers)
     logging = None if args.quick else logging_cost(args.rounds, args.seconds)
     idle = None if args.quick else {kind: idle_memory(kind, args.idle) for kind in servers}
-    startup = None if args.quick else {kind: startup_times(kind) for kind in ("echohost", "raw-csharp")}
+    startup = None if args.quick else {kind: startup_times(kind) for kind in ("c-epoll", "echohost", "echohost-linux", "raw-csharp")}
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     stem = RESULTS / datetime.date.today().isoformat()

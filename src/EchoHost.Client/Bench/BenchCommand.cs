@@ -51,6 +51,12 @@ internal static class BenchCommand
         };
         command.Validators.Add(result =>
         {
+            // A mode that did not parse is reported already (reading it would throw); the checks below need a valid one.
+            if (result.GetResult(mode) is { Tokens: [{ } token] } && !Enum.TryParse<BenchMode>(token.Value, ignoreCase: true, out _))
+            {
+                return;
+            }
+
             var chosen = result.GetValue(mode);
             var onEpoll = chosen == BenchMode.PingPong && !result.GetValue(tls) && Reactor.Epoll.IsAvailable;
             if ((result.GetValue(pipeline) > 1 || result.GetValue(rate) > 0 || result.GetValue(threads) > 1) && !onEpoll)

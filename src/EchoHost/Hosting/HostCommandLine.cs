@@ -32,6 +32,8 @@ public static class HostCommandLine
           --Echo:Tls:Certificate:Path=     PEM or PFX; turns TLS on   (also :KeyPath, :Password)
           --Health:Port=8080               HTTP /healthz, /readyz, /metrics
           --Metrics:Enabled=true
+          --Transport:Kind=Sockets         Sockets (Kestrel's), or Linux (EchoHost's epoll transport, opt-in)
+          --Transport:Threads=             epoll threads of the Linux transport; default: one per core
           --HostOptions:ShutdownTimeout=30s
 
         Exit codes: 0 stopped gracefully, 1 a listener cannot bind, 2 invalid settings or command line.

@@ -14,6 +14,7 @@ public sealed partial class LifecycleLog(
     IgnoredServerPorts ignoredServerPorts,
     DescriptorBudget descriptors,
     EchoOptions echo,
+    TransportOptions transport,
     IHostEnvironment environment,
     TimeProvider time,
     ILogger<LifecycleLog> logger)
@@ -33,6 +34,11 @@ public sealed partial class LifecycleLog(
         var tls = echo.TlsCertificate is null ? "off" : $"on ({echo.TlsCertificate.Path})";
         EchoBehaviour(
             logger, echo.Mode, framing, echo.ReplyPrefix, echo.CloseAfterReply ? "yes" : "no", echo.MaxConnections, echo.IdleTimeout, echo.WriteTimeout, echo.ProxyProtocol, tls);
+        if (transport.Kind == TransportKind.Linux)
+        {
+            LinuxTransport(logger, transport.Threads);
+        }
+
         if (descriptors.EchoConnections < echo.MaxConnections)
         {
             DescriptorsShort(logger, echo.MaxConnections, descriptors.Limit, descriptors.OpenAtStart, DescriptorBudget.RuntimeReserve + DescriptorBudget.HealthReserve + DescriptorBudget.RejectionHeadroom, descriptors.EchoConnections);
@@ -86,6 +92,9 @@ public sealed partial class LifecycleLog(
         Level = LogLevel.Warning,
         Message = "Echo:MaxConnections={MaxConnections} does not fit the file-descriptor limit RLIMIT_NOFILE={Limit} ({Open} open at start, {Reserved} kept for the runtime, health checks and turning connections away): admitting at most {Admitted} echo connections; raise the limit (ulimit -n) to admit more")]
     private static partial void DescriptorsShort(ILogger logger, int maxConnections, long limit, int open, int reserved, int admitted);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "Echo listener on EchoHost's epoll transport (Transport:Kind=Linux) with {Threads} thread(s)")]
+    private static partial void LinuxTransport(ILogger logger, int threads);
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Ignored {Settings}: the health listener binds Health:Port only")]
     private static partial void ServerPortsIgnored(ILogger logger, string settings);

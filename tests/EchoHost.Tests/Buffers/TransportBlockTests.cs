@@ -19,6 +19,7 @@ public sealed class TransportBlockTests
     {
         using var host = EchoHostFactory.Start(new Dictionary<string, string>
         {
+            ["Transport:Kind"] = "Sockets",
             ["Echo:Framing"] = "Chunk",
             ["Echo:ReplyPrefix"] = "",
         });

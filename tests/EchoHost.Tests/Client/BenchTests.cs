@@ -121,7 +121,9 @@ public sealed class BenchTests
             Assert.Equal(0, run.ExitCode);
             Assert.Equal(2000, json.GetProperty("targetRate").GetInt64());
             Assert.Equal(0.3, json.GetProperty("warmupSeconds").GetDouble());
-            Assert.InRange(json.GetProperty("requestsPerSecond").GetDouble(), 1000, 2200);
+            // Open loop: never more than the schedule (a closed loop here does ten times that); fewer when the
+            // machine is too busy to answer on time, which is the server's figure to report, not an error.
+            Assert.InRange(json.GetProperty("requestsPerSecond").GetDouble(), 1, 2200);
             var lines = await File.ReadAllLinesAsync(log);
             Assert.Contains(lines, l => l.StartsWith("#[Histogram log format version", StringComparison.Ordinal));
             Assert.Contains(lines, l => l.Length > 0 && char.IsDigit(l[0]) && l.Split(',').Length == 4);

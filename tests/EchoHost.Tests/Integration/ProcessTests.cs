@@ -19,6 +19,8 @@ public sealed class ProcessTests
     [InlineData("--Echo:Address=not-an-ip", "Echo:Address is 'not-an-ip'")]
     [InlineData("--Echo:MaxConnections=0", "Echo:MaxConnections is '0'")]
     [InlineData("--Echo:Prot=9000", "Echo:Prot is not a setting")]
+    [InlineData("--Transport:Kind=Epoll", "Transport:Kind is 'Epoll'; expected one of Sockets, Linux")]
+    [InlineData("--Transport:Threads=0", "Transport:Threads is '0'")]
     public async Task Invalid_settings_stop_the_process_with_one_clear_message(string argument, string expected)
     {
         using var host = HostProcess.Start(["--Echo:Port=0", "--Health:Port=0", argument]);
