@@ -6,15 +6,17 @@ namespace EchoHost.Transport;
 /// Keeps one listener's open connections (admitted, or being turned away) within its share of the
 /// <see cref="DescriptorBudget"/>: it does not accept while the share is spent, so a flood of clients on one port
 /// cannot take the descriptors the runtime and the other port need. That matters because Kestrel's accept loop retries a
-/// failed accept (EMFILE) at once, spinning, and the runtime aborts when it cannot open a file. Waiting backs
-/// off from 5 ms, doubling to 1 s, and is reported at most once per 10 s with a count.
+/// failed accept (EMFILE) at once, spinning, and the runtime aborts when it cannot open a file. For the same
+/// reason it does not accept while the system's file table is nearly full (ENFILE: other processes took the
+/// handles). Waiting backs off from 5 ms, doubling to 1 s, and is reported at most once per 10 s with a count.
 /// </summary>
-public sealed partial class AcceptGate(string listener, int capacity, TimeProvider time, ILogger<AcceptGate> logger)
+public sealed partial class AcceptGate(string listener, int capacity, SystemFileTable files, TimeProvider time, ILogger<AcceptGate> logger)
 {
     public static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(5);
     public static readonly TimeSpan LongestBackoff = TimeSpan.FromSeconds(1);
 
     private readonly RejectionReport _pauses = new(time);
+    private readonly RejectionReport _systemPauses = new(time);
     private int _open;
 
     public int Capacity { get; } = capacity;
@@ -25,9 +27,21 @@ public sealed partial class AcceptGate(string listener, int capacity, TimeProvid
     public async ValueTask WaitForRoomAsync(CancellationToken cancellationToken)
     {
         var backoff = FirstBackoff;
-        while (Open >= Capacity)
+        while (true)
         {
-            ReportPause();
+            if (Open >= Capacity)
+            {
+                ReportPause();
+            }
+            else if (files.IsNearlyFull())
+            {
+                ReportSystemPause();
+            }
+            else
+            {
+                return;
+            }
+
             await Task.Delay(backoff, time, cancellationToken);
             backoff = Next(backoff);
         }
@@ -47,6 +61,21 @@ public sealed partial class AcceptGate(string listener, int capacity, TimeProvid
             Paused(logger, listener, pauses, Capacity, RejectionReport.Interval.TotalSeconds);
         }
     }
+
+    private void ReportSystemPause()
+    {
+        var pauses = _systemPauses.Count();
+        if (pauses > 0)
+        {
+            SystemPaused(logger, listener, pauses, RejectionReport.Interval.TotalSeconds);
+        }
+    }
+
+    [LoggerMessage(
+        EventId = 41,
+        Level = LogLevel.Warning,
+        Message = "{Listener} listener paused accepting {Pauses} time(s): the system's file table is full (ENFILE), other processes hold nearly every handle (reported at most once per {IntervalSeconds} s)")]
+    private static partial void SystemPaused(ILogger logger, string listener, long pauses, double intervalSeconds);
 
     [LoggerMessage(
         EventId = 40,

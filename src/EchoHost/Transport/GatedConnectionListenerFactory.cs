@@ -16,6 +16,7 @@ public sealed class GatedConnectionListenerFactory(
     IConnectionListenerFactory echoTransport,
     IConnectionListenerFactory healthTransport,
     DescriptorBudget descriptors,
+    SystemFileTable files,
     Listeners listeners,
     TimeProvider time,
     ILogger<AcceptGate> logger)
@@ -38,8 +39,8 @@ public sealed class GatedConnectionListenerFactory(
         }
 
         var gate = isEcho
-            ? new AcceptGate(Listeners.Echo, descriptors.EchoAcceptCapacity, time, logger)
-            : new AcceptGate(listener?.Name ?? Listeners.Health, DescriptorBudget.HealthReserve, time, logger);
+            ? new AcceptGate(Listeners.Echo, descriptors.EchoAcceptCapacity, files, time, logger)
+            : new AcceptGate(listener?.Name ?? Listeners.Health, DescriptorBudget.HealthReserve, files, time, logger);
         return new GatedListener(bound, gate);
     }
 

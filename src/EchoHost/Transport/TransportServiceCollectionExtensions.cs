@@ -41,6 +41,7 @@ public static class TransportServiceCollectionExtensions
                 : ActivatorUtilities.CreateInstance<SocketTransportFactory>(provider),
             HealthTransport(provider.GetRequiredService<ILoggerFactory>()),
             provider.GetRequiredService<DescriptorBudget>(),
+            SystemFileTable.Proc(provider.GetRequiredService<TimeProvider>()),
             provider.GetRequiredService<Listeners>(),
             provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<ILogger<AcceptGate>>()));
