@@ -1,3 +1,4 @@
+using EchoHost.Shared;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
@@ -58,7 +59,7 @@ internal static class BenchCommand
             }
 
             var chosen = result.GetValue(mode);
-            var onEpoll = chosen == BenchMode.PingPong && !result.GetValue(tls) && Reactor.Epoll.IsAvailable;
+            var onEpoll = chosen == BenchMode.PingPong && !result.GetValue(tls) && LinuxCalls.IsSupported;
             if ((result.GetValue(pipeline) > 1 || result.GetValue(rate) > 0 || result.GetValue(threads) > 1) && !onEpoll)
             {
                 result.AddError("--pipeline, --rate and --threads drive ping-pong over plain TCP on Linux x86-64 (epoll); not with --tls, other modes or other systems.");

@@ -165,6 +165,36 @@ public sealed class FetchDownloadManagerTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_refused_connection_is_retried_until_the_server_is_up()
+    {
+        using var reserve = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        reserve.Start();
+        var port = ((System.Net.IPEndPoint)reserve.LocalEndpoint).Port;
+        reserve.Stop();
+
+        // Nothing listens for the first second, far longer than the first attempt takes to be refused; the
+        // retries (200 ms doubling, five of them) outlast it.
+        var fetching = FetchAsync([$"http://127.0.0.1:{port}/late", "--retries", "5", "--json"]);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        using var late = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+        late.Start();
+        var serving = Task.Run(async () =>
+        {
+            using var socket = await late.AcceptSocketAsync();
+            var request = new byte[4096];
+            await socket.ReceiveAsync(request);
+            await socket.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nlater"u8.ToArray());
+            socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        });
+
+        var run = await fetching;
+        await serving;
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal("later", await File.ReadAllTextAsync(Download(run).GetProperty("file").GetString()!));
+    }
+
+    [Fact]
     public async Task The_per_host_bound_holds_at_the_origin()
     {
         var urls = Enumerable.Range(0, 30).Select(i => _origin.Url($"/page/h{i}?size=100&delay=100")).ToArray();

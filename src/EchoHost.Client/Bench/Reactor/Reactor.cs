@@ -1,3 +1,4 @@
+using EchoHost.Shared;
 using System.Diagnostics;
 using HdrHistogram;
 
@@ -13,7 +14,7 @@ namespace EchoHost.Client.Bench.Reactor;
 internal sealed class Reactor(LoadConnection[] connections, ReactorPlan plan, BenchBudget budget) : IDisposable
 {
     private const int MaxEvents = 256;
-    private readonly int _epoll = Epoll.Create(0);
+    private readonly int _epoll = LinuxCalls.EpollCreate(0);
     private readonly byte[] _receive = new byte[256 * 1024];
     private readonly ReplyCheck _check = new(plan.MessageBytes, plan.PrefixBytes);
     private long _requests;
@@ -42,8 +43,8 @@ internal sealed class Reactor(LoadConnection[] connections, ReactorPlan plan, Be
         for (var i = 0; i < connections.Length; i++)
         {
             connections[i].Index = i;
-            var interest = new Epoll.EpollEvent { Events = Epoll.In, Data = (ulong)i };
-            Epoll.Control(_epoll, Epoll.Add, connections[i].Descriptor, ref interest);
+            var interest = new LinuxCalls.EpollEvent { Events = LinuxCalls.In, Data = (ulong)i };
+            LinuxCalls.EpollControl(_epoll, LinuxCalls.Add, connections[i].Descriptor, ref interest);
             connections[i].NextDue = now + (plan.IntervalTicks * i / Math.Max(connections.Length, 1));
             if (plan.IntervalTicks == 0)
             {
@@ -51,10 +52,10 @@ internal sealed class Reactor(LoadConnection[] connections, ReactorPlan plan, Be
             }
         }
 
-        var events = stackalloc Epoll.EpollEvent[MaxEvents];
+        var events = stackalloc LinuxCalls.EpollEvent[MaxEvents];
         while (!signals.Stopped && !Finished())
         {
-            var ready = Epoll.Wait(_epoll, events, MaxEvents, WaitMilliseconds());
+            var ready = LinuxCalls.EpollWait(_epoll, events, MaxEvents, WaitMilliseconds());
             for (var i = 0; i < ready; i++)
             {
                 Handle(connections[(int)events[i].Data], events[i].Events, signals);
@@ -71,7 +72,7 @@ internal sealed class Reactor(LoadConnection[] connections, ReactorPlan plan, Be
     {
         if (_epoll >= 0)
         {
-            Epoll.Close(_epoll);
+            LinuxCalls.Close(_epoll);
         }
     }
 
@@ -114,17 +115,17 @@ internal sealed class Reactor(LoadConnection[] connections, ReactorPlan plan, Be
             return;
         }
 
-        if ((events & Epoll.Out) != 0)
+        if ((events & LinuxCalls.Out) != 0)
         {
             Flush(connection);
         }
 
-        if ((events & (Epoll.In | Epoll.Error | Epoll.HangUp)) == 0)
+        if ((events & (LinuxCalls.In | LinuxCalls.Error | LinuxCalls.HangUp)) == 0)
         {
             return;
         }
 
-        var received = Epoll.Receive(connection.Descriptor, _receive);
+        var received = LinuxCalls.Receive(connection.Descriptor, _receive);
         if (received > 0)
         {
             Consume(connection, _receive.AsSpan(0, received), signals);
@@ -134,7 +135,7 @@ internal sealed class Reactor(LoadConnection[] connections, ReactorPlan plan, Be
         {
             Close(connection, $"the server closed a connection after {connection.NextToReceive} replies on it{(connection.NextToReceive == 1 ? " (does it close after each reply? then use --mode churn)" : "")}");
         }
-        else if (received != -Epoll.WouldBlock && received != -Epoll.Interrupted)
+        else if (received != -LinuxCalls.WouldBlock && received != -LinuxCalls.Interrupted)
         {
             Close(connection, $"receive failed: {new System.ComponentModel.Win32Exception(-received).Message}");
         }
@@ -225,17 +226,17 @@ internal sealed class Reactor(LoadConnection[] connections, ReactorPlan plan, Be
     {
         while (!connection.Closed && !connection.Unsent.IsEmpty)
         {
-            var sent = Epoll.Send(connection.Descriptor, connection.Unsent);
+            var sent = LinuxCalls.Send(connection.Descriptor, connection.Unsent);
             if (sent > 0)
             {
                 connection.Sent(sent);
             }
-            else if (sent == -Epoll.WouldBlock)
+            else if (sent == -LinuxCalls.WouldBlock)
             {
                 Watch(connection, writable: true);
                 return;
             }
-            else if (sent != -Epoll.Interrupted)
+            else if (sent != -LinuxCalls.Interrupted)
             {
                 Close(connection, $"send failed: {new System.ComponentModel.Win32Exception(-sent).Message}");
                 return;
@@ -252,8 +253,8 @@ internal sealed class Reactor(LoadConnection[] connections, ReactorPlan plan, Be
             return;
         }
 
-        var interest = new Epoll.EpollEvent { Events = Epoll.In | (writable ? Epoll.Out : 0), Data = (ulong)connection.Index };
-        Epoll.Control(_epoll, Epoll.Modify, connection.Descriptor, ref interest);
+        var interest = new LinuxCalls.EpollEvent { Events = LinuxCalls.In | (writable ? LinuxCalls.Out : 0), Data = (ulong)connection.Index };
+        LinuxCalls.EpollControl(_epoll, LinuxCalls.Modify, connection.Descriptor, ref interest);
         connection.WaitsToWrite = writable;
     }
 

@@ -1,3 +1,4 @@
+using EchoHost.Shared;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;

@@ -1,3 +1,4 @@
+using EchoHost.Shared;
 using System.Collections.Concurrent;
 
 namespace EchoHost.Transport.Linux;

@@ -1,13 +1,12 @@
 using System.Runtime.InteropServices;
 
-namespace EchoHost.Client.Bench.Reactor;
+namespace EchoHost.Shared;
 
 /// <summary>
-/// The few Linux calls the reactor makes: epoll, and send/recv straight on a socket's descriptor, with no
-/// task, buffer copy or exception between the loop and the kernel. x86-64 only: there the kernel's
-/// <c>struct epoll_event</c> is packed (12 bytes), which <see cref="EpollEvent"/> spells out.
+/// The Linux calls made on raw descriptors by the host's epoll transport and by echoctl bench's epoll engine:
+/// epoll, eventfd, recv, send and shutdown, with no task, copy or exception between a loop and the kernel.
 /// </summary>
-internal static partial class Epoll
+internal static partial class LinuxCalls
 {
     public const uint In = 0x001;
     public const uint Out = 0x004;
@@ -15,13 +14,17 @@ internal static partial class Epoll
     public const uint HangUp = 0x010;
 
     public const int Add = 1;
+    public const int Delete = 2;
     public const int Modify = 3;
 
     public const int WouldBlock = 11;
     public const int Interrupted = 4;
+    public const int ShutdownWrite = 1;
+    public const int ShutdownBoth = 2;
     private const int NoSignal = 0x4000;
 
-    public static bool IsAvailable => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
+    /// <summary>The kernel's <c>struct epoll_event</c> is packed on x86-64 only; the transport runs there only.</summary>
+    public static bool IsSupported => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
 
     [StructLayout(LayoutKind.Sequential, Pack = 4)]
     public struct EpollEvent
@@ -31,22 +34,48 @@ internal static partial class Epoll
     }
 
     [LibraryImport("libc", EntryPoint = "epoll_create1", SetLastError = true)]
-    public static partial int Create(int flags);
+    public static partial int EpollCreate(int flags);
 
     [LibraryImport("libc", EntryPoint = "epoll_ctl", SetLastError = true)]
-    public static partial int Control(int epoll, int operation, int descriptor, ref EpollEvent interest);
+    public static partial int EpollControl(int epoll, int operation, int descriptor, ref EpollEvent interest);
 
     [LibraryImport("libc", EntryPoint = "epoll_wait", SetLastError = true)]
-    public static unsafe partial int Wait(int epoll, EpollEvent* events, int maxEvents, int timeoutMilliseconds);
+    public static unsafe partial int EpollWait(int epoll, EpollEvent* events, int maxEvents, int timeoutMilliseconds);
+
+    [LibraryImport("libc", EntryPoint = "eventfd", SetLastError = true)]
+    public static partial int EventFd(uint initial, int flags);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int descriptor);
+
+    [LibraryImport("libc", EntryPoint = "shutdown", SetLastError = true)]
+    public static partial int Shutdown(int socket, int how);
 
     [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
     private static unsafe partial nint SendRaw(int socket, byte* buffer, nuint length, int flags);
 
     [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
     private static unsafe partial nint ReceiveRaw(int socket, byte* buffer, nuint length, int flags);
+
+    /// <summary>Adds one to an eventfd's counter, waking whoever waits on it.</summary>
+    public static unsafe void Signal(int eventFd)
+    {
+        var one = 1UL;
+        WriteRaw(eventFd, (byte*)&one, sizeof(ulong));
+    }
+
+    /// <summary>Resets an eventfd's counter.</summary>
+    public static unsafe void Drain(int eventFd)
+    {
+        var value = 0UL;
+        ReadRaw(eventFd, (byte*)&value, sizeof(ulong));
+    }
+
+    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+    private static unsafe partial nint WriteRaw(int descriptor, byte* buffer, nuint length);
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    private static unsafe partial nint ReadRaw(int descriptor, byte* buffer, nuint length);
 
     /// <summary>Bytes sent, or -errno.</summary>
     public static unsafe int Send(int socket, ReadOnlySpan<byte> data)
