@@ -34,9 +34,10 @@ internal sealed class Downloader(HttpClient http, DownloadFolder folder, TimeSpa
         }
 
         var partial = new PartialDownload(folder.FullName, job.FileName);
-        if (existing != ExistingFiles.Continue)
+        var mayResume = existing == ExistingFiles.Continue;
+        if (!mayResume)
         {
-            partial.Discard();
+            partial.DiscardLeftovers();
         }
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -47,7 +48,7 @@ internal sealed class Downloader(HttpClient http, DownloadFolder folder, TimeSpa
         {
             for (var breaks = 0; ; breaks++)
             {
-                var condition = partial.ResumeCondition();
+                var condition = mayResume ? partial.ResumeCondition() : null;
                 using var request = new HttpRequestMessage(HttpMethod.Get, job.Url);
                 if (condition is not null)
                 {
@@ -88,19 +89,22 @@ internal sealed class Downloader(HttpClient http, DownloadFolder folder, TimeSpa
                 try
                 {
                     await using var body = await response.Content.ReadAsStreamAsync(deadline.Token);
-                    using var file = new FileStream(partial.Path, offset > 0 ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0);
+                    using var file = partial.Open(offset);
+                    var position = offset;
                     int read;
                     while ((read = await body.ReadAsync(buffer.AsMemory(0, BufferBytes), deadline.Token)) > 0)
                     {
                         // A write into the page cache takes microseconds: doing it in place costs less than handing
-                        // it to the thread pool.
-                        file.Write(buffer, 0, read);
+                        // it to the thread pool, and a bare handle saves FileStream's own calls per file.
+                        RandomAccess.Write(file, buffer.AsSpan(0, read), position);
+                        position += read;
                         bytes += read;
                         onBytes(read, null);
                     }
                 }
                 catch (Exception ex) when (ex is IOException or HttpRequestException && resumable && breaks < retries)
                 {
+                    mayResume = true;
                     continue;
                 }
 
