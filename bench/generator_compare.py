@@ -8,34 +8,13 @@ echoctl must reach at least 0.9x the native generator's request rate for its fig
 Each run also reports the generator's CPU share: a generator at 100% of a core is the limit of that run.
 """
 import argparse
-import json
-import resource
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import native_compare as native  # noqa: E402  (NativeServer, CASES, BUILD)
+import native_compare as native  # noqa: E402  (CASES, load)
 import run as suite  # noqa: E402
-
-
-def drive(generator, server, connections, size, seconds):
-    prefix_bytes = str(len(server.prefix.encode()))
-    if generator == "echo_load":
-        command = [str(native.BUILD / "echo_load"), "--port", str(server.port), "--connections", str(connections), "--size", str(size),
-                   "--prefix-bytes", prefix_bytes, "--seconds", str(seconds)]
-    else:
-        command = [str(suite.ECHOCTL), "bench", "--host", "127.0.0.1", "--port", str(server.port), "--connections", str(connections),
-                   "--size", str(size), "--prefix-bytes", prefix_bytes, "--duration", f"{seconds}s", "--json"]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    run = subprocess.run(command, capture_output=True, text=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if run.returncode != 0:
-        raise RuntimeError(f"{generator}: {run.stdout} {run.stderr}")
-    result = json.loads(run.stdout)
-    result["generatorCpuShare"] = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) / seconds
-    return result
 
 
 def main():
@@ -45,13 +24,13 @@ def main():
     arguments = parser.parse_args()
     suite.publish()
     generators = ["echo_load", "echoctl"]
-    servers = {prefix: native.NativeServer(prefix) for _, prefix, _, _ in native.CASES}
+    servers = {prefix: suite.Server("c-epoll", prefix) for _, prefix, _, _ in native.CASES}
     samples = {}
     try:
         for round_number in range(arguments.rounds):
             for case, prefix, connections, size in native.CASES:
                 for generator in generators[round_number % 2:] + generators[:round_number % 2]:
-                    result = drive(generator, servers[prefix], connections, size, arguments.seconds)
+                    result = native.load(servers[prefix], connections, size, arguments.seconds, generator)
                     samples.setdefault((case, generator), []).append(result)
                     print(f"round {round_number + 1}/{arguments.rounds} {case:36} {generator:10} {result['requestsPerSecond']:>9,.0f}/s  "
                           f"generator CPU {result['generatorCpuShare']:.0%}", flush=True)

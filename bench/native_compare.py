@@ -10,6 +10,7 @@ generator's and the server's CPU time, so a reader can check that the generator 
 must drive the C server faster than any EchoHost). Loopback only.
 """
 import argparse
+import json
 import os
 import resource
 import statistics
@@ -29,14 +30,6 @@ CASES = [
 ]
 
 
-class NativeServer(suite.Server):
-    def __init__(self, prefix):
-        self.kind, self.prefix, self.port = "c-epoll", prefix, suite.free_port()
-        command = [str(BUILD / "echo_server"), "--port", str(self.port)] + (["--prefix", prefix] if prefix else [])
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.ready_after = suite.wait_for_port(self.port, self.process)
-
-
 class HostVariant(suite.Server):
     def __init__(self, name, prefix, extra):
         self.kind, self.prefix, self.port = name, prefix, suite.free_port()
@@ -51,15 +44,23 @@ class HostVariant(suite.Server):
         self.ready_after = suite.wait_for_port(self.port, self.process)
 
 
-def load(server, connections, size, seconds):
+def generator_command(generator, server, connections, size, seconds):
+    prefix_bytes = str(len(server.prefix.encode()))
+    if generator == "echo_load":
+        return [str(BUILD / "echo_load"), "--port", str(server.port), "--connections", str(connections), "--size", str(size),
+                "--prefix-bytes", prefix_bytes, "--seconds", str(seconds)]
+    return [str(suite.ECHOCTL), "bench", "--host", "127.0.0.1", "--port", str(server.port), "--connections", str(connections),
+            "--size", str(size), "--prefix-bytes", prefix_bytes, "--duration", f"{seconds}s", "--json"]
+
+
+def load(server, connections, size, seconds, generator="echo_load"):
+    """One run of a generator (echo_load or echoctl) against a server, with both processes' CPU."""
     before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_before = server.cpu_seconds()
-    run = subprocess.run([str(BUILD / "echo_load"), "--port", str(server.port), "--connections", str(connections), "--size", str(size),
-                          "--prefix-bytes", str(len(server.prefix.encode())), "--seconds", str(seconds)], capture_output=True, text=True)
+    run = subprocess.run(generator_command(generator, server, connections, size, seconds), capture_output=True, text=True)
     after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
     if run.returncode != 0:
-        raise RuntimeError(f"{server.kind}: {run.stdout} {run.stderr}")
-    import json
+        raise RuntimeError(f"{server.kind} driven by {generator}: {run.stdout} {run.stderr}")
     result = json.loads(run.stdout)
     requests = max(result["requestsPerSecond"] * seconds, 1)
     result["serverCpuMicrosecondsPerRequest"] = (server.cpu_seconds() - cpu_before) * 1e6 / requests
@@ -80,7 +81,7 @@ def main():
     suite.publish()
     servers = {}
     for _, prefix, _, _ in CASES:
-        servers[("c-epoll", prefix)] = NativeServer(prefix)
+        servers[("c-epoll", prefix)] = suite.Server("c-epoll", prefix)
         for name, extra in variants.items():
             servers[(name, prefix)] = HostVariant(name, prefix, [a for a in extra.split(",") if a])
     kinds = ["c-epoll", *variants]

@@ -33,7 +33,7 @@ internal static class BenchRun
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(abort.Token);
         var running = Task.WhenAll(workers.Select(w => Task.Run(() => w.RunAsync(stop.Token, abort.Token), CancellationToken.None)));
-        var stalled = await watch.WaitAsync(running, () => workers.Sum(w => w.Requests), () => workers.Sum(w => w.Errors), () => workers.Sum(w => w.Mismatches), measureFrom, stop.Cancel, cancellationToken);
+        var stalled = await watch.WaitAsync(running, workers, measureFrom, stop.Cancel, cancellationToken);
         if (stalled)
         {
             await abort.CancelAsync();
@@ -43,15 +43,7 @@ internal static class BenchRun
         var seconds = Stopwatch.GetElapsedTime(measureFrom).TotalSeconds;
         cancellationToken.ThrowIfCancellationRequested();
 
-        var latency = LatencyRecording.NewHistogram();
-        foreach (var worker in workers)
-        {
-            latency.Add(worker.Latency);
-        }
-
-        return new RunOutcome(
-            "tasks", seconds, workers.Sum(w => w.Requests), latency, workers.Sum(w => w.Mismatches), workers.Sum(w => w.Errors), stalled,
-            workers.Select(w => w.LastError).LastOrDefault(e => e is not null), workers.Select(w => w.MismatchExplanation).FirstOrDefault(e => e is not null));
+        return RunOutcome.Sum("tasks", seconds, stalled, workers);
     }
 
     private static BenchResult Result(BenchSettings settings, RunOutcome outcome)

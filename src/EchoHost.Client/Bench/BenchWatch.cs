@@ -10,8 +10,7 @@ namespace EchoHost.Client.Bench;
 internal sealed class BenchWatch(BenchSettings settings, IAnsiConsole? progress)
 {
     /// <returns>True when the run stalled.</returns>
-    public async Task<bool> WaitAsync(
-        Task running, Func<long> requests, Func<long> errors, Func<long> mismatches, long measureFrom, Action stop, CancellationToken cancellationToken)
+    public async Task<bool> WaitAsync(Task running, IReadOnlyList<ILoadShare> shares, long measureFrom, Action stop, CancellationToken cancellationToken)
     {
         long lastCount = -1;
         var lastProgress = Stopwatch.GetTimestamp();
@@ -25,7 +24,7 @@ internal sealed class BenchWatch(BenchSettings settings, IAnsiConsole? progress)
                     stop();
                 }
 
-                var count = requests();
+                var count = shares.Sum(s => s.Requests);
                 if (count != lastCount)
                 {
                     (lastCount, lastProgress) = (count, Stopwatch.GetTimestamp());
@@ -39,7 +38,7 @@ internal sealed class BenchWatch(BenchSettings settings, IAnsiConsole? progress)
                 var elapsed = Stopwatch.GetElapsedTime(measureFrom).TotalSeconds;
                 show(elapsed < 0
                     ? $"{settings.Mode} warming up"
-                    : $"{settings.Mode} {elapsed,6:0.0} s  {count,10:N0} requests  {count / Math.Max(elapsed, 0.001),10:N0}/s  errors {errors()}  mismatches {mismatches()}");
+                    : $"{settings.Mode} {elapsed,6:0.0} s  {count,10:N0} requests  {count / Math.Max(elapsed, 0.001),10:N0}/s  errors {shares.Sum(s => s.Errors)}  mismatches {shares.Sum(s => s.Mismatches)}");
             }
 
             return false;
@@ -63,4 +62,35 @@ internal sealed class BenchWatch(BenchSettings settings, IAnsiConsole? progress)
 
 /// <summary>What a run measured, before it is put in a <see cref="BenchResult"/>.</summary>
 internal sealed record RunOutcome(
-    string Engine, double Seconds, long Requests, HdrHistogram.LongHistogram Latency, long Mismatches, long Errors, bool Stalled, string? LastError, string? MismatchExplanation);
+    string Engine, double Seconds, long Requests, HdrHistogram.LongHistogram Latency, long Mismatches, long Errors, bool Stalled, string? LastError, string? MismatchExplanation)
+{
+    /// <summary>The shares of a run added up: counts summed, latencies merged, the last error and the first explanation.</summary>
+    public static RunOutcome Sum(string engine, double seconds, bool stalled, IReadOnlyList<ILoadShare> shares)
+    {
+        var latency = LatencyRecording.NewHistogram();
+        foreach (var share in shares)
+        {
+            latency.Add(share.Latency);
+        }
+
+        return new RunOutcome(
+            engine, seconds, shares.Sum(s => s.Requests), latency, shares.Sum(s => s.Mismatches), shares.Sum(s => s.Errors), stalled,
+            shares.Select(s => s.LastError).LastOrDefault(e => e is not null), shares.Select(s => s.MismatchExplanation).FirstOrDefault(e => e is not null));
+    }
+}
+
+/// <summary>One part of a run's load (a task engine's connection, an epoll engine's thread) and what it counted.</summary>
+internal interface ILoadShare
+{
+    long Requests { get; }
+
+    long Mismatches { get; }
+
+    long Errors { get; }
+
+    string? LastError { get; }
+
+    string? MismatchExplanation { get; }
+
+    HdrHistogram.LongHistogram Latency { get; }
+}

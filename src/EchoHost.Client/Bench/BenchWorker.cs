@@ -8,7 +8,7 @@ namespace EchoHost.Client.Bench;
 /// One connection's share of a run. Buffers are allocated once per worker; a request allocates nothing.
 /// Counters are written by this worker only and read by the progress display.
 /// </summary>
-internal sealed class BenchWorker(BenchSettings settings, BenchBudget budget, long measureFrom)
+internal sealed class BenchWorker(BenchSettings settings, BenchBudget budget, long measureFrom) : ILoadShare
 {
     private readonly byte[] _message = new byte[settings.MessageBytes];
     private readonly byte[] _reply = new byte[settings.PrefixBytes + settings.MessageBytes];

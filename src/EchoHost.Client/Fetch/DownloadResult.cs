@@ -25,7 +25,6 @@ public sealed record FetchReport(
 {
     public int Failed => Downloads.Count(d => !d.Succeeded);
 
-    public int Existing => Downloads.Count(d => d.Outcome == DownloadOutcomes.Exists);
 }
 
 public static class DownloadOutcomes

@@ -8,13 +8,10 @@ namespace EchoHost.Transport;
 /// cannot take the descriptors the runtime and the other port need. That matters because Kestrel's accept loop retries a
 /// failed accept (EMFILE) at once, spinning, and the runtime aborts when it cannot open a file. For the same
 /// reason it does not accept while the system's file table is nearly full (ENFILE: other processes took the
-/// handles). Waiting backs off from 5 ms, doubling to 1 s, and is reported at most once per 10 s with a count.
+/// handles). Waiting backs off (<see cref="AcceptBackoff"/>) and is reported at most once per 10 s with a count.
 /// </summary>
 public sealed partial class AcceptGate(string listener, int capacity, SystemFileTable files, TimeProvider time, ILogger<AcceptGate> logger)
 {
-    public static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(5);
-    public static readonly TimeSpan LongestBackoff = TimeSpan.FromSeconds(1);
-
     private readonly RejectionReport _pauses = new(time);
     private readonly RejectionReport _systemPauses = new(time);
     private int _open;
@@ -26,7 +23,7 @@ public sealed partial class AcceptGate(string listener, int capacity, SystemFile
     /// <summary>Waits until one more connection fits.</summary>
     public async ValueTask WaitForRoomAsync(CancellationToken cancellationToken)
     {
-        var backoff = FirstBackoff;
+        var backoff = default(AcceptBackoff);
         while (true)
         {
             if (Open >= Capacity)
@@ -42,12 +39,9 @@ public sealed partial class AcceptGate(string listener, int capacity, SystemFile
                 return;
             }
 
-            await Task.Delay(backoff, time, cancellationToken);
-            backoff = Next(backoff);
+            await backoff.WaitAsync(time, cancellationToken);
         }
     }
-
-    private static TimeSpan Next(TimeSpan backoff) => backoff * 2 > LongestBackoff ? LongestBackoff : backoff * 2;
 
     public void Opened() => Interlocked.Increment(ref _open);
 

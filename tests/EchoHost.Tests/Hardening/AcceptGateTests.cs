@@ -24,7 +24,7 @@ public sealed class AcceptGateTests
         Assert.False(waiting.IsCompleted);
 
         gate.Closed();
-        _time.Advance(AcceptGate.LongestBackoff);
+        _time.Advance(AcceptBackoff.Longest);
         await waiting.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
@@ -39,7 +39,7 @@ public sealed class AcceptGateTests
         Assert.False(waiting.IsCompleted);
 
         _fileNr = "900000\t0\t1000000";
-        _time.Advance(AcceptGate.LongestBackoff);
+        _time.Advance(AcceptBackoff.Longest);
         await waiting.WaitAsync(TimeSpan.FromSeconds(10));
     }
 

@@ -190,6 +190,25 @@ public sealed class EchoPipelineTests
     }
 
     [Fact]
+    public async Task Asked_to_close_with_replies_unread_a_connection_keeps_its_write_timeout_without_the_heartbeat()
+    {
+        using var harness = new PipelineHarness(new EchoOptions { WriteTimeout = TimeSpan.FromSeconds(60), IdleTimeout = TimeSpan.Zero });
+        var (connection, run) = harness.Start(serverOutputLimit: 1024);
+        await connection.SendAsync(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat(new string('x', 99) + "\n", 20))));
+        await Eventually.TrueAsync(() => connection.ServerOutput.Flushes == 1);
+
+        // Shutdown: Kestrel asks the connection to close and its heartbeat stops; the clock alone must do.
+        connection.RequestClose();
+        harness.Time.Advance(TimeSpan.FromSeconds(59));
+        Assert.False(run.IsCompleted);
+        harness.Time.Advance(TimeSpan.FromSeconds(2));
+
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(connection.Aborted);
+        Assert.Equal(1, harness.Metrics.ClosedBy(ConnectionEndReason.WriteTimeout));
+    }
+
+    [Fact]
     public async Task Over_the_limit_a_connection_is_closed_unanswered_and_the_slot_frees_when_one_ends()
     {
         using var harness = new PipelineHarness(new EchoOptions { MaxConnections = 1 });

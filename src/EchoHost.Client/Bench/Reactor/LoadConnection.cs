@@ -14,8 +14,6 @@ internal sealed class LoadConnection(Socket socket, byte[][] messages, int reply
     private int _sendStart;
     private int _sendEnd;
 
-    public Socket Socket { get; } = socket;
-
     public int Descriptor { get; } = (int)socket.Handle;
 
     /// <summary>Its place in its reactor's list, which epoll hands back with each event.</summary>

@@ -11,7 +11,7 @@ namespace EchoHost.Client.Bench.Reactor;
 /// request was due, not from when it could be sent, so a stalled server is charged for the requests it held up
 /// (no coordinated omission).
 /// </summary>
-internal sealed class Reactor(LoadConnection[] connections, ReactorPlan plan, BenchBudget budget) : IDisposable
+internal sealed class Reactor(LoadConnection[] connections, ReactorPlan plan, BenchBudget budget) : ILoadShare, IDisposable
 {
     private const int MaxEvents = 256;
     private readonly int _epoll = LinuxCalls.EpollCreate(0);

@@ -54,21 +54,13 @@ internal static class ReactorRun
             }).ToArray();
 
             var all = Task.WhenAll(running);
-            var stalled = await watch.WaitAsync(all, () => reactors.Sum(r => r.Requests), () => reactors.Sum(r => r.Errors), () => reactors.Sum(r => r.Mismatches), signals.MeasureFrom, signals.Stop, cancellationToken);
+            var stalled = await watch.WaitAsync(all, reactors, signals.MeasureFrom, signals.Stop, cancellationToken);
             signals.Stop();
             await all;
             var seconds = Stopwatch.GetElapsedTime(signals.MeasureFrom).TotalSeconds;
             cancellationToken.ThrowIfCancellationRequested();
 
-            var latency = LatencyRecording.NewHistogram();
-            foreach (var reactor in reactors)
-            {
-                latency.Add(reactor.Latency);
-            }
-
-            return new RunOutcome(
-                "epoll", seconds, reactors.Sum(r => r.Requests), latency, reactors.Sum(r => r.Mismatches), reactors.Sum(r => r.Errors), stalled,
-                reactors.Select(r => r.LastError).LastOrDefault(e => e is not null), reactors.Select(r => r.MismatchExplanation).FirstOrDefault(e => e is not null));
+            return RunOutcome.Sum("epoll", seconds, stalled, reactors);
         }
         finally
         {

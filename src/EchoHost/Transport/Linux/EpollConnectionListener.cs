@@ -8,14 +8,12 @@ namespace EchoHost.Transport.Linux;
 /// <summary>
 /// Accepts on a listening socket and hands each connection to the next reactor. Unlike Kestrel's socket
 /// transport, which retries a failed accept at once, a shortage of descriptors or kernel memory (EMFILE, ENFILE,
-/// ENOBUFS, ENOMEM) is waited out, from 5 ms doubling to 1 s, and reported at most once per 10 s with a count:
+/// ENOBUFS, ENOMEM) is waited out (<see cref="AcceptBackoff"/>) and reported at most once per 10 s with a count:
 /// whatever takes the descriptors, another part of the process or the whole system, the loop does not spin.
 /// </summary>
 internal sealed partial class EpollConnectionListener(
     Socket listenSocket, EpollReactor[] reactors, EpollTransportOptions options, TimeProvider time, ILogger logger) : IConnectionListener
 {
-    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(5);
-    private static readonly TimeSpan LongestBackoff = TimeSpan.FromSeconds(1);
     private readonly RejectionReport _failures = new(time);
     private int _next;
 
@@ -23,7 +21,7 @@ internal sealed partial class EpollConnectionListener(
 
     public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
     {
-        var backoff = FirstBackoff;
+        var backoff = default(AcceptBackoff);
         while (true)
         {
             Socket accepted;
@@ -44,8 +42,7 @@ internal sealed partial class EpollConnectionListener(
                     AcceptFailing(logger, failures, ex.Message, RejectionReport.Interval.TotalSeconds);
                 }
 
-                await Task.Delay(backoff, time, cancellationToken);
-                backoff = backoff * 2 > LongestBackoff ? LongestBackoff : backoff * 2;
+                await backoff.WaitAsync(time, cancellationToken);
                 continue;
             }
             catch (SocketException)
