@@ -40,10 +40,11 @@ def build_native():
 
 def publish():
     build_native()
-    # For the current runtime, as the Dockerfile publishes for its target: that makes EchoHost ReadyToRun.
-    for project, target in [("src/EchoHost", "echohost"), ("bench/RawEcho", "rawecho")]:
-        subprocess.run(["dotnet", "publish", str(REPO / project), "-c", "Release", "--use-current-runtime", "--self-contained", "false",
-                        "-o", str(OUT / target), "--nologo", "-v", "quiet"], check=True, stdout=subprocess.DEVNULL)
+    # EchoHost for the current runtime, as the Dockerfile publishes it for its target: a Native AOT executable.
+    subprocess.run(["dotnet", "publish", str(REPO / "src" / "EchoHost"), "-c", "Release", "--use-current-runtime",
+                    "-o", str(OUT / "echohost"), "--nologo", "-v", "quiet"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["dotnet", "publish", str(REPO / "bench" / "RawEcho"), "-c", "Release", "--use-current-runtime", "--self-contained", "false",
+                    "-o", str(OUT / "rawecho"), "--nologo", "-v", "quiet"], check=True, stdout=subprocess.DEVNULL)
     # echoctl publishes as a native executable (PublishAot), as a user gets it.
     subprocess.run(["dotnet", "publish", str(REPO / "src" / "EchoHost.Client"), "-c", "Release", "-o", str(OUT / "echoctl"), "--nologo", "-v", "quiet"],
                    check=True, stdout=subprocess.DEVNULL)
@@ -60,7 +61,7 @@ def free_port():
 
 def server_command(kind, port, prefix, log_messages=False):
     if kind in ("echohost", "echohost-linux"):
-        command = ["dotnet", str(OUT / "echohost" / "EchoHost.dll"), f"--Echo:Port={port}", "--Echo:Address=127.0.0.1",
+        command = [str(OUT / "echohost" / "EchoHost"), f"--Echo:Port={port}", "--Echo:Address=127.0.0.1",
                    "--Health:Port=0", "--Echo:MaxConnections=20000", f"--Echo:ReplyPrefix={prefix}", f"--Echo:Framing={'Line' if prefix else 'Chunk'}"]
         command += ["--Transport:Kind=Linux"] if kind == "echohost-linux" else []
         return command if log_messages else command + ["--Serilog:MinimumLevel:Override:EchoHost.Echo=Warning"]

@@ -48,7 +48,7 @@ while read -r instruction rest; do
   esac
 done < <(stage 1)
 
-if [ "$build_ok" -eq 1 ] && [ -f "$app_dir/EchoHost.dll" ]; then
+if [ "$build_ok" -eq 1 ] && [ -x "$app_dir/EchoHost" ]; then
   pass "Dockerfile build stage: COPY set and RUN lines publish the host"
 else
   fail "Dockerfile build stage" "$(tail -5 "$work/docker/build.log")"

@@ -80,6 +80,6 @@ else
 fi
 
 code=0
-message=$(dotnet "$work/out/EchoHost.dll" --Echo:Tls:Certificate:Path="$work/missing.crt" 2>&1 >/dev/null) || code=$?
+message=$("$work/out/EchoHost" --Echo:Tls:Certificate:Path="$work/missing.crt" 2>&1 >/dev/null) || code=$?
 [ "$code" -eq 2 ] && [[ "$message" == *"Echo:Tls:Certificate"*"missing.crt"* ]] && [ "$(printf '%s\n' "$message" | wc -l)" -eq 1 ] \
   && pass "missing certificate: exit 2 and one line naming Echo:Tls:Certificate and the file" || fail "missing certificate" "exit $code: $message"

@@ -28,15 +28,16 @@ done
 pass() { passed=$((passed + 1)); echo "PASS $1"; }
 fail() { failed=$((failed + 1)); echo "FAIL $1${2:+: $2}"; }
 
-echo "e2e: publishing the host"
-dotnet publish "$repo/src/EchoHost" -c Release -o "$work/out" --nologo -v quiet >"$work/publish.log" 2>&1 \
+# Published for this machine's runtime, as the Dockerfile publishes for its target: a Native AOT executable.
+echo "e2e: publishing the host (Native AOT)"
+dotnet publish "$repo/src/EchoHost" -c Release --use-current-runtime -o "$work/out" --nologo -v quiet >"$work/publish.log" 2>&1 \
   || { cat "$work/publish.log"; echo "e2e: 0 passed, 1 failed"; exit 1; }
 
 # Starts the published host from an unrelated directory on ephemeral ports; sets echo_port and health_port
 # from its start-up log, which is the only place the real ports are announced.
 start_host() {
   log="$work/host.log"
-  (cd / && exec dotnet "$work/out/EchoHost.dll" --Echo:Port=0 --Health:Port=0 "$@") >"$log" 2>&1 &
+  (cd / && exec "$work/out/EchoHost" --Echo:Port=0 --Health:Port=0 "$@") >"$log" 2>&1 &
   host_pid=$!
   for _ in $(seq 1 100); do
     echo_port=$(sed -n 's/.*Echo listener serving on .*:\([0-9]*\) (raw TCP).*/\1/p' "$log")
@@ -130,7 +131,7 @@ fi
 
 # --- invalid settings ---------------------------------------------------------------------------
 code=0
-message=$(dotnet "$work/out/EchoHost.dll" --Echo:Port=70000 2>&1 >/dev/null) || code=$?
+message=$("$work/out/EchoHost" --Echo:Port=70000 2>&1 >/dev/null) || code=$?
 [ "$code" -eq 2 ] && [[ "$message" == *"Echo:Port is '70000'"* ]] && [ "$(printf '%s\n' "$message" | wc -l)" -eq 1 ] \
   && pass "invalid Echo:Port: exit 2 and one line naming the key and value" || fail "invalid settings" "exit $code: $message"
 

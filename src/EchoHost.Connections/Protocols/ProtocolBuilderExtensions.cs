@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using EchoHost.Connections.Diagnostics;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,7 +12,7 @@ public static class ProtocolBuilderExtensions
     /// Ends the pipeline: each connection runs one protocol object from <typeparamref name="TFactory"/> (taken
     /// from the services, or made with them) in a <see cref="ProtocolConnection"/>.
     /// </summary>
-    public static IConnectionBuilder UseProtocol<TFactory>(
+    public static IConnectionBuilder UseProtocol<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TFactory>(
         this IConnectionBuilder builder, ProtocolConnectionOptions options, ConnectionMetrics? metrics = null)
         where TFactory : IConnectionProtocolFactory
     {

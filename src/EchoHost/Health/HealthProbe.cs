@@ -5,7 +5,7 @@ using EchoHost.Configuration;
 namespace EchoHost.Health;
 
 /// <summary>
-/// <c>dotnet EchoHost.dll probe</c>: asks a running host on this machine whether it is healthy, for container
+/// <c>EchoHost probe</c> (or <c>dotnet EchoHost.dll probe</c>): asks a running host on this machine whether it is healthy, for container
 /// health checks in images that have no shell or curl. Healthy means <c>/healthz</c> answers 200 and the echo
 /// port accepts a connection (which it then closes without sending anything, like a Kubernetes tcpSocket probe).
 /// </summary>

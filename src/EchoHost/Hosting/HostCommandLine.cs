@@ -69,7 +69,7 @@ public static class HostCommandLine
         }
 
         error.WriteLine($"EchoHost: {problem}");
-        error.WriteLine("Run 'dotnet EchoHost.dll --help' for the settings, the probe verb and the exit codes.");
+        error.WriteLine("Run EchoHost with --help for the settings, the probe verb and the exit codes.");
         return ExitCodes.InvalidSettings;
     }
 
