@@ -33,7 +33,7 @@ public static class HostCommandLine
           --Health:Port=8080               HTTP /healthz, /readyz, /metrics
           --Metrics:Enabled=true
           --Transport:Kind=Sockets         Sockets (Kestrel's), or Linux (EchoHost's epoll transport, opt-in)
-          --Transport:Threads=             epoll threads of the Linux transport; default: one per core
+          --Transport:Threads=             epoll threads of the Linux transport; default: one per two cores
           --HostOptions:ShutdownTimeout=30s
 
         Exit codes: 0 stopped gracefully, 1 a listener cannot bind, 2 invalid settings or command line.

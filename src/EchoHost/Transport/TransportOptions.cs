@@ -8,8 +8,13 @@ public sealed class TransportOptions
     /// <summary><c>Sockets</c> (Kestrel's, the default) or <c>Linux</c> (EchoHost's epoll transport, Linux x86-64, opt-in).</summary>
     public TransportKind Kind { get; init; } = TransportKind.Sockets;
 
-    /// <summary>Epoll threads for the Linux transport: one per core the process may use, unless set.</summary>
-    public int Threads { get; init; } = Environment.ProcessorCount;
+    /// <summary>
+    /// Epoll threads for the Linux transport, unless set: one per two cores the process may use, at least one.
+    /// A reactor runs the kernel's receive and send work and the protocol on its own thread, so a reactor per core
+    /// leaves nothing for the rest of the process (the health listener, the log sink, timers, the GC) and its
+    /// threads preempt one another; the measurements behind this default are in bench/results.
+    /// </summary>
+    public int Threads { get; init; } = Math.Max(1, Environment.ProcessorCount / 2);
 }
 
 public enum TransportKind
