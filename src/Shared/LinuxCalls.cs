@@ -22,6 +22,7 @@ internal static partial class LinuxCalls
     public const int ShutdownWrite = 1;
     public const int ShutdownBoth = 2;
     private const int NoSignal = 0x4000;
+    private const int DontWait = 0x40;
 
     /// <summary>The kernel's <c>struct epoll_event</c> is packed on x86-64 only; the transport runs there only.</summary>
     public static bool IsSupported => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
@@ -77,22 +78,22 @@ internal static partial class LinuxCalls
     [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
     private static unsafe partial nint ReadRaw(int descriptor, byte* buffer, nuint length);
 
-    /// <summary>Bytes sent, or -errno.</summary>
+    /// <summary>Bytes sent, or -errno (EAGAIN rather than waiting, whatever the socket's blocking mode).</summary>
     public static unsafe int Send(int socket, ReadOnlySpan<byte> data)
     {
         fixed (byte* pointer = data)
         {
-            var sent = SendRaw(socket, pointer, (nuint)data.Length, NoSignal);
+            var sent = SendRaw(socket, pointer, (nuint)data.Length, NoSignal | DontWait);
             return sent >= 0 ? (int)sent : -Marshal.GetLastPInvokeError();
         }
     }
 
-    /// <summary>Bytes received (0: the peer closed), or -errno.</summary>
+    /// <summary>Bytes received (0: the peer closed), or -errno (EAGAIN rather than waiting, whatever the socket's blocking mode).</summary>
     public static unsafe int Receive(int socket, Span<byte> buffer)
     {
         fixed (byte* pointer = buffer)
         {
-            var received = ReceiveRaw(socket, pointer, (nuint)buffer.Length, 0);
+            var received = ReceiveRaw(socket, pointer, (nuint)buffer.Length, DontWait);
             return received >= 0 ? (int)received : -Marshal.GetLastPInvokeError();
         }
     }

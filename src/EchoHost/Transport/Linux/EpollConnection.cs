@@ -42,24 +42,19 @@ internal sealed class EpollConnection : ConnectionContext,
     private string? _id;
     private IDictionary<object, object?>? _items;
 
-    public EpollConnection(Socket socket, EpollReactor reactor, MemoryPool<byte> pool, long maxRead, long maxWrite)
+    public EpollConnection(Socket socket, EpollReactor reactor, EpollTransportOptions options)
     {
         _socket = socket;
         _reactor = reactor;
         Descriptor = (int)socket.Handle;
         Key = (ulong)Interlocked.Increment(ref _lastKey);
-        MemoryPool = pool;
+        MemoryPool = options.MemoryPool;
         LocalEndPoint = socket.LocalEndPoint;
         RemoteEndPoint = socket.RemoteEndPoint;
-        _input = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.Inline, maxRead, maxRead / 2, pool.MaxBufferSize, useSynchronizationContext: false));
-        _output = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.Inline, maxWrite, maxWrite / 2, pool.MaxBufferSize, useSynchronizationContext: false));
+        _input = new Pipe(options.InputPipe);
+        _output = new Pipe(options.OutputPipe);
         Transport = new DuplexPipe(_input.Reader, _output.Writer);
-        Features.Set<IConnectionIdFeature>(this);
-        Features.Set<IConnectionTransportFeature>(this);
-        Features.Set<IConnectionItemsFeature>(this);
-        Features.Set<IMemoryPoolFeature>(this);
-        Features.Set<IConnectionLifetimeFeature>(this);
-        Features.Set<IConnectionSocketFeature>(this);
+        Features = new EpollConnectionFeatures(this);
         _sending = SendLoopAsync();
         reactor.Add(this, _interest);
     }
@@ -74,7 +69,7 @@ internal sealed class EpollConnection : ConnectionContext,
         set => _id = value;
     }
 
-    public override IFeatureCollection Features { get; } = new FeatureCollection();
+    public override IFeatureCollection Features { get; }
 
     public override IDictionary<object, object?> Items
     {

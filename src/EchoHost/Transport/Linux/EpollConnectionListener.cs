@@ -51,10 +51,11 @@ internal sealed partial class EpollConnectionListener(
                 continue;
             }
 
+            // Left in blocking mode: the transport's recv and send never wait (MSG_DONTWAIT), and switching it
+            // would attach the runtime's asynchronous socket state, which an idle connection would carry for nothing.
             accepted.NoDelay = true;
-            accepted.Blocking = false;
             var reactor = reactors[(uint)Interlocked.Increment(ref _next) % reactors.Length];
-            return new EpollConnection(accepted, reactor, options.MemoryPool, options.MaxReadBufferSize, options.MaxWriteBufferSize);
+            return new EpollConnection(accepted, reactor, options);
         }
     }
 
