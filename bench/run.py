@@ -3,8 +3,9 @@
 
     python3 bench/run.py [--rounds 5] [--seconds 3] [--idle 10000] [--quick]
 
-Builds Release, starts the native C epoll server (bench/native/echo_server.c, gcc -O2: the anchor), EchoHost on
-Kestrel's socket transport and on its own Linux transport (Transport:Kind=Linux), the raw-Socket C# baseline
+Builds Release (EchoHost as Native AOT, as the container ships it), starts the native C epoll server
+(bench/native/echo_server.c, gcc -O2: the anchor), EchoHost on its own Linux transport (the default on Linux
+x86-64) and on Kestrel's socket transport (echohost-sockets: Transport:Kind=Sockets), the raw-Socket C# baseline
 (bench/RawEcho) and the Python asyncio and uvloop baselines (bench/baselines/asyncio_echo.py, run with Debian's
 /usr/bin/python3: apt-get install python3 python3-uvloop) on free loopback ports, drives every one with the
 native `echoctl bench` (its epoll engine, which drives the C server at 0.9x or more of a native generator's
@@ -60,10 +61,10 @@ def free_port():
 
 
 def server_command(kind, port, prefix, log_messages=False):
-    if kind in ("echohost", "echohost-linux"):
+    if kind in ("echohost", "echohost-sockets"):
         command = [str(OUT / "echohost" / "EchoHost"), f"--Echo:Port={port}", "--Echo:Address=127.0.0.1",
                    "--Health:Port=0", "--Echo:MaxConnections=20000", f"--Echo:ReplyPrefix={prefix}", f"--Echo:Framing={'Line' if prefix else 'Chunk'}"]
-        command += ["--Transport:Kind=Linux"] if kind == "echohost-linux" else []
+        command += ["--Transport:Kind=Sockets"] if kind == "echohost-sockets" else []
         return command if log_messages else command + ["--Serilog:MinimumLevel:Override:EchoHost.Echo=Warning"]
     if kind == "c-epoll":
         return [str(OUT / "native" / "echo_server"), "--port", str(port)] + (["--prefix", prefix] if prefix else [])
@@ -140,7 +141,7 @@ CASES = [
     ("stream 16 KiB pure echo, 10 conn", "", "stream", 10, 16384),
     ("churn 64 B pure echo, 10 conn", "", "churn", 10, 64),
 ]
-SERVERS = ["c-epoll", "echohost", "echohost-linux", "raw-csharp", "asyncio", "uvloop"]
+SERVERS = ["c-epoll", "echohost", "echohost-sockets", "raw-csharp", "asyncio", "uvloop"]
 ANCHOR = "c-epoll"
 
 
@@ -212,7 +213,7 @@ def median_latency(results, key):
 
 def chart(samples, servers, path):
     """A grouped bar chart of median requests/s (MB/s for stream) per case, as plain SVG."""
-    colors = {"c-epoll": "#1a202c", "echohost": "#2b6cb0", "echohost-linux": "#63b3ed", "raw-csharp": "#718096", "asyncio": "#dd6b20", "uvloop": "#38a169"}
+    colors = {"c-epoll": "#1a202c", "echohost": "#2b6cb0", "echohost-sockets": "#63b3ed", "raw-csharp": "#718096", "asyncio": "#dd6b20", "uvloop": "#38a169"}
     width, row, bar = 760, 96, 16
     height = 40 + row * len(CASES) + 30
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
@@ -297,7 +298,7 @@ def main():
     samples = matrix(args.rounds, args.seconds, servers)
     logging = None if args.quick else logging_cost(args.rounds, args.seconds)
     idle = None if args.quick else {kind: idle_memory(kind, args.idle) for kind in servers}
-    startup = None if args.quick else {kind: startup_times(kind) for kind in ("c-epoll", "echohost", "echohost-linux", "raw-csharp")}
+    startup = None if args.quick else {kind: startup_times(kind) for kind in ("c-epoll", "echohost", "echohost-sockets", "raw-csharp")}
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     stem = RESULTS / datetime.date.today().isoformat()

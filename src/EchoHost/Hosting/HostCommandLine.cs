@@ -32,7 +32,7 @@ public static class HostCommandLine
           --Echo:Tls:Certificate:Path=     PEM or PFX; turns TLS on   (also :KeyPath, :Password)
           --Health:Port=8080               HTTP /healthz, /readyz, /metrics
           --Metrics:Enabled=true
-          --Transport:Kind=Sockets         Sockets (Kestrel's), or Linux (EchoHost's epoll transport, opt-in)
+          --Transport:Kind=Linux           Linux (EchoHost's epoll transport; Linux x86-64), or Sockets (Kestrel's)
           --Transport:Threads=             epoll threads of the Linux transport; default: one per two cores
           --HostOptions:ShutdownTimeout=30s
 

@@ -1,3 +1,5 @@
+using EchoHost.Shared;
+
 namespace EchoHost.Transport;
 
 /// <summary>The <c>Transport</c> section: which transport the echo listener runs on.</summary>
@@ -5,8 +7,11 @@ public sealed class TransportOptions
 {
     public const string SectionName = "Transport";
 
-    /// <summary><c>Sockets</c> (Kestrel's, the default) or <c>Linux</c> (EchoHost's epoll transport, Linux x86-64, opt-in).</summary>
-    public TransportKind Kind { get; init; } = TransportKind.Sockets;
+    /// <summary>
+    /// <c>Linux</c> (EchoHost's epoll transport, the default where it runs: Linux x86-64) or <c>Sockets</c>
+    /// (Kestrel's, the default everywhere else).
+    /// </summary>
+    public TransportKind Kind { get; init; } = LinuxCalls.IsSupported ? TransportKind.Linux : TransportKind.Sockets;
 
     /// <summary>
     /// Epoll threads for the Linux transport, unless set: one per two cores the process may use, at least one.

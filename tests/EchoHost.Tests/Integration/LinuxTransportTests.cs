@@ -5,7 +5,7 @@ namespace EchoHost.Tests.Integration;
 
 /// <summary>
 /// The epoll transport on its own, whatever Transport__Kind the run uses (CI runs the whole suite on both
-/// transports; these always run on the Linux one).
+/// transports; these always run on the Linux one, the default on Linux x86-64).
 /// </summary>
 [Collection(SerialTests.Name)]
 public sealed class LinuxTransportTests
