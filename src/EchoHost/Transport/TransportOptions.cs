@@ -17,7 +17,7 @@ public sealed class TransportOptions
     /// Epoll threads for the Linux transport, unless set: one per two cores the process may use, at least one.
     /// A reactor runs the kernel's receive and send work and the protocol on its own thread, so a reactor per core
     /// leaves nothing for the rest of the process (the health listener, the log sink, timers, the GC) and its
-    /// threads preempt one another; the measurements behind this default are in bench/results.
+    /// threads preempt one another. The measurements are in the commit that set this default and in the README.
     /// </summary>
     public int Threads { get; init; } = Math.Max(1, Environment.ProcessorCount / 2);
 }
