@@ -167,18 +167,30 @@ public sealed class BenchTests
     {
         using var resetter = new TcpListener(IPAddress.Loopback, 0);
         resetter.Start();
+
+        // Resets whatever connects until the run is over, rather than waiting for exactly two connections: that
+        // version hung a CI run once, its second connection never arriving. The client is pointed at 127.0.0.1,
+        // where this listener is, since 'localhost' tries ::1 first, where another test may listen.
         var accepting = Task.Run(async () =>
         {
-            for (var i = 0; i < 2; i++)
+            try
             {
-                using var socket = await resetter.AcceptSocketAsync();
-                socket.LingerState = new LingerOption(true, 0);
+                while (true)
+                {
+                    using var socket = await resetter.AcceptSocketAsync();
+                    socket.LingerState = new LingerOption(true, 0);
+                }
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                // The listener was stopped.
             }
         });
         var port = ((IPEndPoint)resetter.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-        var run = await ClientRun.RunAsync(["bench", "--port", port, "--connections", "2", "--duration", "2s", "--json"]);
+        var run = await ClientRun.RunAsync(["bench", "--host", "127.0.0.1", "--port", port, "--connections", "2", "--duration", "2s", "--json"]);
 
+        resetter.Stop();
         await accepting;
         Assert.Equal(1, run.ExitCode);
         Assert.Equal(2, run.Json().GetProperty("errors").GetInt64());
