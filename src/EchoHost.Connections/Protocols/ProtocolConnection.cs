@@ -184,7 +184,6 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
                 var pending = _output.FlushAsync();
                 var flush = pending.IsCompleted ? pending.Result : await FlushStalledAsync(pending);
                 Volatile.Write(ref _flushStarted, 0);
-                MarkActivity();
                 if (_writeTimedOut)
                 {
                     return ConnectionEndReason.WriteTimeout;
@@ -208,23 +207,21 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         }
     }
 
-    // A flush that completes at once is the common case and costs the budget nothing; one that waits means the
-    // client is not reading, and the connection is charged its worst case until it does.
+    // A flush that completes at once is the common case: it costs the budget nothing, and the read just before
+    // it already marked the connection active. One that waits means the client is not reading: the connection is
+    // charged its worst case until it does, and its completion is the activity.
     private async ValueTask<FlushResult> FlushStalledAsync(ValueTask<FlushResult> pending)
     {
-        if (_options.MemoryBudget is not { } budget)
-        {
-            return await pending;
-        }
-
-        budget.ConnectionStalled();
+        var budget = _options.MemoryBudget;
+        budget?.ConnectionStalled();
         try
         {
             return await pending;
         }
         finally
         {
-            budget.ConnectionResumed();
+            budget?.ConnectionResumed();
+            MarkActivity();
         }
     }
 
