@@ -25,6 +25,16 @@ for run in $(seq 1 20); do
 done
 [ "$clean_runs" -eq 20 ] && pass "echoctl fetch: 50 URLs from python3 -m http.server, 20 runs in a row, every file whole" \
   || fail "echoctl fetch against http.server" "$clean_runs of 20 runs clean"
+# On a real terminal (script gives echoctl a pseudo-terminal), fetch draws its progress rows and still downloads.
+rm -rf "$work/fetched"
+if script -qec "$work/client/echoctl fetch --out $work/fetched ${urls[*]:0:10}" /dev/null >"$work/fetch-tty.out" 2>&1 \
+  && [ "$(find "$work/fetched" -type f | wc -l)" -eq 10 ] && grep -q "10 URL(s)" "$work/fetch-tty.out" \
+  && ! grep -q "Exception" "$work/fetch-tty.out"; then
+  pass "echoctl fetch on a terminal: progress rows drawn, 10 files whole"
+else
+  fail "echoctl fetch on a terminal" "$(tail -3 "$work/fetch-tty.out")"
+fi
+
 # 1,000 lines in an input file (names chosen, comments and blank lines skipped), piped: one line per URL.
 {
   echo "# the same 50 files, 20 times each, under names of our own"

@@ -16,8 +16,9 @@ internal sealed class ProgressObserver(ProgressContext context, string label, in
     {
         lock (_gate)
         {
-            var row = _idle.TryPop(out var free) ? free : context.AddTask("", maxValue: 1);
-            row.Description = Markup.Escape(job.FileName);
+            var name = Markup.Escape(job.FileName);
+            var row = _idle.TryPop(out var free) ? free : context.AddTask(name, maxValue: 1);
+            row.Description = name;
             row.Value = 0;
             row.MaxValue = 1;
             return new Row(this, row);

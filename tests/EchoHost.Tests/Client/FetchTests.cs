@@ -35,6 +35,17 @@ public sealed class FetchTests : IAsyncLifetime, IDisposable
         }
     }
 
+    [Fact]
+    public async Task On_a_terminal_the_progress_rows_show_each_download_and_every_file_arrives()
+    {
+        var run = await ClientRun.RunAsync(["fetch", "--out", _out.FullName, "--concurrency", "2", .. Pages(5, size: 50_000)], interactive: true);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(5, _out.GetFiles().Length);
+        Assert.Contains("5 URL(s)", run.Console);
+        Assert.DoesNotContain("Exception", run.Error + run.Console);
+    }
+
     [Theory]
     [InlineData(408)]
     [InlineData(429)]

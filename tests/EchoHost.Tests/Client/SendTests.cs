@@ -169,7 +169,7 @@ public sealed class SendAgainstModesTests
         var port = host.EchoEndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         using var ctrlC = new CancellationTokenSource();
 
-        var running = ClientRun.RunAsync(["send", "--host", "127.0.0.1", "--port", port], new OneLineThenWait("hello"), ctrlC.Token);
+        var running = ClientRun.RunAsync(["send", "--host", "127.0.0.1", "--port", port], new OneLineThenWait("hello"), cancellationToken: ctrlC.Token);
         await host.Logs.WaitForAsync(m => m.StartsWith("Data received: 'hello", StringComparison.Ordinal));
         await ctrlC.CancelAsync();
         var run = await running.WaitAsync(TimeSpan.FromSeconds(1));

@@ -4,10 +4,10 @@ using Spectre.Console;
 
 namespace EchoHost.Tests.Support;
 
-/// <summary>One echoctl run, in process, with everything it wrote.</summary>
+/// <summary>One echoctl run, in process, with everything it wrote; <c>interactive</c> stands for a person's terminal.</summary>
 internal sealed record ClientRun(int ExitCode, string Out, string Error, string Console)
 {
-    public static async Task<ClientRun> RunAsync(string[] args, TextReader? input = null, CancellationToken cancellationToken = default)
+    public static async Task<ClientRun> RunAsync(string[] args, TextReader? input = null, bool interactive = false, CancellationToken cancellationToken = default)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
@@ -15,7 +15,7 @@ internal sealed record ClientRun(int ExitCode, string Out, string Error, string 
         var ansi = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Ansi = AnsiSupport.No,
-            Interactive = InteractionSupport.No,
+            Interactive = interactive ? InteractionSupport.Yes : InteractionSupport.No,
             Out = new AnsiConsoleOutput(console),
         });
         var terminal = new Terminal(ansi, output, error, input ?? TextReader.Null, InputIsInteractive: false);
