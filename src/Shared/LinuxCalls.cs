@@ -1,10 +1,13 @@
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
 namespace EchoHost.Shared;
 
 /// <summary>
 /// The Linux calls made on raw descriptors by the host's epoll transport and by echoctl bench's epoll engine:
-/// epoll, eventfd, recv, send and shutdown, with no task, copy or exception between a loop and the kernel.
+/// epoll, eventfd, recv, send and shutdown, with no task, copy or exception between a loop and the kernel. A socket
+/// is always passed as its <see cref="SafeSocketHandle"/>, which is held for the call, so a descriptor number that
+/// was closed and reused by another socket is never acted on.
 /// </summary>
 internal static partial class LinuxCalls
 {
@@ -19,6 +22,7 @@ internal static partial class LinuxCalls
 
     public const int WouldBlock = 11;
     public const int Interrupted = 4;
+    public const int ShuttingDown = 108;
     public const int ShutdownWrite = 1;
     public const int ShutdownBoth = 2;
     private const int NoSignal = 0x4000;
@@ -38,7 +42,10 @@ internal static partial class LinuxCalls
     public static partial int EpollCreate(int flags);
 
     [LibraryImport("libc", EntryPoint = "epoll_ctl", SetLastError = true)]
-    public static partial int EpollControl(int epoll, int operation, int descriptor, ref EpollEvent interest);
+    private static partial int EpollControlRaw(int epoll, int operation, SafeSocketHandle socket, ref EpollEvent interest);
+
+    [LibraryImport("libc", EntryPoint = "epoll_ctl", SetLastError = true)]
+    private static partial int EpollControlRaw(int epoll, int operation, int descriptor, ref EpollEvent interest);
 
     [LibraryImport("libc", EntryPoint = "epoll_wait", SetLastError = true)]
     public static unsafe partial int EpollWait(int epoll, EpollEvent* events, int maxEvents, int timeoutMilliseconds);
@@ -50,13 +57,21 @@ internal static partial class LinuxCalls
     public static partial int Close(int descriptor);
 
     [LibraryImport("libc", EntryPoint = "shutdown", SetLastError = true)]
-    public static partial int Shutdown(int socket, int how);
+    public static partial int Shutdown(SafeSocketHandle socket, int how);
 
     [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
-    private static unsafe partial nint SendRaw(int socket, byte* buffer, nuint length, int flags);
+    private static unsafe partial nint SendRaw(SafeSocketHandle socket, byte* buffer, nuint length, int flags);
 
     [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
-    private static unsafe partial nint ReceiveRaw(int socket, byte* buffer, nuint length, int flags);
+    private static unsafe partial nint ReceiveRaw(SafeSocketHandle socket, byte* buffer, nuint length, int flags);
+
+    /// <summary>Adds, changes or removes a socket's interest; 0, or -errno (ENOSPC when the user's watches are spent).</summary>
+    public static int EpollControl(int epoll, int operation, SafeSocketHandle socket, ref EpollEvent interest) =>
+        EpollControlRaw(epoll, operation, socket, ref interest) == 0 ? 0 : -Marshal.GetLastPInvokeError();
+
+    /// <summary>The same for a descriptor the caller owns outright (an eventfd).</summary>
+    public static int EpollControl(int epoll, int operation, int descriptor, ref EpollEvent interest) =>
+        EpollControlRaw(epoll, operation, descriptor, ref interest) == 0 ? 0 : -Marshal.GetLastPInvokeError();
 
     /// <summary>Adds one to an eventfd's counter, waking whoever waits on it.</summary>
     public static unsafe void Signal(int eventFd)
@@ -79,7 +94,7 @@ internal static partial class LinuxCalls
     private static unsafe partial nint ReadRaw(int descriptor, byte* buffer, nuint length);
 
     /// <summary>Bytes sent, or -errno (EAGAIN rather than waiting, whatever the socket's blocking mode).</summary>
-    public static unsafe int Send(int socket, ReadOnlySpan<byte> data)
+    public static unsafe int Send(SafeSocketHandle socket, ReadOnlySpan<byte> data)
     {
         fixed (byte* pointer = data)
         {
@@ -89,7 +104,7 @@ internal static partial class LinuxCalls
     }
 
     /// <summary>Bytes received (0: the peer closed), or -errno (EAGAIN rather than waiting, whatever the socket's blocking mode).</summary>
-    public static unsafe int Receive(int socket, Span<byte> buffer)
+    public static unsafe int Receive(SafeSocketHandle socket, Span<byte> buffer)
     {
         fixed (byte* pointer = buffer)
         {

@@ -1,4 +1,5 @@
 using EchoHost.Connections.Limits;
+using EchoHost.Transport.Linux;
 
 namespace EchoHost.Transport;
 

@@ -1,3 +1,4 @@
+using EchoHost.Transport.Linux;
 using EchoHost.Transport;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;

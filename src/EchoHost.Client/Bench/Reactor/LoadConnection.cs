@@ -14,7 +14,7 @@ internal sealed class LoadConnection(Socket socket, byte[][] messages, int reply
     private int _sendStart;
     private int _sendEnd;
 
-    public int Descriptor { get; } = (int)socket.Handle;
+    public SafeSocketHandle Handle { get; } = socket.SafeHandle;
 
     /// <summary>Its place in its reactor's list, which epoll hands back with each event.</summary>
     public int Index { get; set; }

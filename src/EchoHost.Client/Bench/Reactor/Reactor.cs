@@ -44,7 +44,7 @@ internal sealed class Reactor(LoadConnection[] connections, ReactorPlan plan, Be
         {
             connections[i].Index = i;
             var interest = new LinuxCalls.EpollEvent { Events = LinuxCalls.In, Data = (ulong)i };
-            LinuxCalls.EpollControl(_epoll, LinuxCalls.Add, connections[i].Descriptor, ref interest);
+            LinuxCalls.EpollControl(_epoll, LinuxCalls.Add, connections[i].Handle, ref interest);
             connections[i].NextDue = now + (plan.IntervalTicks * i / Math.Max(connections.Length, 1));
             if (plan.IntervalTicks == 0)
             {
@@ -125,7 +125,7 @@ internal sealed class Reactor(LoadConnection[] connections, ReactorPlan plan, Be
             return;
         }
 
-        var received = LinuxCalls.Receive(connection.Descriptor, _receive);
+        var received = LinuxCalls.Receive(connection.Handle, _receive);
         if (received > 0)
         {
             Consume(connection, _receive.AsSpan(0, received), signals);
@@ -226,7 +226,7 @@ internal sealed class Reactor(LoadConnection[] connections, ReactorPlan plan, Be
     {
         while (!connection.Closed && !connection.Unsent.IsEmpty)
         {
-            var sent = LinuxCalls.Send(connection.Descriptor, connection.Unsent);
+            var sent = LinuxCalls.Send(connection.Handle, connection.Unsent);
             if (sent > 0)
             {
                 connection.Sent(sent);
@@ -254,7 +254,7 @@ internal sealed class Reactor(LoadConnection[] connections, ReactorPlan plan, Be
         }
 
         var interest = new LinuxCalls.EpollEvent { Events = LinuxCalls.In | (writable ? LinuxCalls.Out : 0), Data = (ulong)connection.Index };
-        LinuxCalls.EpollControl(_epoll, LinuxCalls.Modify, connection.Descriptor, ref interest);
+        LinuxCalls.EpollControl(_epoll, LinuxCalls.Modify, connection.Handle, ref interest);
         connection.WaitsToWrite = writable;
     }
 

@@ -1,4 +1,4 @@
-namespace EchoHost.Transport;
+namespace EchoHost.Transport.Linux;
 
 /// <summary>
 /// How long an accept loop waits before it tries again after running out of room: from 5 ms, doubling to 1 s

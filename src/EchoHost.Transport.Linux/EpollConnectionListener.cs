@@ -1,20 +1,24 @@
 using System.Net;
 using System.Net.Sockets;
-using EchoHost.Connections.Limits;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
 
 namespace EchoHost.Transport.Linux;
 
 /// <summary>
 /// Accepts on a listening socket and hands each connection to the next reactor. Unlike Kestrel's socket
 /// transport, which retries a failed accept at once, a shortage of descriptors or kernel memory (EMFILE, ENFILE,
-/// ENOBUFS, ENOMEM) is waited out (<see cref="AcceptBackoff"/>) and reported at most once per 10 s with a count:
-/// whatever takes the descriptors, another part of the process or the whole system, the loop does not spin.
+/// ENOBUFS, ENOMEM) is waited out (<see cref="AcceptBackoff"/>), and so is a reactor that cannot watch one more
+/// socket (ENOSPC: the user's epoll watches are spent); each is logged at most once per
+/// <see cref="ReportInterval"/> with a count, so the loop neither spins nor floods the log.
 /// </summary>
 internal sealed partial class EpollConnectionListener(
     Socket listenSocket, EpollReactor[] reactors, EpollTransportOptions options, TimeProvider time, ILogger logger) : IConnectionListener
 {
-    private readonly RejectionReport _failures = new(time);
+    public static readonly TimeSpan ReportInterval = TimeSpan.FromSeconds(10);
+
+    private long _failuresSinceReport;
+    private long _nextReport;
     private int _next;
 
     public EndPoint EndPoint { get; } = listenSocket.LocalEndPoint!;
@@ -36,12 +40,7 @@ internal sealed partial class EpollConnectionListener(
             }
             catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
             {
-                var failures = _failures.Count();
-                if (failures > 0)
-                {
-                    AcceptFailing(logger, failures, ex.Message, RejectionReport.Interval.TotalSeconds);
-                }
-
+                ReportFailure(ex.Message);
                 await backoff.WaitAsync(time, cancellationToken);
                 continue;
             }
@@ -55,7 +54,16 @@ internal sealed partial class EpollConnectionListener(
             // would attach the runtime's asynchronous socket state, which an idle connection would carry for nothing.
             accepted.NoDelay = true;
             var reactor = reactors[(uint)Interlocked.Increment(ref _next) % reactors.Length];
-            return new EpollConnection(accepted, reactor, options);
+            var connection = new EpollConnection(accepted, reactor, options);
+            var started = connection.Start();
+            if (started == 0)
+            {
+                return connection;
+            }
+
+            await connection.DisposeAsync();
+            ReportFailure($"epoll_ctl refused the connection (errno {-started})");
+            await backoff.WaitAsync(time, cancellationToken);
         }
     }
 
@@ -71,9 +79,23 @@ internal sealed partial class EpollConnectionListener(
         return default;
     }
 
+    private void ReportFailure(string reason)
+    {
+        var failures = Interlocked.Increment(ref _failuresSinceReport);
+        var now = time.GetTimestamp();
+        if (now < Volatile.Read(ref _nextReport))
+        {
+            return;
+        }
+
+        Volatile.Write(ref _nextReport, now + (long)(ReportInterval.TotalSeconds * time.TimestampFrequency));
+        Interlocked.Add(ref _failuresSinceReport, -failures);
+        AcceptFailing(logger, failures, reason, ReportInterval.TotalSeconds);
+    }
+
     [LoggerMessage(
         EventId = 61,
         Level = LogLevel.Warning,
-        Message = "Accepting failed {Failures} time(s) for want of descriptors or memory ({Reason}); waiting up to 1 s between tries (reported at most once per {IntervalSeconds} s)")]
+        Message = "Accepting failed {Failures} time(s) for want of descriptors, memory or epoll watches ({Reason}); waiting up to 1 s between tries (reported at most once per {IntervalSeconds} s)")]
     private static partial void AcceptFailing(ILogger logger, long failures, string reason, double intervalSeconds);
 }

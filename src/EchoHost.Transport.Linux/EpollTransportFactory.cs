@@ -1,16 +1,22 @@
 using System.Net;
 using System.Net.Sockets;
+using EchoHost.Shared;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
 
 namespace EchoHost.Transport.Linux;
 
 /// <summary>
 /// <c>Transport:Kind = Linux</c>: EchoHost's own Kestrel transport for Linux. Kestrel binds through it as through
 /// its socket transport and gets ordinary <see cref="ConnectionContext"/>s, so the connection middleware and the
-/// protocol do not know the difference. The reactors start with the first bind and stop with the host.
+/// protocol do not know the difference. The reactors start with the first bind and stop with the host, each
+/// after its last connection closed (see <see cref="EpollReactor"/>).
 /// </summary>
-internal sealed class EpollTransportFactory(EpollTransportOptions options, TimeProvider time, ILoggerFactory loggers) : IConnectionListenerFactory, IDisposable
+public sealed class EpollTransportFactory(EpollTransportOptions options, TimeProvider time, ILoggerFactory loggers) : IConnectionListenerFactory, IDisposable
 {
+    /// <summary>Where the transport runs: Linux on x86-64, whose <c>struct epoll_event</c> layout it uses.</summary>
+    public static bool IsSupported => LinuxCalls.IsSupported;
+
     private const int Backlog = 512;
     private readonly Lock _gate = new();
     private EpollReactor[]? _reactors;
@@ -50,17 +56,21 @@ internal sealed class EpollTransportFactory(EpollTransportOptions options, TimeP
 
     public void Dispose()
     {
-        foreach (var reactor in _reactors ?? [])
+        EpollReactor[] reactors;
+        lock (_gate)
         {
-            reactor.Dispose();
+            reactors = _reactors ?? [];
         }
+
+        // Side by side, so the connections of every reactor get the same time to close.
+        Parallel.ForEach(reactors, static reactor => reactor.Dispose());
     }
 
     private EpollReactor[] Reactors(ILogger logger)
     {
         lock (_gate)
         {
-            return _reactors ??= Enumerable.Range(0, options.Threads).Select(i => new EpollReactor(i, logger)).ToArray();
+            return _reactors ??= Enumerable.Range(0, options.Threads).Select(i => new EpollReactor(i, time, logger)).ToArray();
         }
     }
 }

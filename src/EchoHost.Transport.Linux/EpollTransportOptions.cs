@@ -7,7 +7,7 @@ namespace EchoHost.Transport.Linux;
 /// <param name="MaxReadBufferSize">Input a connection may hold before reading from its socket pauses.</param>
 /// <param name="MaxWriteBufferSize">Output a connection may hold before its protocol's flush waits.</param>
 /// <param name="Threads">Epoll reactors, each a thread.</param>
-internal sealed record EpollTransportOptions(MemoryPool<byte> MemoryPool, long MaxReadBufferSize, long MaxWriteBufferSize, int Threads)
+public sealed record EpollTransportOptions(MemoryPool<byte> MemoryPool, long MaxReadBufferSize, long MaxWriteBufferSize, int Threads)
 {
     /// <summary>The input pipe's options, one instance for every connection: the reactor writes, the protocol reads.</summary>
     public PipeOptions InputPipe { get; } = Inline(MemoryPool, MaxReadBufferSize);

@@ -1,0 +1,506 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Tasks.Sources;
+using EchoHost.Shared;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace EchoHost.Transport.Linux;
+
+/// <summary>
+/// A connection of the epoll transport, as Kestrel sees any connection: a <see cref="ConnectionContext"/> with a
+/// duplex pipe. Its reactor owns the input pipe's writer: readiness, resuming a paused read, an abort and the
+/// final close all run on the reactor's thread, so no two threads ever write the input. Receiving sizes each
+/// read by what the pipe's last block still holds, so a client that drips bytes fills one block rather than
+/// taking a block per byte. The send loop takes what the protocol flushed and sends it at once, waiting for
+/// writability only when the socket's buffer is full; it never throws, and whatever ends it, the connection is
+/// still closed. <see cref="ConnectionClosed"/> fires on the thread pool when the receive side ends.
+/// </summary>
+internal sealed partial class EpollConnection : ConnectionContext,
+    IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IMemoryPoolFeature, IConnectionLifetimeFeature,
+    IConnectionSocketFeature, IValueTaskSource<bool>
+{
+    // What a receive asks of the pipe: the last block is reused while it has this much room, so a trickle of
+    // small segments shares one block, and a new block is taken only for a bigger read.
+    private const int ReceiveHint = 2048;
+
+    private static long _lastKey;
+    private readonly Socket _socket;
+    private readonly SafeSocketHandle _handle;
+    private readonly EpollReactor _reactor;
+    private readonly Pipe _input;
+    private readonly Pipe _output;
+    private readonly CancellationTokenSource _closed = new();
+    private readonly TaskCompletionSource _socketClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _gate = new();
+    private ManualResetValueTaskSourceCore<bool> _writable;
+    private Task _sending = Task.CompletedTask;
+    private ConnectionState _state;
+    private uint _watched;
+    private int _disposing;
+    private FlushResult _resumedFlush;
+    private ConnectionAbortedException? _abortReason;
+    private string? _id;
+    private IDictionary<object, object?>? _items;
+
+    public EpollConnection(Socket socket, EpollReactor reactor, EpollTransportOptions options)
+    {
+        _socket = socket;
+        _handle = socket.SafeHandle;
+        _reactor = reactor;
+        Key = (ulong)Interlocked.Increment(ref _lastKey);
+        MemoryPool = options.MemoryPool;
+        LocalEndPoint = socket.LocalEndPoint;
+        RemoteEndPoint = socket.RemoteEndPoint;
+        _input = new Pipe(options.InputPipe);
+        _output = new Pipe(options.OutputPipe);
+        Transport = new DuplexPipe(_input.Reader, _output.Writer);
+        Features = new EpollConnectionFeatures(this);
+    }
+
+    [Flags]
+    private enum ConnectionState
+    {
+        None = 0,
+        ReadingPaused = 1,
+        ReceiveEnded = 2,
+        WaitingToWrite = 4,
+        Aborted = 8,
+        Unwatched = 16,
+        Closed = 32,
+    }
+
+    public ulong Key { get; }
+
+    public SafeSocketHandle Handle => _handle;
+
+    public override string ConnectionId
+    {
+        get => _id ??= $"E{Key:X8}";
+        set => _id = value;
+    }
+
+    public override IFeatureCollection Features { get; }
+
+    public override IDictionary<object, object?> Items
+    {
+        get => _items ??= new Dictionary<object, object?>();
+        set => _items = value;
+    }
+
+    public override IDuplexPipe Transport { get; set; }
+
+    public override CancellationToken ConnectionClosed
+    {
+        get => _closed.Token;
+        set => throw new NotSupportedException("The transport owns the connection's closed token.");
+    }
+
+    public override EndPoint? LocalEndPoint { get; set; }
+
+    public override EndPoint? RemoteEndPoint { get; set; }
+
+    public MemoryPool<byte> MemoryPool { get; }
+
+    public Socket Socket => _socket;
+
+    /// <summary>Watches the socket and starts sending; 0, or -errno when epoll refused it (the caller disposes).</summary>
+    public int Start()
+    {
+        var result = _reactor.Watch(this, LinuxCalls.In);
+        lock (_gate)
+        {
+            if (result == 0)
+            {
+                _watched = LinuxCalls.In;
+            }
+            else
+            {
+                _state |= ConnectionState.Unwatched;
+            }
+        }
+
+        _sending = SendLoopAsync();
+        return result;
+    }
+
+    /// <summary>Called on the reactor's thread with the events epoll reported.</summary>
+    public void OnReady(uint events)
+    {
+        var hungUp = (events & (LinuxCalls.Error | LinuxCalls.HangUp)) != 0;
+        if ((events & LinuxCalls.Out) != 0 || hungUp)
+        {
+            WakeWriter(true);
+        }
+
+        if ((events & LinuxCalls.In) == 0 && !hungUp)
+        {
+            return;
+        }
+
+        bool reading;
+        lock (_gate)
+        {
+            reading = (_state & (ConnectionState.ReadingPaused | ConnectionState.ReceiveEnded)) == 0;
+            if (!reading && hungUp)
+            {
+                // A hang-up is reported whatever the interest, on every wait: a connection that is not reading
+                // leaves epoll until it reads again, or the reactor would spin on it.
+                Unwatch();
+            }
+        }
+
+        if (reading)
+        {
+            Receive();
+        }
+    }
+
+    /// <summary>Called on the reactor's thread once the protocol consumed enough of a paused input.</summary>
+    public void OnResume()
+    {
+        bool unwatched;
+        lock (_gate)
+        {
+            _state &= ~ConnectionState.ReadingPaused;
+            if ((_state & ConnectionState.ReceiveEnded) != 0)
+            {
+                return;
+            }
+
+            unwatched = (_state & ConnectionState.Unwatched) != 0;
+            UpdateInterest();
+        }
+
+        if (_resumedFlush.IsCompleted)
+        {
+            EndReceive(null);
+        }
+        else if (unwatched)
+        {
+            // Out of epoll since the peer hung up: what is left to read is read now.
+            while (Receive() == ReceiveStep.Continue)
+            {
+            }
+        }
+    }
+
+    /// <summary>Called on the reactor's thread after <see cref="Abort(ConnectionAbortedException)"/>: the input ends with the reason.</summary>
+    public void OnAborted() => EndReceive(_abortReason);
+
+    public override void Abort(ConnectionAbortedException abortReason)
+    {
+        lock (_gate)
+        {
+            if ((_state & (ConnectionState.Aborted | ConnectionState.Closed)) != 0)
+            {
+                return;
+            }
+
+            // As Kestrel's socket transport does: shut both directions, so the peer learns now.
+            _abortReason = abortReason;
+            _state |= ConnectionState.Aborted;
+            LinuxCalls.Shutdown(_handle, LinuxCalls.ShutdownBoth);
+        }
+
+        WakeWriter(false);
+        _output.Reader.CancelPendingRead();
+        _reactor.Post(this, ReactorWork.Abort);
+    }
+
+    /// <summary>
+    /// Sends what the protocol wrote, then closes: as long as the peer reads, this waits, which is why whoever runs
+    /// the protocol bounds it (and aborts). A second call waits for the first.
+    /// </summary>
+    public override async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposing, 1) == 0)
+        {
+            try
+            {
+                // The transport's own ends: middleware may have put other pipes in Transport meanwhile.
+                await _input.Reader.CompleteAsync();
+                await _output.Writer.CompleteAsync();
+                await _sending;
+                _reactor.Post(this, ReactorWork.Close);
+                await _socketClosed.Task;
+            }
+            finally
+            {
+                _disposed.TrySetResult();
+            }
+        }
+
+        await _disposed.Task;
+        await base.DisposeAsync();
+    }
+
+    /// <summary>Called on the reactor's thread, or by a stopped reactor: the socket leaves epoll and closes.</summary>
+    public void Close()
+    {
+        EndReceive(null);
+        lock (_gate)
+        {
+            if ((_state & ConnectionState.Closed) != 0)
+            {
+                return;
+            }
+
+            Unwatch();
+            _state |= ConnectionState.Closed;
+        }
+
+        WakeWriter(false);
+        _socket.Dispose();
+        _socketClosed.TrySetResult();
+    }
+
+    bool IValueTaskSource<bool>.GetResult(short token) => _writable.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<bool>.GetStatus(short token) => _writable.GetStatus(token);
+
+    void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _writable.OnCompleted(continuation, state, token, flags);
+
+    private enum ReceiveStep
+    {
+        Continue,
+        Wait,
+        Ended,
+    }
+
+    private ReceiveStep Receive()
+    {
+        var memory = _input.Writer.GetMemory(ReceiveHint);
+        var received = LinuxCalls.Receive(_handle, memory.Span);
+        if (received > 0)
+        {
+            _input.Writer.Advance(received);
+            var flush = _input.Writer.FlushAsync();
+            if (!flush.IsCompleted)
+            {
+                // The protocol has not consumed what it has: stop reading until it does.
+                lock (_gate)
+                {
+                    _state |= ConnectionState.ReadingPaused;
+                    UpdateInterest();
+                }
+
+                _ = ResumeWhenFlushedAsync(flush);
+                return ReceiveStep.Wait;
+            }
+
+            if (flush.Result.IsCompleted)
+            {
+                EndReceive(null);
+                return ReceiveStep.Ended;
+            }
+
+            return ReceiveStep.Continue;
+        }
+
+        if (received == -LinuxCalls.WouldBlock || received == -LinuxCalls.Interrupted)
+        {
+            return ReceiveStep.Wait;
+        }
+
+        EndReceive(received == 0 ? _abortReason : _abortReason ?? (Exception)new ConnectionResetException($"The connection was reset (errno {-received})."));
+        return ReceiveStep.Ended;
+    }
+
+    private async Task ResumeWhenFlushedAsync(ValueTask<FlushResult> flush)
+    {
+        _resumedFlush = await flush;
+        _reactor.Post(this, ReactorWork.Resume);
+    }
+
+    // On the reactor's thread only: the input pipe's writer is completed here and nowhere else.
+    private void EndReceive(Exception? error)
+    {
+        lock (_gate)
+        {
+            if ((_state & ConnectionState.ReceiveEnded) != 0)
+            {
+                return;
+            }
+
+            _state |= ConnectionState.ReceiveEnded;
+            UpdateInterest();
+        }
+
+        _input.Writer.Complete(error);
+        ThreadPool.UnsafeQueueUserWorkItem(static connection => connection.FireConnectionClosed(), this, preferLocal: false);
+    }
+
+    // Every callback runs, whichever of them throws; a failing one is the application's bug, logged, never the transport's end.
+    private void FireConnectionClosed()
+    {
+        try
+        {
+            _closed.Cancel(throwOnFirstException: false);
+        }
+        catch (AggregateException ex)
+        {
+            ClosedCallbackFailed(_reactor.Logger, ConnectionId, ex);
+        }
+    }
+
+    private async Task SendLoopAsync()
+    {
+        var reader = _output.Reader;
+        Exception? failure = null;
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync();
+                if (IsAborted)
+                {
+                    break;
+                }
+
+                var buffer = result.Buffer;
+                if (!buffer.IsEmpty && !await SendAsync(buffer))
+                {
+                    break;
+                }
+
+                reader.AdvanceTo(buffer.End);
+                if (result.IsCompleted)
+                {
+                    // Everything the protocol wrote is out: a FIN follows it.
+                    lock (_gate)
+                    {
+                        if ((_state & (ConnectionState.Aborted | ConnectionState.Closed)) == 0)
+                        {
+                            LinuxCalls.Shutdown(_handle, LinuxCalls.ShutdownWrite);
+                        }
+                    }
+
+                    break;
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+            SendFailed(_reactor.Logger, ConnectionId, ex);
+            Abort(new ConnectionAbortedException("The transport failed while sending.", ex));
+        }
+        finally
+        {
+            await reader.CompleteAsync(failure ?? Volatile.Read(ref _abortReason));
+        }
+    }
+
+    // False when the connection was aborted, reset or closed meanwhile.
+    private async ValueTask<bool> SendAsync(ReadOnlySequence<byte> buffer)
+    {
+        foreach (var segment in buffer)
+        {
+            var remaining = segment;
+            while (!remaining.IsEmpty)
+            {
+                var sent = LinuxCalls.Send(_handle, remaining.Span);
+                if (sent > 0)
+                {
+                    remaining = remaining[sent..];
+                }
+                else if (sent == -LinuxCalls.WouldBlock)
+                {
+                    if (!await WaitWritableAsync())
+                    {
+                        return false;
+                    }
+                }
+                else if (sent != -LinuxCalls.Interrupted)
+                {
+                    Abort(new ConnectionAbortedException($"The connection was reset while sending (errno {-sent})."));
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    private bool IsAborted => Volatile.Read(ref _abortReason) is not null;
+
+    // Waits for EPOLLOUT; false when the connection was aborted or left epoll meanwhile.
+    private ValueTask<bool> WaitWritableAsync()
+    {
+        lock (_gate)
+        {
+            if ((_state & (ConnectionState.Aborted | ConnectionState.Unwatched | ConnectionState.Closed)) != 0)
+            {
+                return ValueTask.FromResult(false);
+            }
+
+            _writable.Reset();
+            _state |= ConnectionState.WaitingToWrite;
+            UpdateInterest();
+        }
+
+        return new ValueTask<bool>(this, _writable.Version);
+    }
+
+    private void WakeWriter(bool writable)
+    {
+        lock (_gate)
+        {
+            if ((_state & ConnectionState.WaitingToWrite) == 0)
+            {
+                return;
+            }
+
+            _state &= ~ConnectionState.WaitingToWrite;
+            UpdateInterest();
+        }
+
+        _writable.SetResult(writable);
+    }
+
+    // Under _gate: epoll is told what the state asks for, reading unless paused or ended, writing while waiting to.
+    private void UpdateInterest()
+    {
+        if ((_state & (ConnectionState.Unwatched | ConnectionState.Closed)) != 0)
+        {
+            return;
+        }
+
+        var interest = ((_state & (ConnectionState.ReadingPaused | ConnectionState.ReceiveEnded)) == 0 ? LinuxCalls.In : 0)
+            | ((_state & ConnectionState.WaitingToWrite) != 0 ? LinuxCalls.Out : 0);
+        if (interest != _watched && _reactor.Change(this, interest) == 0)
+        {
+            _watched = interest;
+        }
+    }
+
+    // Under _gate.
+    private void Unwatch()
+    {
+        if ((_state & (ConnectionState.Unwatched | ConnectionState.Closed)) == 0)
+        {
+            _reactor.Unwatch(this);
+            _state |= ConnectionState.Unwatched;
+        }
+    }
+
+    [LoggerMessage(EventId = 62, Level = LogLevel.Error, Message = "A ConnectionClosed callback of connection {ConnectionId} threw")]
+    private static partial void ClosedCallbackFailed(ILogger logger, string connectionId, Exception exception);
+
+    [LoggerMessage(EventId = 63, Level = LogLevel.Error, Message = "Sending on connection {ConnectionId} failed; aborting it")]
+    private static partial void SendFailed(ILogger logger, string connectionId, Exception exception);
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+}

@@ -1,0 +1,257 @@
+using System.Collections.Concurrent;
+using EchoHost.Shared;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+
+namespace EchoHost.Transport.Linux;
+
+/// <summary>
+/// One thread and one epoll instance serving many connections: it waits for readiness and tells each connection
+/// it can read or write. The connection does its recv and send right there, and with inline pipe scheduling the
+/// protocol runs on this thread too, so a request costs one recv and one send and no thread hop. Work that must
+/// happen on this thread (resuming a paused read, an abort's end of input, the final close) is queued and the loop
+/// woken through an eventfd. Stopping aborts the connections still open and waits for them to close, up to
+/// <see cref="StopTimeout"/>; whatever is left then is closed by the reactor itself.
+/// </summary>
+internal sealed partial class EpollReactor : IDisposable
+{
+    public static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
+
+    private const int MaxEvents = 512;
+    private const ulong WakeKey = 0;
+    private const int NonBlocking = 0x800;
+    private const int StoppingWaitMilliseconds = 50;
+    private readonly ConcurrentDictionary<ulong, EpollConnection> _connections = new();
+    private readonly ConcurrentQueue<(EpollConnection Connection, ReactorWork Work)> _work = new();
+    private readonly int _epoll;
+    private readonly int _wake;
+    private readonly Thread _thread;
+    private readonly TimeProvider _time;
+    private volatile bool _stopping;
+    private volatile bool _stopped;
+
+    public EpollReactor(int index, TimeProvider time, ILogger logger)
+    {
+        _time = time;
+        Logger = logger;
+        _epoll = LinuxCalls.EpollCreate(0);
+        _wake = LinuxCalls.EventFd(0, NonBlocking);
+        var wakeInterest = new LinuxCalls.EpollEvent { Events = LinuxCalls.In, Data = WakeKey };
+        if (_epoll < 0 || _wake < 0 || LinuxCalls.EpollControl(_epoll, LinuxCalls.Add, _wake, ref wakeInterest) != 0)
+        {
+            var error = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            CloseDescriptors();
+            throw new IOException($"The Linux transport could not create its epoll instance (errno {error}).");
+        }
+
+        _thread = new Thread(Run) { IsBackground = true, Name = $"EchoHost epoll {index}" };
+        _thread.Start();
+    }
+
+    public ILogger Logger { get; }
+
+    /// <summary>Connections registered and not yet closed.</summary>
+    public int Count => _connections.Count;
+
+    /// <summary>0, or -errno (ENOSPC: the user's epoll watches are spent).</summary>
+    public int Watch(EpollConnection connection, uint interest)
+    {
+        if (_stopping)
+        {
+            return -LinuxCalls.ShuttingDown;
+        }
+
+        _connections[connection.Key] = connection;
+        var result = Control(LinuxCalls.Add, connection, interest);
+        if (result != 0)
+        {
+            _connections.TryRemove(connection.Key, out _);
+        }
+
+        return result;
+    }
+
+    public int Change(EpollConnection connection, uint interest) => Control(LinuxCalls.Modify, connection, interest);
+
+    public void Unwatch(EpollConnection connection) => Control(LinuxCalls.Delete, connection, 0);
+
+    /// <summary>Runs the work on this reactor's thread, after any event being handled for the connection.</summary>
+    public void Post(EpollConnection connection, ReactorWork work)
+    {
+        if (_stopped)
+        {
+            // Every connection the reactor had is closed already: only a close can still be asked for.
+            if (work == ReactorWork.Close)
+            {
+                connection.Close();
+            }
+
+            return;
+        }
+
+        _work.Enqueue((connection, work));
+        LinuxCalls.Signal(_wake);
+    }
+
+    public void Dispose()
+    {
+        _stopping = true;
+        LinuxCalls.Signal(_wake);
+
+        // The loop bounds itself; the margin is for a protocol still running on its thread.
+        if (_thread.Join(StopTimeout + StopTimeout))
+        {
+            CloseDescriptors();
+        }
+        else
+        {
+            StopTimedOut(Logger, _thread.Name);
+        }
+    }
+
+    private int Control(int operation, EpollConnection connection, uint interest)
+    {
+        var change = new LinuxCalls.EpollEvent { Events = interest, Data = connection.Key };
+        return LinuxCalls.EpollControl(_epoll, operation, connection.Handle, ref change);
+    }
+
+    private unsafe void Run()
+    {
+        var events = stackalloc LinuxCalls.EpollEvent[MaxEvents];
+        long? deadline = null;
+        while (true)
+        {
+            if (_stopping)
+            {
+                deadline ??= BeginStop();
+                if (_connections.IsEmpty || _time.GetTimestamp() >= deadline)
+                {
+                    break;
+                }
+            }
+
+            var ready = LinuxCalls.EpollWait(_epoll, events, MaxEvents, _stopping ? StoppingWaitMilliseconds : -1);
+            for (var i = 0; i < ready; i++)
+            {
+                if (events[i].Data == WakeKey)
+                {
+                    LinuxCalls.Drain(_wake);
+                }
+                else if (_connections.TryGetValue(events[i].Data, out var connection))
+                {
+                    Serve(connection, events[i].Events);
+                }
+            }
+
+            RunQueuedWork();
+        }
+
+        _stopped = true;
+        RunQueuedWork();
+        foreach (var connection in _connections.Values)
+        {
+            Serve(connection, ReactorWork.Close);
+        }
+
+        _connections.Clear();
+    }
+
+    // Asks every connection to end; the loop then waits for their closes, up to the deadline.
+    private long BeginStop()
+    {
+        foreach (var connection in _connections.Values)
+        {
+            connection.Abort(new ConnectionAbortedException("The server is stopping."));
+        }
+
+        return _time.GetTimestamp() + (long)(StopTimeout.TotalSeconds * _time.TimestampFrequency);
+    }
+
+    private void RunQueuedWork()
+    {
+        while (_work.TryDequeue(out var item))
+        {
+            Serve(item.Connection, item.Work);
+            if (item.Work == ReactorWork.Close)
+            {
+                _connections.TryRemove(item.Connection.Key, out _);
+            }
+        }
+    }
+
+    // A fault in one connection is that connection's end, never the loop's.
+    private void Serve(EpollConnection connection, uint events)
+    {
+        try
+        {
+            connection.OnReady(events);
+        }
+        catch (Exception ex)
+        {
+            Fail(connection, ex);
+        }
+    }
+
+    private void Serve(EpollConnection connection, ReactorWork work)
+    {
+        try
+        {
+            switch (work)
+            {
+                case ReactorWork.Resume:
+                    connection.OnResume();
+                    break;
+                case ReactorWork.Abort:
+                    connection.OnAborted();
+                    break;
+                default:
+                    connection.Close();
+                    break;
+            }
+        }
+        catch (Exception ex)
+        {
+            Fail(connection, ex);
+        }
+    }
+
+    private void Fail(EpollConnection connection, Exception ex)
+    {
+        TransportFault(Logger, ex);
+        try
+        {
+            connection.Abort(new ConnectionAbortedException("The transport failed.", ex));
+        }
+        catch (Exception abortFailure)
+        {
+            TransportFault(Logger, abortFailure);
+        }
+    }
+
+    private void CloseDescriptors()
+    {
+        if (_wake >= 0)
+        {
+            LinuxCalls.Close(_wake);
+        }
+
+        if (_epoll >= 0)
+        {
+            LinuxCalls.Close(_epoll);
+        }
+    }
+
+    [LoggerMessage(EventId = 60, Level = LogLevel.Error, Message = "The epoll transport failed serving a connection; aborting it")]
+    private static partial void TransportFault(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 64, Level = LogLevel.Warning, Message = "{Thread} did not stop in time; its epoll descriptors stay open")]
+    private static partial void StopTimedOut(ILogger logger, string? thread);
+}
+
+/// <summary>What a connection asks its reactor to run on the reactor's thread.</summary>
+internal enum ReactorWork
+{
+    Resume,
+    Abort,
+    Close,
+}
