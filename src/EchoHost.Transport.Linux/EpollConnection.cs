@@ -28,6 +28,8 @@ internal sealed partial class EpollConnection : ConnectionContext,
     // small segments shares one block, and a new block is taken only for a bigger read.
     private const int ReceiveHint = 2048;
 
+    private static readonly TimeSpan DeliveryPollInterval = TimeSpan.FromMilliseconds(20);
+
     private static long _lastKey;
     private readonly Socket _socket;
     private readonly SafeSocketHandle _handle;
@@ -37,6 +39,7 @@ internal sealed partial class EpollConnection : ConnectionContext,
     private readonly CancellationTokenSource _closed = new();
     private readonly TaskCompletionSource _socketClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _aborted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
     private ManualResetValueTaskSourceCore<bool> _writable;
     private Task _sending = Task.CompletedTask;
@@ -205,17 +208,18 @@ internal sealed partial class EpollConnection : ConnectionContext,
             // As Kestrel's socket transport does: shut both directions, so the peer learns now.
             _abortReason = abortReason;
             _state |= ConnectionState.Aborted;
-            LinuxCalls.Shutdown(_handle, LinuxCalls.ShutdownBoth);
+            ShutdownUnlessClosed(LinuxCalls.ShutdownBoth);
         }
 
         WakeWriter(false);
         _output.Reader.CancelPendingRead();
+        _aborted.TrySetResult();
         _reactor.Post(this, ReactorWork.Abort);
     }
 
     /// <summary>
-    /// Sends what the protocol wrote, then closes: as long as the peer reads, this waits, which is why whoever runs
-    /// the protocol bounds it (and aborts). A second call waits for the first.
+    /// Sends what the protocol wrote, waits for the peer to acknowledge it, then closes: while the peer does not
+    /// read, this waits, which is why whoever runs the protocol bounds it (and aborts). A second call waits for the first.
     /// </summary>
     public override async ValueTask DisposeAsync()
     {
@@ -227,6 +231,7 @@ internal sealed partial class EpollConnection : ConnectionContext,
                 await _input.Reader.CompleteAsync();
                 await _output.Writer.CompleteAsync();
                 await _sending;
+                await UntilDeliveredAsync();
                 _reactor.Post(this, ReactorWork.Close);
                 await _socketClosed.Task;
             }
@@ -238,6 +243,17 @@ internal sealed partial class EpollConnection : ConnectionContext,
 
         await _disposed.Task;
         await base.DisposeAsync();
+    }
+
+    // A socket closed with bytes still queued would leave them to the kernel, out of sight of the process and its
+    // limits: the connection stays until the peer acknowledged the last byte, or until it is aborted. The queue
+    // counts the FIN the send loop ended with, which alone is the kernel's to retransmit.
+    private async Task UntilDeliveredAsync()
+    {
+        while (!IsAborted && LinuxCalls.Undelivered(_handle) > 1)
+        {
+            await Task.WhenAny(Task.Delay(DeliveryPollInterval, _reactor.Time), _aborted.Task);
+        }
     }
 
     /// <summary>Called on the reactor's thread, or by a stopped reactor: the socket leaves epoll and closes.</summary>
@@ -378,7 +394,7 @@ internal sealed partial class EpollConnection : ConnectionContext,
                     {
                         if ((_state & (ConnectionState.Aborted | ConnectionState.Closed)) == 0)
                         {
-                            LinuxCalls.Shutdown(_handle, LinuxCalls.ShutdownWrite);
+                            ShutdownUnlessClosed(LinuxCalls.ShutdownWrite);
                         }
                     }
 
@@ -478,6 +494,19 @@ internal sealed partial class EpollConnection : ConnectionContext,
         if (interest != _watched && _reactor.Change(this, interest) == 0)
         {
             _watched = interest;
+        }
+    }
+
+    // The application may have closed the socket itself (IConnectionSocketFeature): its handle then refuses the
+    // call, and the descriptor number, perhaps another socket's by now, is never used.
+    private void ShutdownUnlessClosed(int how)
+    {
+        try
+        {
+            LinuxCalls.Shutdown(_handle, how);
+        }
+        catch (ObjectDisposedException)
+        {
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using EchoHost.Shared;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
@@ -11,7 +12,8 @@ namespace EchoHost.Transport.Linux;
 /// protocol runs on this thread too, so a request costs one recv and one send and no thread hop. Work that must
 /// happen on this thread (resuming a paused read, an abort's end of input, the final close) is queued and the loop
 /// woken through an eventfd. Stopping aborts the connections still open and waits for them to close, up to
-/// <see cref="StopTimeout"/>; whatever is left then is closed by the reactor itself.
+/// <see cref="StopTimeout"/> of real time (a bound on a thread's life, whatever clock the host runs on); whatever
+/// is left then is closed by the reactor itself.
 /// </summary>
 internal sealed partial class EpollReactor : IDisposable
 {
@@ -21,18 +23,18 @@ internal sealed partial class EpollReactor : IDisposable
     private const ulong WakeKey = 0;
     private const int NonBlocking = 0x800;
     private const int StoppingWaitMilliseconds = 50;
+    private const int BadDescriptor = 9;
     private readonly ConcurrentDictionary<ulong, EpollConnection> _connections = new();
     private readonly ConcurrentQueue<(EpollConnection Connection, ReactorWork Work)> _work = new();
     private readonly int _epoll;
     private readonly int _wake;
     private readonly Thread _thread;
-    private readonly TimeProvider _time;
     private volatile bool _stopping;
     private volatile bool _stopped;
 
     public EpollReactor(int index, TimeProvider time, ILogger logger)
     {
-        _time = time;
+        Time = time;
         Logger = logger;
         _epoll = LinuxCalls.EpollCreate(0);
         _wake = LinuxCalls.EventFd(0, NonBlocking);
@@ -49,6 +51,8 @@ internal sealed partial class EpollReactor : IDisposable
     }
 
     public ILogger Logger { get; }
+
+    public TimeProvider Time { get; }
 
     /// <summary>Connections registered and not yet closed.</summary>
     public int Count => _connections.Count;
@@ -112,7 +116,15 @@ internal sealed partial class EpollReactor : IDisposable
     private int Control(int operation, EpollConnection connection, uint interest)
     {
         var change = new LinuxCalls.EpollEvent { Events = interest, Data = connection.Key };
-        return LinuxCalls.EpollControl(_epoll, operation, connection.Handle, ref change);
+        try
+        {
+            return LinuxCalls.EpollControl(_epoll, operation, connection.Handle, ref change);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The application closed the socket itself, which also took it out of epoll.
+            return -BadDescriptor;
+        }
     }
 
     private unsafe void Run()
@@ -124,7 +136,7 @@ internal sealed partial class EpollReactor : IDisposable
             if (_stopping)
             {
                 deadline ??= BeginStop();
-                if (_connections.IsEmpty || _time.GetTimestamp() >= deadline)
+                if (_connections.IsEmpty || Stopwatch.GetTimestamp() >= deadline)
                 {
                     break;
                 }
@@ -164,7 +176,7 @@ internal sealed partial class EpollReactor : IDisposable
             connection.Abort(new ConnectionAbortedException("The server is stopping."));
         }
 
-        return _time.GetTimestamp() + (long)(StopTimeout.TotalSeconds * _time.TimestampFrequency);
+        return Stopwatch.GetTimestamp() + (long)(StopTimeout.TotalSeconds * Stopwatch.Frequency);
     }
 
     private void RunQueuedWork()

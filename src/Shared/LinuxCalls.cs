@@ -26,6 +26,10 @@ internal static partial class LinuxCalls
     public const int ShutdownWrite = 1;
     public const int ShutdownBoth = 2;
     private const int NoSignal = 0x4000;
+    private const nuint OutputQueue = 0x5411;
+    private const int IpProtocolTcp = 6;
+    private const int TcpInfo = 11;
+    private const byte TcpClose = 7;
     private const int DontWait = 0x40;
 
     /// <summary>The kernel's <c>struct epoll_event</c> is packed on x86-64 only; the transport runs there only.</summary>
@@ -72,6 +76,28 @@ internal static partial class LinuxCalls
     /// <summary>The same for a descriptor the caller owns outright (an eventfd).</summary>
     public static int EpollControl(int epoll, int operation, int descriptor, ref EpollEvent interest) =>
         EpollControlRaw(epoll, operation, descriptor, ref interest) == 0 ? 0 : -Marshal.GetLastPInvokeError();
+
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    private static partial int IoControl(SafeSocketHandle socket, nuint request, out int value);
+
+    [LibraryImport("libc", EntryPoint = "getsockopt", SetLastError = true)]
+    private static partial int GetOption(SafeSocketHandle socket, int level, int name, out byte value, ref int length);
+
+    /// <summary>
+    /// Bytes the kernel still holds for the socket that the peer has not acknowledged (SIOCOUTQ, the FIN counted),
+    /// or 0 once the connection can deliver nothing more: reset or closed, where the queue's count goes stale.
+    /// </summary>
+    public static int Undelivered(SafeSocketHandle socket)
+    {
+        // The first byte of struct tcp_info is the connection's state.
+        var length = 1;
+        if (GetOption(socket, IpProtocolTcp, TcpInfo, out var state, ref length) != 0 || state == TcpClose)
+        {
+            return 0;
+        }
+
+        return IoControl(socket, OutputQueue, out var bytes) == 0 ? bytes : 0;
+    }
 
     /// <summary>Adds one to an eventfd's counter, waking whoever waits on it.</summary>
     public static unsafe void Signal(int eventFd)

@@ -1,10 +1,10 @@
 namespace EchoHost.Connections.Limits;
 
 /// <summary>
-/// Bytes buffered by a listener's connections, against a budget. Only connections whose client does not read
-/// hold more than one read's worth (their replies wait in the output pipe, and the transport fills their input
-/// pipe to its limit), so the runner charges each such connection its worst case, <see cref="StalledConnectionBytes"/>,
-/// while its flush waits. Over the budget, new connections are turned away until the total is back under the
+/// Bytes buffered by a listener's connections, against a budget. The runner charges what a connection holds
+/// beyond one read: its unconsumed input (a line still arriving), and, while its client does not read, its worst
+/// case, <see cref="StalledConnectionBytes"/> (replies wait in the output pipe, and the transport fills the input
+/// pipe to its limit). Over the budget, new connections are turned away until the total is back under the
 /// low-water mark (80%); connections already open keep being served.
 /// </summary>
 public sealed class MemoryBudget
@@ -48,6 +48,9 @@ public sealed class MemoryBudget
             return Volatile.Read(ref _over) == 1;
         }
     }
+
+    /// <summary>Bytes a connection holds beyond one read, such as an unfinished line: positive to hold, negative to give back.</summary>
+    public void Charge(long bytes) => Interlocked.Add(ref _held, bytes);
 
     public void ConnectionStalled() => Interlocked.Add(ref _held, StalledConnectionBytes);
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Sockets;
 using EchoHost.Connections.Diagnostics;
 using EchoHost.Connections.Logging;
 using Microsoft.AspNetCore.Connections;
@@ -36,6 +37,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     private volatile bool _ended;
     private bool _closeRequested;
     private bool _hasUnflushedOutput;
+    private long _inputHeld;
     private ITimer? _shutdownTicks;
 
     public ProtocolConnection(
@@ -89,6 +91,18 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     public async Task<ConnectionOutcome> RunAsync(IConnectionProtocol protocol)
     {
         ArgumentNullException.ThrowIfNull(protocol);
+        try
+        {
+            return await ServeAsync(protocol);
+        }
+        finally
+        {
+            await CloseTransportAsync();
+        }
+    }
+
+    private async Task<ConnectionOutcome> ServeAsync(IConnectionProtocol protocol)
+    {
         _connection.Features.Set<IConnectionTrafficFeature>(this);
 
         // Kestrel asks connections to finish on shutdown; a read that never returns would hold shutdown for
@@ -131,6 +145,8 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
             }
             finally
             {
+                ReleaseHeldInput();
+                BoundDeliveryAfterClose();
                 await _output.CompleteAsync();
                 await _input.CompleteAsync();
             }
@@ -138,6 +154,55 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
 
         return outcome;
     }
+
+    // The transport may still be sending what the protocol wrote, and a peer that does not read would keep the
+    // socket, and every limit released after this connection, forever: the write timeout bounds it here, so the
+    // listener's slot and budget are given back only once the socket is closed.
+    private async Task CloseTransportAsync()
+    {
+        var closing = _connection.DisposeAsync().AsTask();
+        if (closing.IsCompleted || _writeTimeoutTicks <= 0)
+        {
+            await closing;
+            return;
+        }
+
+        using var waiting = new CancellationTokenSource();
+        var timeout = Task.Delay(_options.WriteTimeout, _time, waiting.Token);
+        if (await Task.WhenAny(closing, timeout) == timeout)
+        {
+            _writeTimedOut = true;
+            Outcome = new ConnectionOutcome(ConnectionEndReason.WriteTimeout, null);
+            AbortUnread();
+        }
+
+        await waiting.CancelAsync();
+        await closing;
+    }
+
+    // What the socket still holds once the transport closed it is the kernel's to deliver; the write timeout
+    // bounds that too, or a peer that never reads would keep it, in LAST-ACK, for minutes. Set before the output
+    // completes, since a transport may close the socket as soon as it has sent the rest.
+    private void BoundDeliveryAfterClose()
+    {
+        if (_writeTimeoutTicks > 0 && OperatingSystem.IsLinux())
+        {
+            TryConfigureSocket(static (socket, timeout) => socket.SetRawSocketOption(IpProtocolTcp, TcpUserTimeout, BitConverter.GetBytes(timeout)),
+                (int)_options.WriteTimeout.TotalMilliseconds);
+        }
+    }
+
+    // Input the protocol has not consumed yet (a partial line) is charged to the budget while it is held.
+    private void HoldInput(long held)
+    {
+        if (held != _inputHeld)
+        {
+            _options.MemoryBudget?.Charge(held - _inputHeld);
+            _inputHeld = held;
+        }
+    }
+
+    private void ReleaseHeldInput() => HoldInput(0);
 
     private async Task<ConnectionEndReason> PumpAsync(IConnectionProtocol protocol)
     {
@@ -172,6 +237,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
             BytesReceived += received;
             _metrics?.Transferred(received, BytesSent - sentBefore);
             _input.AdvanceTo(consumed, buffer.End);
+            HoldInput(buffer.Length - received);
 
             if (_hasUnflushedOutput)
             {
@@ -267,13 +333,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         if (_queuedTimeoutIsWrite)
         {
             _writeTimedOut = true;
-            if (_logger.IsEnabled(LogLevel.Information))
-            {
-                var peer = PeerAddress.Format(RemoteEndPoint);
-                ConnectionLifetimeLog.WriteTimedOut(_logger, peer, _options.WriteTimeout, BytesReceived, BytesSent);
-            }
-
-            _connection.Abort(new ConnectionAbortedException("The peer did not read its replies within the write timeout."));
+            AbortUnread();
             _output.CancelPendingFlush();
             return;
         }
@@ -283,11 +343,45 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         Volatile.Write(ref _timeoutQueued, 0);
     }
 
+    // The replies the peer did not read are dropped: a reset rather than a FIN, so the kernel does not keep
+    // the socket to deliver them after the process let it go.
+    private void AbortUnread()
+    {
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            var peer = PeerAddress.Format(RemoteEndPoint);
+            ConnectionLifetimeLog.WriteTimedOut(_logger, peer, _options.WriteTimeout, BytesReceived, BytesSent);
+        }
+
+        TryConfigureSocket(static (socket, _) => socket.LingerState = new LingerOption(true, 0), 0);
+        _connection.Abort(new ConnectionAbortedException("The peer did not read its replies within the write timeout."));
+    }
+
+    private void TryConfigureSocket(Action<Socket, int> configure, int value)
+    {
+        try
+        {
+            if (_connection.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
+            {
+                configure(socket, value);
+            }
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+        {
+            // Closed meanwhile: nothing is left to bound or drop.
+        }
+    }
+
     private void MarkActivity() => Volatile.Write(ref _lastActivity, _time.GetTimestamp());
 
     private bool IsIdle() => _idleTimeoutTicks > 0 && _time.GetTimestamp() - Volatile.Read(ref _lastActivity) >= _idleTimeoutTicks;
 
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
+
+    // TCP_USER_TIMEOUT (Linux, which .NET has no name for): how long sent data may stay unacknowledged, zero
+    // window included, before the kernel drops the connection.
+    private const int IpProtocolTcp = 6;
+    private const int TcpUserTimeout = 18;
 
     private static long ToTicks(TimeSpan timeout, TimeProvider time) => (long)(timeout.TotalSeconds * time.TimestampFrequency);
 

@@ -1,7 +1,9 @@
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using EchoHost.Hosting;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace EchoHost.Transport;
 
@@ -54,17 +56,81 @@ public sealed class GatedConnectionListenerFactory(
         {
             await gate.WaitForRoomAsync(cancellationToken);
             var connection = await inner.AcceptAsync(cancellationToken);
-            if (connection is not null)
+            if (connection is null)
             {
-                gate.Opened();
-                connection.ConnectionClosed.Register(static state => ((AcceptGate)state!).Closed(), gate);
+                return null;
             }
 
-            return connection;
+            gate.Opened();
+            return new GatedConnection(connection, gate);
         }
 
         public ValueTask UnbindAsync(CancellationToken cancellationToken = default) => inner.UnbindAsync(cancellationToken);
 
         public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+
+    // The gate counts descriptors, so its slot is given back when the socket is closed, which is when the
+    // transport's DisposeAsync returns; ConnectionClosed fires earlier, when the receive side ends.
+    private sealed class GatedConnection(ConnectionContext inner, AcceptGate gate) : ConnectionContext
+    {
+        private int _closed;
+
+        public override string ConnectionId
+        {
+            get => inner.ConnectionId;
+            set => inner.ConnectionId = value;
+        }
+
+        public override IFeatureCollection Features => inner.Features;
+
+        public override IDictionary<object, object?> Items
+        {
+            get => inner.Items;
+            set => inner.Items = value;
+        }
+
+        public override IDuplexPipe Transport
+        {
+            get => inner.Transport;
+            set => inner.Transport = value;
+        }
+
+        public override CancellationToken ConnectionClosed
+        {
+            get => inner.ConnectionClosed;
+            set => inner.ConnectionClosed = value;
+        }
+
+        public override EndPoint? LocalEndPoint
+        {
+            get => inner.LocalEndPoint;
+            set => inner.LocalEndPoint = value;
+        }
+
+        public override EndPoint? RemoteEndPoint
+        {
+            get => inner.RemoteEndPoint;
+            set => inner.RemoteEndPoint = value;
+        }
+
+        public override void Abort(ConnectionAbortedException abortReason) => inner.Abort(abortReason);
+
+        public override async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await inner.DisposeAsync();
+            }
+            finally
+            {
+                if (Interlocked.Exchange(ref _closed, 1) == 0)
+                {
+                    gate.Closed();
+                }
+
+                await base.DisposeAsync();
+            }
+        }
     }
 }

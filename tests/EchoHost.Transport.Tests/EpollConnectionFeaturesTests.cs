@@ -1,12 +1,12 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using EchoHost.Transport.Linux;
+using EchoHost.Transport.Tests.Support;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace EchoHost.Tests.Integration;
+namespace EchoHost.Transport.Tests;
 
 /// <summary>
 /// The feature collection of an epoll connection, accepted on a real loopback socket: the connection's own
@@ -57,7 +57,7 @@ public sealed class EpollConnectionFeaturesTests
 
     private static async Task<AcceptedConnection> AcceptOneAsync()
     {
-        var options = new EpollTransportOptions(MemoryPool<byte>.Shared, 64 * 1024, 64 * 1024, Threads: 1);
+        var options = new EpollTransportOptions(new BlockPool(), 64 * 1024, 64 * 1024, Threads: 1);
         var factory = new EpollTransportFactory(options, TimeProvider.System, NullLoggerFactory.Instance);
         var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
         var client = new TcpClient();

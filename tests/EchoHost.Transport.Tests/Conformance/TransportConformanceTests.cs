@@ -1,0 +1,365 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Text;
+using EchoHost.Transport.Tests.Support;
+using Microsoft.AspNetCore.Connections;
+
+namespace EchoHost.Transport.Tests.Conformance;
+
+/// <summary>
+/// What every transport EchoHost ships must do, checked against each on real loopback sockets: the connection's
+/// pipes, its lifetime events, and what the kernel shows afterwards (the process's descriptors, socket states,
+/// CPU time), never only the transport's own view of itself.
+/// </summary>
+public sealed class TransportConformanceTests
+{
+    public static TheoryData<string> Kinds => TransportUnderTest.Kinds;
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task Abort_during_back_pressure_wakes_the_blocked_flush_and_the_socket_leaves_the_process(string kind)
+    {
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        var (server, _) = await transport.ConnectAsync(clientReceiveBuffer: 4096);
+        var inode = KernelView.InodeOf(server);
+
+        var chunk = new byte[64 * 1024];
+        ValueTask<FlushResult> flush;
+        var writes = 0;
+        do
+        {
+            Assert.True(++writes < 1000, "the flush never waited on a client that does not read");
+            flush = server.Transport.Output.WriteAsync(chunk);
+        }
+        while (flush.IsCompleted);
+
+        server.Abort(new ConnectionAbortedException("test"));
+        await Eventually.WithinAsync(FlushEndedAsync(flush), "the blocked flush was not woken by the abort");
+        await Eventually.WithinAsync(server.DisposeAsync().AsTask(), "dispose did not finish after the abort");
+
+        Assert.False(KernelView.IsOpen(inode), "the aborted socket is still one of the process's descriptors");
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task A_reset_while_reading_is_paused_ends_the_input_and_leaves_the_transport_idle(string kind)
+    {
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        var (server, client) = await transport.ConnectAsync();
+        var inode = KernelView.InodeOf(server);
+
+        // More than the input pipe holds: the transport stops reading until the application consumes.
+        await client.SendAsync(new byte[TransportUnderTest.MaxReadBufferSize * 3]);
+        await Eventually.TrueAsync(() => Held(server.Transport.Input) >= TransportUnderTest.MaxReadBufferSize, "the input pipe did not fill");
+        client.LingerState = new LingerOption(true, 0);
+        client.Close();
+
+        // A loop woken again and again by the reset would take a whole core for the two seconds.
+        var cpu = KernelView.CpuTime();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var spent = KernelView.CpuTime() - cpu;
+        Assert.True(spent < TimeSpan.FromSeconds(1), $"the process used {spent.TotalMilliseconds:0} ms of CPU in 2 s while a reset connection sat paused");
+
+        await Eventually.WithinAsync(DrainAsync(server.Transport.Input), "the input did not end after the reset");
+        await Eventually.WithinAsync(server.DisposeAsync().AsTask(), "dispose did not finish after the reset");
+        Assert.False(KernelView.IsOpen(inode), "the reset socket is still one of the process's descriptors");
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task A_client_half_close_ends_the_input_and_the_reply_still_arrives_before_the_servers_fin(string kind)
+    {
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        var (server, client) = await transport.ConnectAsync();
+
+        await client.SendAsync("ping"u8.ToArray());
+        client.Shutdown(SocketShutdown.Send);
+        Assert.Equal("ping", Encoding.ASCII.GetString(await Eventually.WithinAsync(DrainAsync(server.Transport.Input), "the input did not end at the client's FIN")));
+
+        await server.Transport.Output.WriteAsync("pong"u8.ToArray());
+        await server.Transport.Output.CompleteAsync();
+        Assert.Equal("pong", Encoding.ASCII.GetString(await Eventually.WithinAsync(ReceiveToEndAsync(client), "the reply and FIN did not arrive")));
+        await Eventually.WithinAsync(server.DisposeAsync().AsTask(), "dispose did not finish");
+        var clientPort = ((System.Net.IPEndPoint)client.LocalEndPoint!).Port;
+        await Eventually.TrueAsync(() => KernelView.ServerSideState(transport.EndPoint.Port, clientPort) is null,
+            $"the server's end is still in the kernel's table as {KernelView.ServerSideState(transport.EndPoint.Port, clientPort)}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task Completing_the_output_sends_everything_then_a_fin_while_the_client_still_has_its_side_open(string kind)
+    {
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        var (server, client) = await transport.ConnectAsync();
+
+        var reply = new byte[200 * 1024];
+        Random.Shared.NextBytes(reply);
+        await server.Transport.Output.WriteAsync(reply);
+        await server.Transport.Output.CompleteAsync();
+
+        Assert.Equal(reply, await Eventually.WithinAsync(ReceiveToEndAsync(client), "the reply and the server's FIN did not arrive"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task A_client_dripping_one_byte_per_segment_is_held_in_one_block_not_one_per_byte(string kind)
+    {
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        var (server, client) = await transport.ConnectAsync();
+        var input = server.Transport.Input;
+
+        const int bytes = 1000;
+        long held = 0;
+        var segments = 0;
+        for (var i = 1; i <= bytes; i++)
+        {
+            // In lock step, so every byte is its own segment and its own receive.
+            await client.SendAsync(new[] { (byte)'x' });
+            do
+            {
+                var read = await input.ReadAsync();
+                held = read.Buffer.Length;
+                segments = Segments(read.Buffer);
+                input.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+            }
+            while (held < i);
+        }
+
+        Assert.Equal(bytes, held);
+        Assert.True(segments <= 2, $"{bytes} dripped bytes are held in {segments} blocks");
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task Ten_thousand_connects_and_closes_leave_no_descriptor_behind(string kind)
+    {
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        var before = KernelView.OpenDescriptors();
+        const int connections = 10_000;
+        const int parallel = 20;
+
+        var accepting = Task.Run(async () =>
+        {
+            var served = new List<Task>();
+            for (var i = 0; i < connections; i++)
+            {
+                var server = await transport.Listener.AcceptAsync() ?? throw new InvalidOperationException("The listener stopped.");
+                served.Add(ServeUntilEndAsync(server));
+            }
+
+            await Task.WhenAll(served);
+        });
+        await Task.WhenAll(Enumerable.Range(0, parallel).Select(async _ =>
+        {
+            for (var i = 0; i < connections / parallel; i++)
+            {
+                using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                await client.ConnectAsync(transport.EndPoint);
+                client.Shutdown(SocketShutdown.Send);
+                await ReceiveToEndAsync(client);
+            }
+        }));
+        await Eventually.WithinAsync(accepting, "not every connection ended", TimeSpan.FromSeconds(60));
+
+        await Eventually.TrueAsync(() => KernelView.OpenDescriptors() <= before + 2,
+            $"{KernelView.OpenDescriptors() - before} more descriptors open than before {connections} connections came and went");
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task Aborting_and_disposing_live_connections_at_shutdown_closes_every_socket_and_every_client_sees_the_end(string kind)
+    {
+        var transport = await TransportUnderTest.StartAsync(kind);
+        var live = new List<(ConnectionContext Server, Socket Client, long Inode)>();
+        for (var i = 0; i < 20; i++)
+        {
+            var (server, client) = await transport.ConnectAsync();
+            live.Add((server, client, KernelView.InodeOf(server)));
+        }
+
+        // As Kestrel does when its shutdown timeout runs out.
+        await transport.Listener.UnbindAsync();
+        foreach (var (server, _, _) in live)
+        {
+            server.Abort(new ConnectionAbortedException("The server is stopping."));
+        }
+
+        await Eventually.WithinAsync(Task.WhenAll(live.Select(c => c.Server.DisposeAsync().AsTask())), "the aborted connections did not dispose");
+
+        foreach (var (_, client, inode) in live)
+        {
+            Assert.False(KernelView.IsOpen(inode), "a socket outlived its connection");
+            await Eventually.WithinAsync(ReceiveToEndAsync(client), "a client did not see its connection end");
+        }
+
+        await transport.DisposeAsync();
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task ConnectionClosed_fires_on_the_thread_pool_when_the_client_leaves_while_the_application_still_runs(string kind)
+    {
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        var (server, client) = await transport.ConnectAsync();
+        var fired = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        server.ConnectionClosed.Register(() => fired.TrySetResult(Thread.CurrentThread.IsThreadPoolThread));
+
+        client.Shutdown(SocketShutdown.Both);
+        client.Close();
+        await Eventually.WithinAsync(DrainAsync(server.Transport.Input), "the input did not end when the client left");
+
+        Assert.True(await Eventually.WithinAsync(fired.Task, "ConnectionClosed did not fire before the application disposed the connection"),
+            "ConnectionClosed ran its callback on a transport thread, not the thread pool");
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task A_throwing_ConnectionClosed_callback_neither_skips_the_others_nor_stops_the_transport(string kind)
+    {
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        var (server, client) = await transport.ConnectAsync();
+        var later = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        server.ConnectionClosed.Register(() => throw new InvalidOperationException("an application's bug"));
+        server.ConnectionClosed.Register(later.SetResult);
+
+        client.Close();
+        await Eventually.WithinAsync(later.Task, "a callback after the throwing one did not run");
+
+        var (next, nextClient) = await transport.ConnectAsync();
+        await nextClient.SendAsync("still here"u8.ToArray());
+        nextClient.Shutdown(SocketShutdown.Send);
+        Assert.Equal("still here", Encoding.ASCII.GetString(await Eventually.WithinAsync(DrainAsync(next.Transport.Input), "the transport stopped serving")));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task A_send_to_a_reset_peer_ends_the_output_and_the_connection_closes(string kind)
+    {
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        var (server, client) = await transport.ConnectAsync();
+        var inode = KernelView.InodeOf(server);
+        client.LingerState = new LingerOption(true, 0);
+        client.Close();
+
+        await Eventually.WithinAsync(WriteUntilRefusedAsync(server.Transport.Output), "writing to a reset peer never failed");
+        await Eventually.WithinAsync(server.DisposeAsync().AsTask(), "dispose did not finish after the failed send");
+        Assert.False(KernelView.IsOpen(inode), "the socket is still one of the process's descriptors");
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task Disposing_twice_at_once_closes_the_socket_once_and_both_return(string kind)
+    {
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        var (server, client) = await transport.ConnectAsync();
+        var inode = KernelView.InodeOf(server);
+        client.Shutdown(SocketShutdown.Send);
+
+        await Eventually.WithinAsync(Task.WhenAll(server.DisposeAsync().AsTask(), server.DisposeAsync().AsTask()), "a dispose did not return");
+        await server.DisposeAsync();
+
+        Assert.False(KernelView.IsOpen(inode), "the socket is still one of the process's descriptors");
+        Assert.Empty(await ReceiveToEndAsync(client));
+    }
+
+    private static async Task ServeUntilEndAsync(ConnectionContext server)
+    {
+        await DrainAsync(server.Transport.Input);
+        await server.Transport.Output.CompleteAsync();
+        await server.DisposeAsync();
+    }
+
+    private static int Segments(ReadOnlySequence<byte> buffer)
+    {
+        var count = 0;
+        foreach (var _ in buffer)
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    // What the input pipe holds, left unconsumed.
+    private static long Held(PipeReader input)
+    {
+        if (!input.TryRead(out var read))
+        {
+            return 0;
+        }
+
+        input.AdvanceTo(read.Buffer.Start);
+        return read.Buffer.Length;
+    }
+
+    // Reads to the end of the input, or to the transport's report of a reset; returns what arrived.
+    private static async Task<byte[]> DrainAsync(PipeReader input)
+    {
+        var received = new List<byte>();
+        try
+        {
+            while (true)
+            {
+                var read = await input.ReadAsync();
+                received.AddRange(read.Buffer.ToArray());
+                input.AdvanceTo(read.Buffer.End);
+                if (read.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is ConnectionResetException or ConnectionAbortedException or IOException)
+        {
+        }
+
+        await input.CompleteAsync();
+        return received.ToArray();
+    }
+
+    private static async Task FlushEndedAsync(ValueTask<FlushResult> flush)
+    {
+        try
+        {
+            await flush;
+        }
+        catch (Exception ex) when (ex is ConnectionAbortedException or ConnectionResetException or IOException or OperationCanceledException)
+        {
+        }
+    }
+
+    private static async Task WriteUntilRefusedAsync(PipeWriter output)
+    {
+        var chunk = new byte[16 * 1024];
+        try
+        {
+            while (!(await output.WriteAsync(chunk)).IsCompleted)
+            {
+                await Task.Delay(10);
+            }
+        }
+        catch (Exception ex) when (ex is ConnectionAbortedException or ConnectionResetException or IOException or InvalidOperationException)
+        {
+        }
+    }
+
+    private static async Task<byte[]> ReceiveToEndAsync(Socket client)
+    {
+        var received = new MemoryStream();
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            int read;
+            while ((read = await client.ReceiveAsync(buffer)) > 0)
+            {
+                received.Write(buffer, 0, read);
+            }
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
+        {
+        }
+
+        return received.ToArray();
+    }
+}

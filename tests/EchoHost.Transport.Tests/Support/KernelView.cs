@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+
+namespace EchoHost.Transport.Tests.Support;
+
+/// <summary>
+/// What the kernel says about this process's sockets, rather than what a transport's own state says: the
+/// descriptors open in <c>/proc/self/fd</c>, and the TCP table (<c>/proc/net/tcp</c>, what <c>ss</c> reads).
+/// </summary>
+internal static class KernelView
+{
+    /// <summary>The socket's inode, which names it in the descriptor table and the TCP table alike.</summary>
+    public static long InodeOf(ConnectionContext connection)
+    {
+        var socket = connection.Features.Get<IConnectionSocketFeature>()?.Socket ?? throw new InvalidOperationException("The transport exposes no socket.");
+        return InodeOf(socket);
+    }
+
+    public static long InodeOf(Socket socket)
+    {
+        var target = new FileInfo($"/proc/self/fd/{socket.Handle}").LinkTarget ?? throw new InvalidOperationException("Not a descriptor.");
+        return long.Parse(target["socket:[".Length..^1], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Whether any descriptor of this process still refers to the socket.</summary>
+    public static bool IsOpen(long inode)
+    {
+        var name = $"socket:[{inode}]";
+        foreach (var descriptor in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        {
+            try
+            {
+                if (new FileInfo(descriptor).LinkTarget == name)
+                {
+                    return true;
+                }
+            }
+            catch (IOException)
+            {
+                // Closed while listed.
+            }
+        }
+
+        return false;
+    }
+
+    public static int OpenDescriptors() => Directory.EnumerateFileSystemEntries("/proc/self/fd").Count();
+
+    /// <summary>The kernel's state of the server's end of the connection to <paramref name="clientPort"/> (ESTABLISHED, CLOSE_WAIT, ...), or null when it has none.</summary>
+    public static string? ServerSideState(int serverPort, int clientPort)
+    {
+        foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        {
+            foreach (var line in File.ReadLines(table).Skip(1))
+            {
+                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (PortOf(fields[1]) == serverPort && PortOf(fields[2]) == clientPort)
+                {
+                    return StateName(fields[3]);
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>User and system CPU time this process has used.</summary>
+    public static TimeSpan CpuTime() => System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+
+    private static int PortOf(string address) => int.Parse(address[(address.IndexOf(':', StringComparison.Ordinal) + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+
+    private static string StateName(string code) => code switch
+    {
+        "01" => "ESTABLISHED",
+        "04" => "FIN_WAIT1",
+        "05" => "FIN_WAIT2",
+        "06" => "TIME_WAIT",
+        "07" => "CLOSE",
+        "08" => "CLOSE_WAIT",
+        "09" => "LAST_ACK",
+        "0A" => "LISTEN",
+        "0B" => "CLOSING",
+        _ => code,
+    };
+}

@@ -1,0 +1,83 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using EchoHost.Transport.Linux;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace EchoHost.Transport.Tests.Support;
+
+/// <summary>
+/// One transport EchoHost ships, bound on a loopback port with the limits the host gives it, and the connections
+/// it accepted from real client sockets. Disposing it ends them all and stops the transport.
+/// </summary>
+internal sealed class TransportUnderTest : IAsyncDisposable
+{
+    public const long MaxReadBufferSize = 64 * 1024;
+    public const long MaxWriteBufferSize = 64 * 1024;
+
+    /// <summary>Every transport the conformance suite runs against, by the name <c>Transport:Kind</c> gives it.</summary>
+    public static TheoryData<string> Kinds => LinuxCalls() ? new TheoryData<string> { "Linux", "Sockets" } : new TheoryData<string> { "Sockets" };
+
+    private readonly IConnectionListenerFactory _factory;
+    private readonly List<(ConnectionContext Server, Socket Client)> _pairs = [];
+
+    private TransportUnderTest(IConnectionListenerFactory factory, IConnectionListener listener)
+    {
+        _factory = factory;
+        Listener = listener;
+    }
+
+    public IConnectionListener Listener { get; }
+
+    public IPEndPoint EndPoint => (IPEndPoint)Listener.EndPoint;
+
+    public static async Task<TransportUnderTest> StartAsync(string kind, TimeProvider? time = null)
+    {
+        IConnectionListenerFactory factory = kind switch
+        {
+            "Linux" => new EpollTransportFactory(
+                new EpollTransportOptions(new BlockPool(), MaxReadBufferSize, MaxWriteBufferSize, Threads: 1),
+                time ?? TimeProvider.System,
+                NullLoggerFactory.Instance),
+            "Sockets" => new SocketTransportFactory(
+                Options.Create(new SocketTransportOptions { MaxReadBufferSize = MaxReadBufferSize, MaxWriteBufferSize = MaxWriteBufferSize }),
+                NullLoggerFactory.Instance),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "No such transport."),
+        };
+        return new TransportUnderTest(factory, await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0)));
+    }
+
+    /// <summary>A client connects, with TCP_NODELAY, and the transport accepts it.</summary>
+    public async Task<(ConnectionContext Server, Socket Client)> ConnectAsync(int? clientReceiveBuffer = null)
+    {
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (clientReceiveBuffer is { } size)
+        {
+            client.ReceiveBufferSize = size;
+        }
+
+        await client.ConnectAsync(EndPoint);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var server = await Listener.AcceptAsync(timeout.Token) ?? throw new InvalidOperationException("The listener accepted nothing.");
+        _pairs.Add((server, client));
+        return (server, client);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var (server, client) in _pairs)
+        {
+            client.Dispose();
+            server.Abort();
+            await server.DisposeAsync();
+        }
+
+        await Listener.DisposeAsync();
+        (_factory as IDisposable)?.Dispose();
+    }
+
+    private static bool LinuxCalls() => EpollTransportFactory.IsSupported;
+}
