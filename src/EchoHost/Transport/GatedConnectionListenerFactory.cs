@@ -35,6 +35,12 @@ public sealed class GatedConnectionListenerFactory(
         {
             bound = await (isEcho ? echoTransport : healthTransport).BindAsync(endpoint, cancellationToken);
         }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressFamilyNotSupported && IsAnyIPv6(endpoint))
+        {
+            // Left as it is, not an IOException: Kestrel then binds an all-interfaces listener on IPv4 alone,
+            // which is what a node booted with IPv6 disabled needs.
+            throw;
+        }
         catch (Exception ex) when (ex is SocketException or AddressInUseException)
         {
             throw new BindFailure(listener, endpoint, ex);
@@ -45,6 +51,8 @@ public sealed class GatedConnectionListenerFactory(
             : new AcceptGate(listener?.Name ?? Listeners.Health, DescriptorBudget.HealthReserve, files, time, logger);
         return new GatedListener(bound, gate);
     }
+
+    private static bool IsAnyIPv6(EndPoint endpoint) => endpoint is IPEndPoint { Address: var address } && address.Equals(IPAddress.IPv6Any);
 
     public bool CanBind(EndPoint endpoint) => echoTransport is not IConnectionListenerFactorySelector selector || selector.CanBind(endpoint);
 
