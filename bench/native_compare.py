@@ -40,6 +40,9 @@ class HostVariant(suite.Server):
                 key, value = argument[4:].split("=", 1)
                 environment[key] = value
                 command.remove(argument)
+            elif argument.startswith("exe:"):
+                command[0] = argument[4:]
+                command.remove(argument)
         self.process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.ready_after = suite.wait_for_port(self.port, self.process)
 
@@ -74,7 +77,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=3)
     parser.add_argument("--variant", action="append", default=[],
-                        help="NAME=ARG[,ARG...]: an EchoHost with these extra arguments (env:KEY=VALUE sets a variable)")
+                        help="NAME=ARG[,ARG...]: an EchoHost with these extra arguments (env:KEY=VALUE sets a variable, "
+                             "exe:PATH runs another EchoHost executable, such as an earlier commit's build)")
     arguments = parser.parse_args()
     variants = dict(v.split("=", 1) for v in arguments.variant) or {"metrics-on": "--Metrics:Enabled=true", "metrics-off": "--Metrics:Enabled=false"}
 

@@ -146,21 +146,19 @@ internal sealed partial class EpollConnection : ConnectionContext,
             return;
         }
 
-        bool reading;
-        lock (_gate)
-        {
-            reading = (_state & (ConnectionState.ReadingPaused | ConnectionState.ReceiveEnded)) == 0;
-            if (!reading && hungUp)
-            {
-                // A hang-up is reported whatever the interest, on every wait: a connection that is not reading
-                // leaves epoll until it reads again, or the reactor would spin on it.
-                Unwatch();
-            }
-        }
-
-        if (reading)
+        // Only this thread sets or clears these two flags, so reading them needs no lock.
+        if ((_state & (ConnectionState.ReadingPaused | ConnectionState.ReceiveEnded)) == 0)
         {
             Receive();
+        }
+        else if (hungUp)
+        {
+            // A hang-up is reported whatever the interest, on every wait: a connection that is not reading
+            // leaves epoll until it reads again, or the reactor would spin on it.
+            lock (_gate)
+            {
+                Unwatch();
+            }
         }
     }
 
@@ -381,7 +379,30 @@ internal sealed partial class EpollConnection : ConnectionContext,
                 }
 
                 var buffer = result.Buffer;
-                if (!buffer.IsEmpty && !await SendAsync(buffer))
+                var stopped = false;
+                foreach (var segment in buffer)
+                {
+                    var remaining = segment;
+                    while (!remaining.IsEmpty && !stopped)
+                    {
+                        var sent = LinuxCalls.Send(_handle, remaining.Span);
+                        if (sent > 0)
+                        {
+                            remaining = remaining[sent..];
+                        }
+                        else if (sent == -LinuxCalls.WouldBlock)
+                        {
+                            stopped = !await WaitWritableAsync();
+                        }
+                        else if (sent != -LinuxCalls.Interrupted)
+                        {
+                            Abort(new ConnectionAbortedException($"The connection was reset while sending (errno {-sent})."));
+                            stopped = true;
+                        }
+                    }
+                }
+
+                if (stopped)
                 {
                     break;
                 }
@@ -412,37 +433,6 @@ internal sealed partial class EpollConnection : ConnectionContext,
         {
             await reader.CompleteAsync(failure ?? Volatile.Read(ref _abortReason));
         }
-    }
-
-    // False when the connection was aborted, reset or closed meanwhile.
-    private async ValueTask<bool> SendAsync(ReadOnlySequence<byte> buffer)
-    {
-        foreach (var segment in buffer)
-        {
-            var remaining = segment;
-            while (!remaining.IsEmpty)
-            {
-                var sent = LinuxCalls.Send(_handle, remaining.Span);
-                if (sent > 0)
-                {
-                    remaining = remaining[sent..];
-                }
-                else if (sent == -LinuxCalls.WouldBlock)
-                {
-                    if (!await WaitWritableAsync())
-                    {
-                        return false;
-                    }
-                }
-                else if (sent != -LinuxCalls.Interrupted)
-                {
-                    Abort(new ConnectionAbortedException($"The connection was reset while sending (errno {-sent})."));
-                    return false;
-                }
-            }
-        }
-
-        return true;
     }
 
     private bool IsAborted => Volatile.Read(ref _abortReason) is not null;

@@ -23,7 +23,7 @@ public sealed class EpollConnectionFeaturesTests
         public string ConnectionId { get; set; } = "replaced";
     }
 
-    [Fact]
+    [LinuxTransportFact]
     public async Task Own_added_replaced_and_hidden_features_read_back_as_they_were_set()
     {
         await using var accepted = await AcceptOneAsync();

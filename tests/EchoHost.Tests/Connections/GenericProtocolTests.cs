@@ -83,6 +83,27 @@ public sealed class GenericProtocolTests
         Assert.NotEqual(heartbeatThread, protocol.LostOnThread);
     }
 
+    [Fact]
+    public async Task A_partial_line_is_charged_to_the_memory_budget_while_it_is_held()
+    {
+        var budget = new MemoryBudget(1024 * 1024, 1);
+        using var connection = new PipeConnection(inlineScheduling: true);
+        var runner = new ProtocolConnection(connection.Context, new ProtocolConnectionOptions { MemoryBudget = budget }, TimeProvider.System, null, NullLogger.Instance);
+        var run = runner.RunAsync(new UpperCaseProtocol());
+
+        await connection.SendAsync("one\ntw"u8.ToArray());
+        await Eventually.TrueAsync(() => budget.Held == 2);
+        await connection.SendAsync("o and thr"u8.ToArray());
+        await Eventually.TrueAsync(() => budget.Held == 11);
+        await connection.SendAsync("ee\n"u8.ToArray());
+        await Eventually.TrueAsync(() => budget.Held == 0);
+
+        await connection.SendAsync("left over"u8.ToArray());
+        await connection.ToServer.CompleteAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, budget.Held);
+    }
+
     private sealed class UpperCaseProtocolFactory : IConnectionProtocolFactory
     {
         public IConnectionProtocol Create(ConnectionContext connection) => new UpperCaseProtocol();

@@ -1,0 +1,56 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using EchoHost.Transport.Linux;
+using EchoHost.Transport.Tests.Support;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EchoHost.Transport.Tests;
+
+/// <summary>
+/// Stopping the Linux transport while connections are still open, as the host does when Kestrel has given up on
+/// them: the reactors abort them, close what the application never disposed, and stop within their bound.
+/// </summary>
+public sealed class EpollReactorStopTests
+{
+    [LinuxTransportFact]
+    public async Task Stopping_with_connections_nobody_disposes_closes_their_sockets_within_the_bound()
+    {
+        var factory = new EpollTransportFactory(
+            new EpollTransportOptions(new BlockPool(), 64 * 1024, 64 * 1024, Threads: 2), TimeProvider.System, NullLoggerFactory.Instance);
+        var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
+        var clients = new List<Socket>();
+        var inodes = new List<long>();
+        var closedTokens = new List<CancellationToken>();
+        for (var i = 0; i < 10; i++)
+        {
+            var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await client.ConnectAsync((IPEndPoint)listener.EndPoint);
+            var server = await listener.AcceptAsync() ?? throw new InvalidOperationException("The listener accepted nothing.");
+            clients.Add(client);
+            inodes.Add(KernelView.InodeOf(server));
+            closedTokens.Add(server.ConnectionClosed);
+        }
+
+        await listener.DisposeAsync();
+        var stopping = Stopwatch.StartNew();
+        factory.Dispose();
+
+        Assert.True(stopping.Elapsed < EpollReactor.StopTimeout + TimeSpan.FromSeconds(2), $"stopping took {stopping.Elapsed.TotalSeconds:0.0} s");
+        Assert.All(inodes, inode => Assert.False(KernelView.IsOpen(inode), "a socket outlived its reactor"));
+        await Eventually.TrueAsync(() => closedTokens.All(t => t.IsCancellationRequested), "ConnectionClosed did not fire for every connection");
+        foreach (var client in clients)
+        {
+            try
+            {
+                Assert.Equal(0, await client.ReceiveAsync(new byte[16]));
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
+            {
+            }
+
+            client.Dispose();
+        }
+    }
+}
