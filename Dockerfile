@@ -14,6 +14,7 @@ WORKDIR /source
 COPY global.json Directory.Build.props Directory.Packages.props ./
 COPY src/EchoHost.Connections/EchoHost.Connections.csproj src/EchoHost.Connections/
 COPY src/EchoHost.Echo/EchoHost.Echo.csproj src/EchoHost.Echo/
+COPY src/EchoHost.Transport.Linux/EchoHost.Transport.Linux.csproj src/EchoHost.Transport.Linux/
 COPY src/EchoHost/EchoHost.csproj src/EchoHost/
 RUN dotnet restore src/EchoHost/EchoHost.csproj -a $TARGETARCH
 
