@@ -61,7 +61,7 @@ public static class EchoListenerExtensions
 
             if (echo.ProxyProtocol == ProxyProtocolMode.Required)
             {
-                listen.UseProxyProtocol(echo.ProxyProtocolTimeout, metrics);
+                listen.UseProxyProtocol(echo.ProxyProtocolTimeout, echo.ProxyProtocolTrustedNetworks, metrics);
             }
 
             if (certificate is not null)

@@ -42,6 +42,12 @@ public sealed record EchoOptions
     /// <summary>How long a connection may take to send its whole PROXY header.</summary>
     public TimeSpan ProxyProtocolTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The peers whose PROXY headers are believed; a connection from anywhere else is closed before its header is
+    /// read. Empty: any peer (the balancer is the only way in).
+    /// </summary>
+    public IReadOnlyList<System.Net.IPNetwork> ProxyProtocolTrustedNetworks { get; init; } = [];
+
     /// <summary>The certificate that turns TLS on; <see langword="null"/> for plain TCP.</summary>
     public CertificateFiles? TlsCertificate { get; init; }
 }

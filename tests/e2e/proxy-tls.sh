@@ -19,7 +19,8 @@ openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 2 \
   -keyout "$work/tls.key" -out "$work/tls.crt" >/dev/null 2>&1 || fail "openssl: make a test certificate"
 
 # --- PROXY protocol behind HAProxy -------------------------------------------------------------------
-if start_host --Echo:ProxyProtocol=Required; then
+# HAProxy reaches the host from 127.0.0.1, the one trusted peer; another loopback address stands for any other pod.
+if start_host --Echo:ProxyProtocol=Required --Echo:ProxyProtocolTrustedNetworks=127.0.0.1/32; then
   v1_port=$(free_port); v2_port=$(free_port)
   haproxy_config "$work/haproxy.cfg" "$v1_port send-proxy" "$v2_port send-proxy-v2"
   haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
@@ -35,6 +36,15 @@ if start_host --Echo:ProxyProtocol=Required; then
     log_has "Connection from 127\.0\.0\.1:$client_port\$" && pass "haproxy v$version: the log names the client's own port $client_port" \
       || fail "haproxy v$version peer" "$(grep 'Connection from' "$log" | tail -2)"
   done
+
+  log_has "PROXY protocol Required \(from 127\.0\.0\.1/32 only\)" && pass "PROXY trusted networks: the start-up line names them" \
+    || fail "PROXY trusted networks start-up line" "$(grep 'Echo listener:' "$log")"
+  reply=$(printf 'PROXY TCP4 203.0.113.7 127.0.0.1 40000 8888\r\nforged\n' | timeout 5 nc -N -s 127.0.0.2 127.0.0.1 "$echo_port")
+  untrusted=$(curl -s "http://127.0.0.1:$health_port/metrics" | sed -n 's/^echohost_connections_rejected_total{.*reason="proxy_untrusted"} \([0-9]*\)$/\1/p')
+  [ -z "$reply" ] && [ "$untrusted" = "1" ] && log_has "Closed 1 connection\(s\) from 127\.0\.0\.2:[0-9]+ unread: not a trusted proxy" \
+    && ! grep -q "203\.0\.113\.7" "$log" \
+    && pass "PROXY from an untrusted peer: closed unread, counted proxy_untrusted, logged with the real peer" \
+    || fail "PROXY untrusted peer" "reply '$reply', counted '$untrusted'; $(grep -E 'trusted|203' "$log" | tail -2)"
 
   reply=$(printf 'no header\n' | timeout 5 nc -N 127.0.0.1 "$echo_port")
   [ -z "$reply" ] && log_has "without a reply: it did not start with a PROXY protocol header" \

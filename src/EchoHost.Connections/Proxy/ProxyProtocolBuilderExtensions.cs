@@ -12,12 +12,15 @@ public static class ProxyProtocolBuilderExtensions
     /// clear) and before lifetime logging (so that logs name the real client).
     /// </summary>
     /// <param name="timeout">How long a connection may take to send its whole header.</param>
-    public static IConnectionBuilder UseProxyProtocol(this IConnectionBuilder builder, TimeSpan timeout, ConnectionMetrics? metrics = null)
+    /// <param name="trustedNetworks">The peers whose headers are believed; empty for any peer.</param>
+    public static IConnectionBuilder UseProxyProtocol(
+        this IConnectionBuilder builder, TimeSpan timeout, IReadOnlyList<System.Net.IPNetwork>? trustedNetworks = null, ConnectionMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.ApplicationServices;
         var time = services.Clock();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ProxyProtocolMiddleware).FullName!);
-        return builder.Use(next => new ProxyProtocolMiddleware(next, timeout, time, metrics, logger).OnConnectionAsync);
+        var trust = new ProxyTrust(trustedNetworks ?? [], time);
+        return builder.Use(next => new ProxyProtocolMiddleware(next, timeout, trust, time, metrics, logger).OnConnectionAsync);
     }
 }

@@ -12,13 +12,27 @@ namespace EchoHost.Connections.Proxy;
 /// Requires a PROXY protocol header at the start of every connection, and from then on makes the connection's
 /// <see cref="BaseConnectionContext.RemoteEndPoint"/> the client the proxy names. A connection whose header is
 /// missing, malformed or not complete within the timeout is closed without a byte of reply. Bytes that arrive
-/// with the header and after it stay in the pipe for the next layer.
+/// with the header and after it stay in the pipe for the next layer. A connection from a peer that
+/// <see cref="ProxyTrust"/> does not trust is closed before anything is read.
 /// </summary>
 internal sealed class ProxyProtocolMiddleware(
-    ConnectionDelegate next, TimeSpan timeout, TimeProvider time, ConnectionMetrics? metrics, ILogger logger)
+    ConnectionDelegate next, TimeSpan timeout, ProxyTrust trust, TimeProvider time, ConnectionMetrics? metrics, ILogger logger)
 {
     public async Task OnConnectionAsync(ConnectionContext connection)
     {
+        if (!trust.Trusts(connection.RemoteEndPoint))
+        {
+            metrics?.Rejected(RejectionReasons.ProxyUntrusted);
+            var refused = trust.CountRefused(connection.RemoteEndPoint);
+            if (refused > 0)
+            {
+                ProxyProtocolLog.Untrusted(logger, refused, PeerAddress.Format(connection.RemoteEndPoint), RejectionReport.Interval.TotalSeconds);
+            }
+
+            await connection.CloseUnansweredAsync();
+            return;
+        }
+
         var (header, problem) = await ReadHeaderAsync(connection.Transport.Input);
         if (problem is not null)
         {

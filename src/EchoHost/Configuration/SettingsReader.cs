@@ -19,7 +19,8 @@ public sealed class SettingsReader
         nameof(EchoOptions.Port), nameof(EchoOptions.Address), nameof(EchoOptions.Mode),
         nameof(EchoOptions.ReplyPrefix), nameof(EchoOptions.CloseAfterReply), nameof(EchoOptions.Framing),
         nameof(EchoOptions.MaxLineBytes), nameof(EchoOptions.IdleTimeout), nameof(EchoOptions.WriteTimeout),
-        nameof(EchoOptions.MaxConnections), nameof(EchoOptions.MemoryBudget), nameof(EchoOptions.ProxyProtocol), nameof(EchoOptions.ProxyProtocolTimeout), TlsSection,
+        nameof(EchoOptions.MaxConnections), nameof(EchoOptions.MemoryBudget), nameof(EchoOptions.ProxyProtocol), nameof(EchoOptions.ProxyProtocolTimeout),
+        nameof(EchoOptions.ProxyProtocolTrustedNetworks), TlsSection,
     ];
 
     private const string TlsSection = "Tls";
@@ -85,6 +86,7 @@ public sealed class SettingsReader
             MemoryBudget = reader.Size(echoSection, nameof(EchoOptions.MemoryBudget)),
             ProxyProtocol = reader.Enum(echoSection, nameof(EchoOptions.ProxyProtocol), defaults.ProxyProtocol),
             ProxyProtocolTimeout = reader.Duration(echoSection, nameof(EchoOptions.ProxyProtocolTimeout), defaults.ProxyProtocolTimeout, zeroMeans: null),
+            ProxyProtocolTrustedNetworks = reader.Networks(echoSection, nameof(EchoOptions.ProxyProtocolTrustedNetworks)),
             TlsCertificate = reader.Certificate(tlsSection.GetSection(CertificateSection)),
         };
         var health = new HealthOptions
@@ -222,6 +224,41 @@ public sealed class SettingsReader
         return raw.AsSpan().ContainsAny('.', ':') && IPAddress.TryParse(raw, out var address)
             ? address
             : Problem<IPAddress?>(section, key, raw, "an IP address, 'localhost', or empty or '*' for all interfaces", null);
+    }
+
+    // A comma-separated list ("10.0.0.0/8, fd00::/8") or, from appsettings, a JSON array; a bare address is one host.
+    private List<IPNetwork> Networks(IConfigurationSection section, string key)
+    {
+        var child = section.GetSection(key);
+        var items = child.Value is { } list
+            ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            : child.GetChildren().Select(c => c.Value?.Trim() ?? "").ToArray();
+        var networks = new List<IPNetwork>();
+        foreach (var item in items)
+        {
+            if (IPNetwork.TryParse(item, out var network))
+            {
+                // The parser clears bits past the prefix; a list that set them meant something else.
+                if (network.BaseAddress.Equals(IPAddress.Parse(item[..item.IndexOf('/', StringComparison.Ordinal)])))
+                {
+                    networks.Add(network);
+                }
+                else
+                {
+                    _problems.Add($"{section.Path}:{key} has '{item}': not a network, it has address bits set past the /{network.PrefixLength} prefix; did you mean {network}?");
+                }
+            }
+            else if (!item.Contains('/', StringComparison.Ordinal) && item.AsSpan().ContainsAny('.', ':') && IPAddress.TryParse(item, out var host))
+            {
+                networks.Add(new IPNetwork(host, host.GetAddressBytes().Length * 8));
+            }
+            else
+            {
+                _problems.Add($"{section.Path}:{key} has '{item}': not an IP address or a network in CIDR form (10.0.0.0/8, fd00::/8).");
+            }
+        }
+
+        return networks;
     }
 
     private T Explained<T>(IConfigurationSection section, string key, string raw, string problem, T fallback)

@@ -32,8 +32,11 @@ public sealed partial class LifecycleLog(
 
         var framing = echo.Framing == MessageFraming.Line ? $"lines of up to {echo.MaxLineBytes} bytes" : "one message per read";
         var tls = echo.TlsCertificate is null ? "off" : $"on ({echo.TlsCertificate.Path})";
+        var proxy = echo.ProxyProtocol == ProxyProtocolMode.Off ? "Off"
+            : echo.ProxyProtocolTrustedNetworks.Count == 0 ? $"{echo.ProxyProtocol} (from any peer)"
+            : $"{echo.ProxyProtocol} (from {string.Join(", ", echo.ProxyProtocolTrustedNetworks)} only)";
         EchoBehaviour(
-            logger, echo.Mode, framing, echo.ReplyPrefix, echo.CloseAfterReply ? "yes" : "no", echo.MaxConnections, echo.IdleTimeout, echo.WriteTimeout, echo.ProxyProtocol, tls);
+            logger, echo.Mode, framing, echo.ReplyPrefix, echo.CloseAfterReply ? "yes" : "no", echo.MaxConnections, echo.IdleTimeout, echo.WriteTimeout, proxy, tls);
         if (transport.Kind == TransportKind.Linux)
         {
             LinuxTransport(logger, transport.Threads);
@@ -85,7 +88,7 @@ public sealed partial class LifecycleLog(
         Level = LogLevel.Information,
         Message = "Echo listener: mode {Mode}, {Framing}, reply prefix '{ReplyPrefix}', close after reply: {CloseAfterReply}, at most {MaxConnections} connections, idle timeout {IdleTimeout:c}, write timeout {WriteTimeout:c}, PROXY protocol {ProxyProtocol}, TLS {Tls}")]
     private static partial void EchoBehaviour(
-        ILogger logger, EchoMode mode, string framing, string replyPrefix, string closeAfterReply, int maxConnections, TimeSpan idleTimeout, TimeSpan writeTimeout, ProxyProtocolMode proxyProtocol, string tls);
+        ILogger logger, EchoMode mode, string framing, string replyPrefix, string closeAfterReply, int maxConnections, TimeSpan idleTimeout, TimeSpan writeTimeout, string proxyProtocol, string tls);
 
     [LoggerMessage(
         EventId = 7,

@@ -28,6 +28,45 @@ public sealed class ProxyProtocolMiddlewareTests
     }
 
     [Fact]
+    public async Task With_trusted_networks_a_header_from_any_other_peer_is_never_read_and_each_peer_is_reported_once_per_interval()
+    {
+        using var harness = new PipelineHarness(proxyTimeout: TimeSpan.FromSeconds(5), trustedProxies: [IPNetwork.Parse("10.0.0.0/8")]);
+        var forger = new IPEndPoint(IPAddress.Parse("192.0.2.9"), 50000);
+        const string forged = "PROXY TCP4 203.0.113.7 192.0.2.1 51234 8888\r\nHello\n";
+
+        for (var i = 0; i < 3; i++)
+        {
+            var (connection, run) = harness.Start(forger);
+            await connection.SendAsync(Encoding.ASCII.GetBytes(forged));
+            Assert.Empty(await connection.ReadToEndAsync());
+            await run;
+        }
+
+        harness.Time.Advance(TimeSpan.FromSeconds(10));
+        var (late, lateRun) = harness.Start(forger);
+        Assert.Empty(await late.ReadToEndAsync());
+        await lateRun;
+
+        var warnings = harness.Logs.Events.Where(e => e.Level == LogEventLevel.Warning).Select(e => e.Message).ToArray();
+        Assert.Equal(
+            [
+                "Closed 1 connection(s) from 192.0.2.9:50000 unread: not a trusted proxy (Echo:ProxyProtocolTrustedNetworks); reported at most once per 10 s per peer",
+                "Closed 3 connection(s) from 192.0.2.9:50000 unread: not a trusted proxy (Echo:ProxyProtocolTrustedNetworks); reported at most once per 10 s per peer",
+            ],
+            warnings);
+        Assert.DoesNotContain(harness.Logs.Messages, m => m.Contains("203.0.113.7", StringComparison.Ordinal));
+        Assert.Equal(0, harness.Counter.Count);
+
+        // The balancer, seen through a dual-stack listener as an IPv4-mapped address, is believed.
+        var (trusted, trustedRun) = harness.Start(new IPEndPoint(IPAddress.Parse("10.0.0.5").MapToIPv6(), 40000));
+        await trusted.SendAsync(Encoding.ASCII.GetBytes(forged));
+        await trusted.ToServer.CompleteAsync();
+        Assert.Equal("Echoed back: Hello\n", Encoding.ASCII.GetString(await trusted.ReadToEndAsync()));
+        await trustedRun;
+        Assert.Contains("Connection from 203.0.113.7:51234", harness.Logs.Messages);
+    }
+
+    [Fact]
     public async Task A_v2_local_header_keeps_the_socket_address()
     {
         using var harness = new PipelineHarness(proxyTimeout: TimeSpan.FromSeconds(5));

@@ -21,6 +21,8 @@ public sealed class ProcessTests
     [InlineData("--Echo:Prot=9000", "Echo:Prot is not a setting")]
     [InlineData("--Transport:Kind=Epoll", "Transport:Kind is 'Epoll'; expected one of Sockets, Linux")]
     [InlineData("--Transport:Threads=0", "Transport:Threads is '0'")]
+    [InlineData("--Echo:ProxyProtocolTrustedNetworks=10.0.0.0/8,10.1.0.0/8", "Echo:ProxyProtocolTrustedNetworks has '10.1.0.0/8': not a network")]
+    [InlineData("--Echo:ProxyProtocolTrustedNetworks=balancer", "Echo:ProxyProtocolTrustedNetworks has 'balancer': not an IP address or a network in CIDR form")]
     public async Task Invalid_settings_stop_the_process_with_one_clear_message(string argument, string expected)
     {
         using var host = HostProcess.Start(["--Echo:Port=0", "--Health:Port=0", argument]);

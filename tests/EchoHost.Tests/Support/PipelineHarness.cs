@@ -22,7 +22,7 @@ internal sealed class PipelineHarness : IDisposable
     private readonly ConnectionDelegate _pipeline;
     private readonly List<PipeConnection> _connections = [];
 
-    public PipelineHarness(EchoOptions? options = null, TimeSpan? proxyTimeout = null)
+    public PipelineHarness(EchoOptions? options = null, TimeSpan? proxyTimeout = null, IReadOnlyList<IPNetwork>? trustedProxies = null)
     {
         options ??= new EchoOptions();
         var services = new ServiceCollection()
@@ -38,7 +38,7 @@ internal sealed class PipelineHarness : IDisposable
         var builder = new ConnectionBuilder(_services).UseConnectionLimit(Counter, Metrics);
         if (proxyTimeout is { } timeout)
         {
-            builder.UseProxyProtocol(timeout, Metrics);
+            builder.UseProxyProtocol(timeout, trustedProxies, Metrics);
         }
 
         _pipeline = builder
