@@ -17,14 +17,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import run as suite  # noqa: E402  (free_port, wait_for_port)
-
-
-def rss(pid):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
+import run as suite  # noqa: E402  (free_port, wait_for_port, rss_bytes)
 
 
 def unread_bytes(port):
@@ -59,7 +52,7 @@ def main():
             client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             clients.append(client)
         time.sleep(1)
-        before = rss(process.pid)
+        before = suite.rss_bytes(process.pid)
         started = time.perf_counter()
         for _ in range(arguments.bytes):
             for client in clients:
@@ -68,7 +61,7 @@ def main():
         while unread_bytes(port) and time.perf_counter() < deadline:
             time.sleep(0.1)
         time.sleep(1)
-        after = rss(process.pid)
+        after = suite.rss_bytes(process.pid)
         alive = process.poll() is None
         seconds = time.perf_counter() - started
         print(f"{arguments.label or arguments.server}: {arguments.clients} clients x {arguments.bytes} bytes dripped in {seconds:.1f} s: "
