@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Builds and runs EchoHost the way the Dockerfile does, without a Docker engine: the build stage's COPY lines
-# fill a clean folder, its RUN lines run there, and the result starts with the runtime stage's ENV and
-# ENTRYPOINT (on top of the base image's ASPNETCORE_HTTP_PORTS=8080), then is checked over TCP and HTTP and
+# fill a clean folder, its RUN lines run there, the runtime stage's COPY --from=build lines pick what the image
+# holds, and that starts with the runtime stage's ENV and ENTRYPOINT (on top of the base image's ASPNETCORE_HTTP_PORTS=8080), then is checked over TCP and HTTP and
 # with the HEALTHCHECK command. Sourced by run.sh, which provides pass, fail and $work.
 
 dockerfile="$repo/Dockerfile"
 source_dir="$work/docker/source"
-app_dir="$work/docker/app"
-mkdir -p "$source_dir" "$app_dir"
+build_app_dir="$work/docker/build-app"
+app_dir="$work/docker/image/app"
+mkdir -p "$source_dir" "$build_app_dir" "$app_dir"
 
 case "$(uname -m)" in
   x86_64) target_arch=amd64 ;;
@@ -42,19 +43,31 @@ while read -r instruction rest; do
     COPY) read -ra words <<<"$rest"; copy_into "${words[@]}" ;;
     RUN)
       command=${rest//\$TARGETARCH/$target_arch}
-      command=${command// \/app/ $app_dir}
+      command=${command// \/app/ $build_app_dir}
       (cd "$source_dir" && bash -c "$command") >>"$work/docker/build.log" 2>&1 || { build_ok=0; break; }
       ;;
   esac
 done < <(stage 1)
 
-if [ "$build_ok" -eq 1 ] && [ -x "$app_dir/EchoHost" ]; then
+if [ "$build_ok" -eq 1 ] && [ -x "$build_app_dir/EchoHost" ]; then
   pass "Dockerfile build stage: COPY set and RUN lines publish the host"
 else
   fail "Dockerfile build stage" "$(tail -5 "$work/docker/build.log")"
 fi
 
 runtime=$(stage 2)
+# COPY --from=build SOURCE... DEST, with the build stage's /app standing for what its publish wrote.
+while read -r _ _ rest; do
+  read -ra words <<<"$rest"
+  for source in "${words[@]:0:${#words[@]}-1}"; do cp -r "${source/#\/app/$build_app_dir}" "$app_dir/"; done
+done < <(grep '^COPY --from=build ' <<<"$runtime")
+image_files=$(cd "$app_dir" && find . -type f | sort | tr '\n' ' ')
+image_mib=$(du -sm "$app_dir" | cut -f1)
+if [ -x "$app_dir/EchoHost" ] && [ -f "$app_dir/appsettings.json" ] && ! find "$app_dir" -name '*.dbg' -o -name '*.pdb' | grep -q .; then
+  pass "Dockerfile runtime stage: the image holds the executable and its settings, no symbols (${image_mib} MiB: $image_files)"
+else
+  fail "Dockerfile runtime stage" "the image would hold: $image_files"
+fi
 entrypoint=$(sed -n 's/^ENTRYPOINT //p' <<<"$runtime" | json_words)
 healthcheck=$(sed -n 's/^HEALTHCHECK .*CMD //p' <<<"$runtime" | json_words)
 environment=(ASPNETCORE_HTTP_PORTS=8080)
