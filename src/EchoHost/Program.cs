@@ -44,6 +44,12 @@ catch (InvalidSettingsException ex)
     await Console.Error.WriteLineAsync($"EchoHost cannot start. {ex.Message}");
     return ExitCodes.InvalidSettings;
 }
+catch (InvalidDataException ex) when (ex.InnerException is FormatException)
+{
+    // A settings file that is not JSON (a trailing comma, a broken ConfigMap): the file and the place, in one line.
+    await Console.Error.WriteLineAsync($"EchoHost cannot start. Invalid configuration: {ex.Message.TrimEnd('.')}: {ex.GetBaseException().Message}");
+    return ExitCodes.InvalidSettings;
+}
 catch (CertificateLoadException ex)
 {
     await Console.Error.WriteLineAsync($"EchoHost cannot start. Invalid configuration: Echo:Tls:Certificate: {ex.Message.TrimEnd('.')}.");

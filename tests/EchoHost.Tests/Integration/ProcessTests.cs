@@ -91,6 +91,23 @@ public sealed class ProcessTests
         }
     }
 
+    [Theory]
+    [InlineData]
+    [InlineData("probe")]
+    public async Task A_settings_file_that_is_not_json_stops_the_server_and_the_probe_with_one_line_naming_it(params string[] command)
+    {
+        using var copy = HostDirectory.Create();
+        copy.Write("appsettings.Production.json", "{ \"Echo\": { \"MaxConnections\": 100, } },\n");
+
+        string[] arguments = command.Length == 0 ? ["--Echo:Port=0", "--Health:Port=0"] : command;
+        using var host = HostProcess.Start(arguments, new Dictionary<string, string> { ["DOTNET_ENVIRONMENT"] = "Production" }, copy.Path);
+
+        Assert.Equal(2, await host.WaitForExitAsync());
+        var message = Assert.Single(host.StandardError);
+        Assert.StartsWith("EchoHost cannot start. Invalid configuration: Failed to load configuration from file", message, StringComparison.Ordinal);
+        Assert.Contains("appsettings.Production.json", message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task An_empty_prefix_from_the_environment_makes_a_pure_echo()
     {
