@@ -60,6 +60,8 @@ fi
 if start_host --Echo:Tls:Certificate:Path="$work/tls.crt" --Echo:Tls:Certificate:KeyPath="$work/tls.key"; then
   reply=$( (printf 'Hello, TLS!\n'; sleep 1) | timeout 10 openssl s_client -connect "127.0.0.1:$echo_port" -quiet 2>/dev/null)
   [ "$reply" = "Echoed back: Hello, TLS!" ] && pass "openssl s_client: a line over TLS is echoed" || fail "TLS echo" "got '$reply'"
+  log_has "Echo listener serving on .*:$echo_port \(TLS over TCP\)" && pass "TLS: the start-up line says the port speaks TLS" \
+    || fail "TLS start-up line" "$(grep 'serving on' "$log")"
 
   for protocol in -tls1_2 -tls1_3; do
     reply=$( (printf 'v\n'; sleep 1) | timeout 10 openssl s_client "$protocol" -connect "127.0.0.1:$echo_port" -quiet 2>/dev/null)

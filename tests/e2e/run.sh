@@ -40,7 +40,7 @@ start_host() {
   (cd / && exec "$work/out/EchoHost" --Echo:Port=0 --Health:Port=0 "$@") >"$log" 2>&1 &
   host_pid=$!
   for _ in $(seq 1 100); do
-    echo_port=$(sed -n 's/.*Echo listener serving on .*:\([0-9]*\) (raw TCP).*/\1/p' "$log")
+    echo_port=$(sed -n 's/.*Echo listener serving on .*:\([0-9]*\) (\(raw\|TLS over\) TCP).*/\1/p' "$log")
     health_port=$(sed -n 's/.*Health listener serving on .*:\([0-9]*\) (HTTP.*/\1/p' "$log")
     [ -n "$echo_port" ] && [ -n "$health_port" ] && return 0
     sleep 0.1

@@ -27,7 +27,8 @@ public static class EchoListenerServiceCollectionExtensions
         services.AddEcho();
         services.AddOptions<KestrelServerOptions>().Configure<EchoOptions, Listeners, EchoMetrics>(
             (kestrel, echo, listeners, metrics) => kestrel.ListenEcho(
-                echo, listen => listeners.Add(new Listener(Listeners.Echo, "Echo:Port", "raw TCP", listen, metrics.Connections))));
+                echo, listen => listeners.Add(new Listener(
+                    Listeners.Echo, "Echo:Port", echo.TlsCertificate is null ? "raw TCP" : "TLS over TCP", listen, metrics.Connections))));
         return services;
     }
 }

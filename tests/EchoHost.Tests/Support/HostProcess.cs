@@ -146,7 +146,7 @@ public sealed partial class HostProcess : IDisposable
         }
     }
 
-    [GeneratedRegex(@"Echo listener serving on \S+:(\d+) \(raw TCP\)")]
+    [GeneratedRegex(@"Echo listener serving on \S+:(\d+) \((raw|TLS over) TCP\)")]
     private static partial Regex EchoListenerLine();
 
     [GeneratedRegex(@"Health listener serving on \S+:(\d+) \(HTTP")]

@@ -39,9 +39,10 @@ public sealed class TlsListenerTests : IDisposable
     }
 
     [Fact]
-    public async Task Only_tls_1_2_and_1_3_are_offered()
+    public async Task Only_tls_1_2_and_1_3_are_offered_and_the_start_up_line_says_tls()
     {
         using var host = StartHost();
+        Assert.Contains(host.Logs.Messages, line => line.EndsWith($":{host.EchoEndPoint.Port} (TLS over TCP)", StringComparison.Ordinal));
         await using var tls12 = await ConnectTlsAsync(host, SslProtocols.Tls12);
         Assert.Equal(SslProtocols.Tls12, tls12.SslProtocol);
     }
