@@ -1,6 +1,7 @@
 using EchoHost.Configuration;
 using EchoHost.Echo;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 
 namespace EchoHost.Metrics;
 
@@ -21,10 +22,17 @@ public static class MetricsServiceCollectionExtensions
             return services;
         }
 
-        services.AddOpenTelemetry().WithMetrics(metrics =>
+        services.AddSingleton<BuildInfo>();
+
+        // The service, its version and the pod (the host name Kubernetes gives it) on target_info and in OTLP.
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(
+                "echohost", serviceVersion: BuildInfo.Version, autoGenerateServiceInstanceId: false, serviceInstanceId: Environment.MachineName))
+            .WithMetrics(metrics =>
         {
             metrics
                 .AddMeter(EchoMetrics.MeterName)
+                .AddMeter(BuildInfo.MeterName)
                 .AddMeter("Microsoft.AspNetCore.Server.Kestrel")
                 .AddRuntimeInstrumentation()
                 .AddPrometheusExporter();
@@ -42,6 +50,8 @@ public static class MetricsServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(endpoints);
         if (endpoints.ServiceProvider.GetRequiredService<EchoHostSettings>().Metrics.Enabled)
         {
+            // Made now, so the build-info series is there from the first scrape.
+            endpoints.ServiceProvider.GetRequiredService<BuildInfo>();
             endpoints.MapPrometheusScrapingEndpoint(PrometheusPath);
         }
 

@@ -46,6 +46,7 @@ public sealed partial class MetricsEndpointTests
             ["echohost_received_bytes_total"] = 10,
             ["echohost_sent_bytes_total"] = 49,
             ["echohost_connection_duration_seconds_count"] = 3,
+            ["echohost_build_info{version=\"1.0.0\"}"] = 1,
         };
         // The exporter caches a scrape for a moment, and the last connection's close is counted just after its FIN.
         var deadline = DateTime.UtcNow.AddSeconds(10);
