@@ -36,6 +36,17 @@ public sealed class SettingsReader
 
     private static readonly string[] TransportKeys = [nameof(TransportOptions.Kind), nameof(TransportOptions.Threads)];
 
+    private const string HostOptionsSection = "HostOptions";
+
+    private static readonly string[] HostOptionsKeys =
+    [
+        nameof(HostOptions.ShutdownTimeout), nameof(HostOptions.StartupTimeout), nameof(HostOptions.ServicesStartConcurrently),
+        nameof(HostOptions.ServicesStopConcurrently), nameof(HostOptions.BackgroundServiceExceptionBehavior),
+    ];
+
+    private static readonly string[] Sections =
+        [EchoOptions.SectionName, HealthOptions.SectionName, MetricsOptions.SectionName, TransportOptions.SectionName, HostOptionsSection];
+
     private readonly List<string> _problems = [];
 
     private SettingsReader()
@@ -47,6 +58,8 @@ public sealed class SettingsReader
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var reader = new SettingsReader();
+        reader.RejectMisspelledSections(configuration);
+        reader.RejectUnknownKeys(configuration.GetSection(HostOptionsSection), HostOptionsKeys);
         var echoSection = configuration.GetSection(EchoOptions.SectionName);
         var healthSection = configuration.GetSection(HealthOptions.SectionName);
         reader.RejectUnknownKeys(echoSection, EchoKeys);
@@ -94,7 +107,7 @@ public sealed class SettingsReader
             Port = reader.Port(healthSection, nameof(HealthOptions.Port), new HealthOptions().Port),
         };
         var shutdownTimeout = reader.Duration(
-            configuration.GetSection("HostOptions"), nameof(HostOptions.ShutdownTimeout), EchoHostSettings.DefaultShutdownTimeout, "00:00:00 aborts at once");
+            configuration.GetSection(HostOptionsSection), nameof(HostOptions.ShutdownTimeout), EchoHostSettings.DefaultShutdownTimeout, "00:00:00 aborts at once");
 
         if (echo.Port != 0 && echo.Port == health.Port)
         {
@@ -104,13 +117,29 @@ public sealed class SettingsReader
         return reader._problems.Count == 0 ? new EchoHostSettings(echo, health, shutdownTimeout, metrics, transport) : throw new InvalidSettingsException(reader._problems);
     }
 
+    // A section name one or two letters off one of ours (--Helth:Port=9001) would otherwise be ignored, its settings
+    // silently left at their defaults. Only sections count: the environment's plain variables are top-level keys too.
+    private void RejectMisspelledSections(IConfiguration configuration)
+    {
+        foreach (var child in configuration.GetChildren())
+        {
+            if (!Sections.Contains(child.Key, StringComparer.OrdinalIgnoreCase) && child.GetChildren().Any()
+                && Spelling.Closest(child.Key, Sections) is { } meant)
+            {
+                var example = child.GetChildren().First().Path;
+                _problems.Add($"{example} is set, but EchoHost has no {child.Key} section; did you mean {meant}?");
+            }
+        }
+    }
+
     private void RejectUnknownKeys(IConfigurationSection section, string[] known)
     {
         foreach (var child in section.GetChildren())
         {
             if (!known.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
             {
-                _problems.Add($"{child.Path} is not a setting; {section.Path} has {string.Join(", ", known)}.");
+                var guess = Spelling.Closest(child.Key, known) is { } closest ? $" did you mean {section.Path}:{closest}?" : "";
+                _problems.Add($"{child.Path} is not a setting;{guess} {section.Path} has {string.Join(", ", known)}.");
             }
         }
     }
