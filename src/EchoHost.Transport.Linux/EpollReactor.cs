@@ -54,9 +54,6 @@ internal sealed partial class EpollReactor : IDisposable
 
     public TimeProvider Time { get; }
 
-    /// <summary>Connections registered and not yet closed.</summary>
-    public int Count => _connections.Count;
-
     /// <summary>0, or -errno (ENOSPC: the user's epoll watches are spent).</summary>
     public int Watch(EpollConnection connection, uint interest)
     {
