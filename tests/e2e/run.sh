@@ -135,6 +135,20 @@ message=$("$work/out/EchoHost" --Echo:Port=70000 2>&1 >/dev/null) || code=$?
 [ "$code" -eq 2 ] && [[ "$message" == *"Echo:Port is '70000'"* ]] && [ "$(printf '%s\n' "$message" | wc -l)" -eq 1 ] \
   && pass "invalid Echo:Port: exit 2 and one line naming the key and value" || fail "invalid settings" "exit $code: $message"
 
+# --- the health port under slow HTTP clients -----------------------------------------------------
+for kind in Linux Sockets; do
+  if start_host --Transport:Kind="$kind"; then
+    if result=$(python3 "$here/slow_health.py" "$health_port" 2>&1); then
+      pass "health port ($kind transport), 300 slow clients holding half-sent requests: $result"
+    else
+      fail "health port under slow clients ($kind transport)" "$result"
+    fi
+    stop_host || fail "SIGTERM exit code (slow health clients, $kind)"
+  else
+    fail "start host (slow health clients, $kind)"
+  fi
+done
+
 # --- PROXY protocol and TLS -----------------------------------------------------------------------
 source "$here/proxy-tls.sh"
 

@@ -1,5 +1,8 @@
+using System.Diagnostics.Metrics;
 using EchoHost.Configuration;
+using EchoHost.Echo;
 using EchoHost.Hosting;
+using EchoHost.Transport;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -10,12 +13,25 @@ public static class HealthListenerExtensions
     private const string ReadyTag = "ready";
 
     /// <summary>
-    /// The HTTP listener on <c>Health:Port</c>, the only port that speaks HTTP, and the checks behind it.
+    /// The HTTP listener on <c>Health:Port</c>, the only port that speaks HTTP, and the checks behind it. When slow
+    /// clients hold every slot, it closes the one that waited longest without a complete request to accept a new
+    /// one (<see cref="ConnectionEviction"/>), counted as <c>echohost_health_connections_evicted_total</c>.
     /// </summary>
     public static IServiceCollection AddHealthListener(this IServiceCollection services)
     {
         services.AddHealthChecks().AddCheck<EchoListenerHealthCheck>("echo-listener", tags: [ReadyTag]);
-        services.AddOptions<KestrelServerOptions>().Configure<HealthOptions, Listeners>((kestrel, health, listeners) =>
+        services.AddSingleton(provider =>
+        {
+            var eviction = new ConnectionEviction();
+            provider.GetRequiredService<IMeterFactory>().Create(EchoMetrics.MeterName).CreateObservableCounter(
+                "echohost.health.connections.evicted",
+                () => eviction.Evicted,
+                "{connection}",
+                "Health-port connections with no request in progress closed to make room for new ones.");
+            return eviction;
+        });
+        services.AddTransient<IStartupFilter, RequestTrackingStartupFilter>();
+        services.AddOptions<KestrelServerOptions>().Configure<HealthOptions, Listeners, ConnectionEviction>((kestrel, health, listeners, eviction) =>
         {
             // Probes send one small request and leave: a client slower than this is shed rather than left
             // holding a descriptor (these limits apply to HTTP, which only the health listener speaks).
@@ -25,7 +41,7 @@ public static class HealthListenerExtensions
             {
                 // Probes speak HTTP/1.1; cleartext HTTP/2 would need prior knowledge anyway.
                 listen.Protocols = HttpProtocols.Http1;
-                listeners.Add(new Listener(Listeners.Health, "Health:Port", "HTTP: /healthz, /readyz, /metrics", listen));
+                listeners.Add(new Listener(Listeners.Health, "Health:Port", "HTTP: /healthz, /readyz, /metrics", listen, Eviction: eviction));
             });
         });
         return services;

@@ -1,4 +1,5 @@
 using EchoHost.Connections.Diagnostics;
+using EchoHost.Transport;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace EchoHost.Hosting;
@@ -28,7 +29,9 @@ public sealed class Listeners
 /// <param name="Speaks">What a client finds there, for the start-up log.</param>
 /// <param name="Options">Kestrel's endpoint; its address is the bound one once the server started.</param>
 /// <param name="Connections">Its connection counts, when it hosts a protocol; the shutdown log reports them.</param>
-public sealed record Listener(string Name, string PortSetting, string Speaks, ListenOptions Options, ConnectionMetrics? Connections = null)
+/// <param name="Eviction">When set, a full listener closes a connection between requests to accept a new one.</param>
+public sealed record Listener(
+    string Name, string PortSetting, string Speaks, ListenOptions Options, ConnectionMetrics? Connections = null, ConnectionEviction? Eviction = null)
 {
     public System.Net.IPEndPoint EndPoint => Options.IPEndPoint ?? throw new InvalidOperationException($"The {Name} listener has no IP address.");
 }

@@ -1,5 +1,6 @@
 using EchoHost.Connections.Limits;
 using EchoHost.Transport.Linux;
+using Microsoft.AspNetCore.Connections;
 
 namespace EchoHost.Transport;
 
@@ -10,10 +11,14 @@ namespace EchoHost.Transport;
 /// failed accept (EMFILE) at once, spinning, and the runtime aborts when it cannot open a file. For the same
 /// reason it does not accept while the system's file table is nearly full (ENFILE: other processes took the
 /// handles). Waiting backs off (<see cref="AcceptBackoff"/>) and is reported at most once per 10 s with a count.
+/// A listener with an <paramref name="eviction"/> does not wait while it has a connection between requests: it
+/// accepts, then closes the one that waited longest.
 /// </summary>
-public sealed partial class AcceptGate(string listener, int capacity, SystemFileTable files, TimeProvider time, ILogger<AcceptGate> logger)
+public sealed partial class AcceptGate(
+    string listener, int capacity, SystemFileTable files, TimeProvider time, ILogger<AcceptGate> logger, ConnectionEviction? eviction = null)
 {
     private readonly RejectionReport _pauses = new(time);
+    private readonly RejectionReport _evictions = new(time);
     private readonly RejectionReport _systemPauses = new(time);
     private int _open;
 
@@ -27,7 +32,7 @@ public sealed partial class AcceptGate(string listener, int capacity, SystemFile
         var backoff = default(AcceptBackoff);
         while (true)
         {
-            if (Open >= Capacity)
+            if (Open >= Capacity && !CanMakeRoom)
             {
                 ReportPause();
             }
@@ -44,9 +49,34 @@ public sealed partial class AcceptGate(string listener, int capacity, SystemFile
         }
     }
 
-    public void Opened() => Interlocked.Increment(ref _open);
+    /// <summary>Counts an accepted connection and, over the capacity, evicts one that waited longer.</summary>
+    public void Opened(ConnectionContext connection)
+    {
+        if (Interlocked.Increment(ref _open) > Capacity && eviction?.TryEvictOne() == true)
+        {
+            ReportEviction();
+        }
 
-    public void Closed() => Interlocked.Decrement(ref _open);
+        eviction?.Track(connection);
+    }
+
+    /// <summary>Gives the slot of <paramref name="connection"/> back once its socket is closed.</summary>
+    public void Closed(ConnectionContext connection)
+    {
+        eviction?.Closed(connection);
+        Interlocked.Decrement(ref _open);
+    }
+
+    private bool CanMakeRoom => eviction is not null && Open < Capacity + ConnectionEviction.ClosingLimit && eviction.CanMakeRoom;
+
+    private void ReportEviction()
+    {
+        var evictions = _evictions.Count();
+        if (evictions > 0)
+        {
+            Evicted(logger, listener, Capacity, evictions, RejectionReport.Interval.TotalSeconds);
+        }
+    }
 
     private void ReportPause()
     {
@@ -65,6 +95,12 @@ public sealed partial class AcceptGate(string listener, int capacity, SystemFile
             SystemPaused(logger, listener, pauses, RejectionReport.Interval.TotalSeconds);
         }
     }
+
+    [LoggerMessage(
+        EventId = 42,
+        Level = LogLevel.Warning,
+        Message = "{Listener} listener full ({Capacity} connections): closed {Evictions} connection(s) with no request in progress, longest-waiting first, to accept new ones (reported at most once per {IntervalSeconds} s)")]
+    private static partial void Evicted(ILogger logger, string listener, int capacity, long evictions, double intervalSeconds);
 
     [LoggerMessage(
         EventId = 41,

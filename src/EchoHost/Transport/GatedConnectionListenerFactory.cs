@@ -48,7 +48,9 @@ public sealed class GatedConnectionListenerFactory(
 
         var gate = isEcho
             ? new AcceptGate(Listeners.Echo, descriptors.EchoAcceptCapacity, files, time, logger)
-            : new AcceptGate(listener?.Name ?? Listeners.Health, DescriptorBudget.HealthReserve, files, time, logger);
+            : listener?.Eviction is { } eviction
+                ? new AcceptGate(listener.Name, DescriptorBudget.HealthReserve - ConnectionEviction.ClosingLimit, files, time, logger, eviction)
+                : new AcceptGate(listener?.Name ?? Listeners.Health, DescriptorBudget.HealthReserve, files, time, logger);
         return new GatedListener(bound, gate);
     }
 
@@ -69,7 +71,7 @@ public sealed class GatedConnectionListenerFactory(
                 return null;
             }
 
-            gate.Opened();
+            gate.Opened(connection);
             return new GatedConnection(connection, gate);
         }
 
@@ -134,7 +136,7 @@ public sealed class GatedConnectionListenerFactory(
             {
                 if (Interlocked.Exchange(ref _closed, 1) == 0)
                 {
-                    gate.Closed();
+                    gate.Closed(inner);
                 }
 
                 await base.DisposeAsync();
