@@ -68,6 +68,20 @@ if start_host --Echo:Tls:Certificate:Path="$work/tls.crt" --Echo:Tls:Certificate
     [ "$reply" = "Echoed back: v" ] && pass "openssl s_client $protocol: handshake and echo" || fail "TLS $protocol" "got '$reply'"
   done
 
+  # A handshake storm (two openssl s_time -new loops, full RSA handshakes) while an s_client session types a line
+  # every 0.1 s: every line comes back, every storm handshake completes, none is counted as failed.
+  for loop in 1 2; do
+    openssl s_time -connect "127.0.0.1:$echo_port" -new -time 3 >"$work/s_time.$loop" 2>&1 &
+  done
+  reply=$( (for i in $(seq 1 20); do printf 'during storm %s\n' "$i"; sleep 0.1; done; sleep 1) \
+    | timeout 15 openssl s_client -connect "127.0.0.1:$echo_port" -quiet 2>/dev/null | grep -c '^Echoed back: during storm')
+  wait
+  storm=$(cat "$work"/s_time.* | awk '/connections in [0-9]+ real seconds/ { n += $1 } END { print n + 0 }')
+  failed_handshakes=$(curl -s "http://127.0.0.1:$health_port/metrics" | sed -n 's/^echohost_connections_rejected_total{.*reason="tls_handshake"} \([0-9]*\).*/\1/p')
+  [ "$reply" = 20 ] && [ "${storm:-0}" -gt 100 ] && [ "$failed_handshakes" = 0 ] \
+    && pass "TLS handshake storm: $storm full handshakes by two s_time loops in 3 s, 20 of 20 lines echoed to an s_client session meanwhile" \
+    || fail "TLS handshake storm" "echoed $reply of 20, storm handshakes ${storm:-none}, failed handshakes '$failed_handshakes'"
+
   reply=$(printf 'plain\n' | timeout 15 nc -N 127.0.0.1 "$echo_port" | tr -d '\0')
   [[ "$reply" != *"Echoed back"* ]] && log_has "the TLS handshake did not complete" \
     && pass "TLS: a plaintext nc client is not echoed and is logged at Information" || fail "TLS plaintext" "got '$reply'"

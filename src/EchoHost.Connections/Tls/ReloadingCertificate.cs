@@ -98,7 +98,11 @@ public sealed class ReloadingCertificate : IDisposable
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new CertificateLoadException($"the {what} file '{path}' cannot be read: {ex.Message}", ex);
+            // `dotnet run --project` starts the host in the project's folder, so a path typed relative to the repository misses.
+            var relative = ex is FileNotFoundException or DirectoryNotFoundException && !System.IO.Path.IsPathRooted(path)
+                ? $" (a relative path is taken from the working directory, {Environment.CurrentDirectory}; give an absolute one, e.g. \"$PWD/{path}\")"
+                : "";
+            throw new CertificateLoadException($"the {what} file '{path}' cannot be read: {ex.Message.TrimEnd('.')}{relative}", ex);
         }
     }
 

@@ -38,6 +38,17 @@ public sealed class StartupErrorTests
     }
 
     [Fact]
+    public async Task A_relative_certificate_path_that_misses_says_which_working_directory_it_was_taken_from()
+    {
+        using var host = HostProcess.StartOnEphemeralPorts(["--Echo:Tls:Certificate:Path=cert.pem"]);
+
+        Assert.Equal(2, await host.WaitForExitAsync());
+        var message = Assert.Single(host.StandardError);
+        var workingDirectory = Path.GetTempPath().TrimEnd('/');
+        Assert.Contains($"a relative path is taken from the working directory, {workingDirectory}; give an absolute one, e.g. \"$PWD/cert.pem\"", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_key_that_does_not_match_the_certificate_exits_2()
     {
         var folder = Directory.CreateTempSubdirectory("echohost-badkey-").FullName;
