@@ -23,6 +23,19 @@ internal static class CommonOptions
         CustomParser = Durations.ParsePositive,
     };
 
+    public static Option<TimeSpan> Duration(string name, TimeSpan fallback, string description) => new(name)
+    {
+        Description = $"{description} (default {fallback.TotalSeconds:0.###}s; a unit: 500ms, 5s, 2m; or hh:mm:ss).",
+        DefaultValueFactory = _ => fallback,
+        CustomParser = Durations.ParsePositive,
+    };
+
+    public static Option<TimeSpan?> OptionalDuration(string name, string description) => new(name)
+    {
+        Description = description + " (a unit: 500ms, 5s, 2m; or hh:mm:ss).",
+        CustomParser = result => Durations.ParsePositive(result),
+    };
+
     public static Option<bool> Json() => new("--json") { Description = "Write the result as JSON on standard output, for scripts." };
 
     public static Option<T> Number<T>(string name, string description, T fallback, T min, T max, params string[] aliases)

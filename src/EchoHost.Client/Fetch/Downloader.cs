@@ -12,7 +12,8 @@ namespace EchoHost.Client.Fetch;
 /// request, within the same retry budget as a failed request, when the server gave a validator; a partial file
 /// that can be resumed is kept for <c>--continue</c> when the budget runs out, and deleted otherwise.
 /// </summary>
-internal sealed class Downloader(HttpClient http, DownloadFolder folder, TimeSpan timeout, int retries, ExistingFiles existing)
+/// <param name="limits">How long to wait for bytes, and for the whole download; the connect timeout is the handler's.</param>
+internal sealed class Downloader(HttpClient http, DownloadFolder folder, FetchTimeouts limits, int retries, ExistingFiles existing)
 {
     private const int BufferBytes = 64 * 1024;
 
@@ -41,7 +42,11 @@ internal sealed class Downloader(HttpClient http, DownloadFolder folder, TimeSpa
         }
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
+        if (limits.MaxTime is { } maxTime)
+        {
+            deadline.CancelAfter(maxTime);
+        }
+
         var resumable = false;
         var buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
         try
@@ -56,7 +61,11 @@ internal sealed class Downloader(HttpClient http, DownloadFolder folder, TimeSpa
                     request.Headers.IfRange = condition;
                 }
 
+                // The wait for headers is bounded per attempt by the retry pipeline; the body's by this timer, re-armed
+                // by every read that brings bytes, so a slow download goes on for as long as data flows.
                 using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
+                using var idle = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token);
+                idle.CancelAfter(limits.Idle);
                 status = (int)response.StatusCode;
                 if (!response.IsSuccessStatusCode && !(response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable && condition is not null))
                 {
@@ -88,12 +97,13 @@ internal sealed class Downloader(HttpClient http, DownloadFolder folder, TimeSpa
                 onBytes(0, response.Content.Headers.ContentLength);
                 try
                 {
-                    await using var body = await response.Content.ReadAsStreamAsync(deadline.Token);
+                    await using var body = await response.Content.ReadAsStreamAsync(idle.Token);
                     using var file = partial.Open(offset);
                     var position = offset;
                     int read;
-                    while ((read = await body.ReadAsync(buffer.AsMemory(0, BufferBytes), deadline.Token)) > 0)
+                    while ((read = await body.ReadAsync(buffer.AsMemory(0, BufferBytes), idle.Token)) > 0)
                     {
+                        idle.CancelAfter(limits.Idle);
                         // A write into the page cache takes microseconds: doing it in place costs less than handing
                         // it to the thread pool, and a bare handle saves FileStream's own calls per file.
                         RandomAccess.Write(file, buffer.AsSpan(0, read), position);
@@ -104,6 +114,12 @@ internal sealed class Downloader(HttpClient http, DownloadFolder folder, TimeSpa
                 }
                 catch (Exception ex) when (ex is IOException or HttpRequestException && resumable && breaks < retries)
                 {
+                    mayResume = true;
+                    continue;
+                }
+                catch (OperationCanceledException) when (IsStall() && resumable && breaks < retries)
+                {
+                    // A body that stopped flowing is a break like a reset one: ask again for the rest.
                     mayResume = true;
                     continue;
                 }
@@ -130,9 +146,13 @@ internal sealed class Downloader(HttpClient http, DownloadFolder folder, TimeSpa
             Abandon();
             throw;
         }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            return Fail($"not finished within --max-time {Seconds(limits.MaxTime!.Value)}");
+        }
         catch (OperationCanceledException)
         {
-            return Fail($"timed out after {timeout.TotalSeconds:0.###} s");
+            return Fail($"no data for {Seconds(limits.Idle)} (--idle-timeout) after {bytes} bytes");
         }
         catch (HttpRequestException ex)
         {
@@ -140,7 +160,7 @@ internal sealed class Downloader(HttpClient http, DownloadFolder folder, TimeSpa
         }
         catch (Polly.Timeout.TimeoutRejectedException)
         {
-            return Fail($"no response within {FetchRetries.AttemptTimeout.TotalSeconds:0} s, on every attempt");
+            return Fail($"no response within {Seconds(limits.Idle)} (--idle-timeout){(retries > 0 ? ", on every attempt" : "")}");
         }
         catch (IOException ex)
         {
@@ -150,6 +170,10 @@ internal sealed class Downloader(HttpClient http, DownloadFolder folder, TimeSpa
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+
+        static string Seconds(TimeSpan time) => $"{time.TotalSeconds:0.###} s";
+
+        bool IsStall() => !deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
 
         DownloadResult Fail(string error)
         {

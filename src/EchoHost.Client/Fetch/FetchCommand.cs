@@ -29,16 +29,19 @@ internal static class FetchCommand
         var concurrency = CommonOptions.Number("--concurrency", "Downloads at once, in all (curl -Z's 50).", 50, 1, 1024, "-j");
         var perHost = CommonOptions.Number("--per-host", "Connections to one host at once.", 50, 1, 1024);
         var retries = CommonOptions.Number("--retries", "Attempts more after a refused or reset connection, a 408, 429, 500, 502, 503 or 504, or a body that broke off (0: none).", 3, 0, 20);
-        var resume = new Option<bool>("--continue", "-c") { Description = "Resume partial downloads left by an earlier run (a Range request checked with If-Range); finished files are left alone." };
+        var resume = new Option<bool>("--continue") { Description = "Resume partial downloads left by an earlier run (a Range request checked with If-Range); finished files are left alone." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Download every URL again and replace files already in --out (by default they are left alone and reported as 'exists')." };
         var sequential = new Option<bool>("--sequential") { Description = "Download one at a time." };
         var compare = new Option<bool>("--compare") { Description = "Download one at a time, then concurrently, and print the speed-up (implies --overwrite)." };
-        var timeout = CommonOptions.Timeout(TimeSpan.FromSeconds(30), "The longest one download may take");
+        var connectTimeout = CommonOptions.Duration("--connect-timeout", TimeSpan.FromSeconds(10), "The longest a connection to a server may take to open");
+        var idleTimeout = CommonOptions.Duration(
+            "--idle-timeout", TimeSpan.FromSeconds(10), "Give up on a response (or resume it, within --retries) when no byte arrives for this long");
+        var maxTime = CommonOptions.OptionalDuration("--max-time", "The longest one download may take, retries included (default: no limit)");
         var json = CommonOptions.Json();
 
         var command = new Command("fetch", "Download URLs to files concurrently, with retries, resume and progress.")
         {
-            urls, inputFile, output, concurrency, perHost, retries, resume, overwrite, sequential, compare, timeout, json,
+            urls, inputFile, output, concurrency, perHost, retries, resume, overwrite, sequential, compare, connectTimeout, idleTimeout, maxTime, json,
         };
         command.Validators.Add(result =>
         {
@@ -77,8 +80,9 @@ internal static class FetchCommand
             try
             {
                 Directory.CreateDirectory(folder.FullName);
-                using var http = CreateHttpClient(parse.GetValue(timeout), parse.GetValue(perHost), parse.GetValue(retries));
-                var downloader = new Downloader(http, folder, parse.GetValue(timeout), parse.GetValue(retries), existing);
+                var timeouts = new FetchTimeouts(parse.GetValue(connectTimeout), parse.GetValue(idleTimeout), parse.GetValue(maxTime));
+                using var http = CreateHttpClient(timeouts, parse.GetValue(perHost), parse.GetValue(retries));
+                var downloader = new Downloader(http, folder, timeouts, parse.GetValue(retries), existing);
                 var display = asJson ? Display.None : terminal.ShowsProgress ? Display.Progress : Display.Lines;
                 var run = new Run(downloader, jobs, terminal, display);
                 var report = parse.GetValue(compare)
@@ -119,16 +123,17 @@ internal static class FetchCommand
         return FetchList.Build(urls, reader, inputFile);
     }
 
-    private static HttpClient CreateHttpClient(TimeSpan timeout, int perHost, int retries) => new(FetchRetries.Around(
+    private static HttpClient CreateHttpClient(FetchTimeouts timeouts, int perHost, int retries) => new(FetchRetries.Around(
         new SocketsHttpHandler
         {
             // One client for every download: connections to the same host are reused.
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-            ConnectTimeout = timeout,
+            ConnectTimeout = timeouts.Connect,
             MaxConnectionsPerServer = perHost,
             AutomaticDecompression = System.Net.DecompressionMethods.All,
         },
-        retries))
+        retries,
+        timeouts.Idle))
     {
         Timeout = Timeout.InfiniteTimeSpan,
         DefaultRequestHeaders = { { "User-Agent", "echoctl" } },

@@ -8,7 +8,7 @@ namespace EchoHost.Client.Fetch;
 /// Which failures fetch tries again, and how: a connection refused or reset before any response, and the
 /// statuses that say "later" (408, 429, 500, 502, 503, 504), with exponential backoff and jitter from 200 ms,
 /// honouring Retry-After up to <see cref="LongestDelay"/>. An attempt whose response headers do not come within
-/// <see cref="AttemptTimeout"/> is tried again too: a server whose listen backlog overflowed (Python's
+/// the idle timeout is tried again too: a server whose listen backlog overflowed (Python's
 /// http.server has room for 5) may leave a connection the client thinks open unanswered for good. The
 /// response of a failed attempt is discarded before the next; a body that breaks off once it has started is
 /// not retried here.
@@ -17,24 +17,22 @@ internal static class FetchRetries
 {
     public static readonly TimeSpan LongestDelay = TimeSpan.FromSeconds(30);
 
-    public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(10);
-
     private static readonly HashSet<HttpStatusCode> Transient =
     [
         HttpStatusCode.RequestTimeout, HttpStatusCode.TooManyRequests, HttpStatusCode.InternalServerError,
         HttpStatusCode.BadGateway, HttpStatusCode.ServiceUnavailable, HttpStatusCode.GatewayTimeout,
     ];
 
-    /// <summary>The handler chain for fetch's one HttpClient: retries (unless <paramref name="retries"/> is 0) over sockets.</summary>
-    public static HttpMessageHandler Around(HttpMessageHandler sockets, int retries)
+    /// <summary>
+    /// The handler chain for fetch's one HttpClient: retries (unless <paramref name="retries"/> is 0) of attempts that
+    /// each wait at most <paramref name="attemptTimeout"/> for response headers, over sockets.
+    /// </summary>
+    public static HttpMessageHandler Around(HttpMessageHandler sockets, int retries, TimeSpan attemptTimeout)
     {
-        if (retries == 0)
+        var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>();
+        if (retries > 0)
         {
-            return sockets;
-        }
-
-        var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>()
-            .AddRetry(new HttpRetryStrategyOptions
+            pipeline.AddRetry(new HttpRetryStrategyOptions
             {
                 MaxRetryAttempts = retries,
                 BackoffType = DelayBackoffType.Exponential,
@@ -48,9 +46,9 @@ internal static class FetchRetries
                     { Result: { } response } => Transient.Contains(response.StatusCode),
                     _ => false,
                 }),
-            })
-            .AddTimeout(AttemptTimeout)
-            .Build();
-        return new ResilienceHandler(pipeline) { InnerHandler = sockets };
+            });
+        }
+
+        return new ResilienceHandler(pipeline.AddTimeout(attemptTimeout).Build()) { InnerHandler = sockets };
     }
 }

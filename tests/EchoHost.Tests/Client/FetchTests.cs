@@ -118,7 +118,7 @@ public sealed class FetchTests : IAsyncLifetime, IDisposable
             _origin.Url("/abort"),
             _origin.Url("/page/slow?delay=5000"),
             "http://127.0.0.1:1/refused",
-            "--timeout",
+            "--idle-timeout",
             "1s",
             "--retries",
             "0",
@@ -130,10 +130,41 @@ public sealed class FetchTests : IAsyncLifetime, IDisposable
         Assert.Equal("HTTP 404 Not Found", errors[1]);
         Assert.Equal("HTTP 500 Internal Server Error", errors[2]);
         Assert.NotNull(errors[3]);
-        Assert.Equal("timed out after 1 s", errors[4]);
+        Assert.Equal("no response within 1 s (--idle-timeout)", errors[4]);
         Assert.StartsWith("cannot connect", errors[5], StringComparison.Ordinal);
         Assert.Equal(["127.0.0.1_" + _origin.BaseUri.Port + "_page_good_size_5000"], _out.GetFiles().Select(f => f.Name));
         Assert.Equal(5, run.Error.ReplaceLineEndings("\n").Trim().Split('\n').Length);
+    }
+
+    [Fact]
+    public async Task A_download_that_takes_longer_than_the_idle_timeout_finishes_while_bytes_keep_coming()
+    {
+        var run = await FetchAsync(_origin.Url("/trickle/slow?size=10000&chunks=10&interval=300"), "--idle-timeout", "1s", "--json");
+
+        Assert.Equal(0, run.ExitCode);
+        var download = run.Json().GetProperty("downloads")[0];
+        Assert.Equal("downloaded", download.GetProperty("outcome").GetString());
+        Assert.True(download.GetProperty("seconds").GetDouble() > 2, "the body took 2.7 s to send, past the 1 s idle timeout");
+        Assert.Equal(FetchOrigin.ContentOf("slow", 10000), File.ReadAllBytes(Path.Combine(_out.FullName, _out.GetFiles().Single().Name)));
+    }
+
+    [Fact]
+    public async Task A_body_that_stops_flowing_fails_after_the_idle_timeout_naming_it_and_the_bytes_received()
+    {
+        var run = await FetchAsync(_origin.Url("/trickle/stuck?size=10000&chunks=10&interval=10&stallAfter=3"), "--idle-timeout", "1s", "--retries", "0", "--json");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal("no data for 1 s (--idle-timeout) after 3000 bytes", run.Json().GetProperty("downloads")[0].GetProperty("error").GetString());
+        Assert.Empty(_out.GetFiles());
+    }
+
+    [Fact]
+    public async Task Max_time_bounds_the_whole_download_even_while_bytes_keep_coming()
+    {
+        var run = await FetchAsync(_origin.Url("/trickle/long?size=10000&chunks=10&interval=300"), "--max-time", "1s", "--json");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal("not finished within --max-time 1 s", run.Json().GetProperty("downloads")[0].GetProperty("error").GetString());
     }
 
     [Fact]

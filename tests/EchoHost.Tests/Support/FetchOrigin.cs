@@ -11,6 +11,7 @@ namespace EchoHost.Tests.Support;
 
 /// <summary>
 /// A local HTTP origin for fetch tests: <c>/page/{name}?size=&amp;delay=</c> streams that many bytes after a delay,
+/// <c>/trickle/{name}?size=&amp;chunks=&amp;interval=&amp;stallAfter=</c> sends them in pieces apart in time (or stops),
 /// <c>/status/{code}</c> answers that status, <c>/abort?size=</c> breaks off mid-body, <c>/file/{name}?size=&amp;breakAt=&amp;breaks=</c>
 /// serves a file with an ETag and honours Range with If-Range (breaking off the first responses at a byte offset),
 /// <c>/norange/{name}</c> the same file ignoring Range, <c>/reset/{id}?failures=</c> resets the connection before
@@ -82,6 +83,26 @@ internal sealed class FetchOrigin : IAsyncDisposable
             for (var offset = 0; offset < size; offset += 4096)
             {
                 await context.Response.Body.WriteAsync(body.AsMemory(offset, Math.Min(4096, size - offset)), context.RequestAborted);
+            }
+        });
+
+        // Sends 'size' bytes in 'chunks' pieces 'interval' ms apart; with 'stallAfter', stops after that many and waits.
+        _app.MapGet("/trickle/{name}", async (HttpContext context, string name, int size, int chunks, int interval, int stallAfter = -1) =>
+        {
+            context.Response.ContentLength = size;
+            var body = ContentOf(name, size);
+            var piece = size / chunks;
+            for (var i = 0; i < chunks; i++)
+            {
+                if (i == stallAfter)
+                {
+                    await Task.Delay(Timeout.Infinite, context.RequestAborted);
+                }
+
+                var length = i == chunks - 1 ? size - (i * piece) : piece;
+                await context.Response.Body.WriteAsync(body.AsMemory(i * piece, length), context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+                await Task.Delay(i == chunks - 1 ? 0 : interval, context.RequestAborted);
             }
         });
 
