@@ -75,3 +75,21 @@ else
   fail "echoctl fetch Ctrl+C" "exit $status: $(tail -2 "$work/fetch-int.out")"
 fi
 kill "$silent_pid" 2>/dev/null; wait "$silent_pid" 2>/dev/null
+
+# --- echoctl send and bench on a real terminal ------------------------------------------------------
+if start_host; then
+  if result=$(expect "$here/send-ctrl-c.exp" "$work/client/echoctl" "$echo_port" 2>&1); then
+    pass "echoctl send on a terminal: a typed line is echoed; Ctrl+C: $(printf '%s\n' "$result" | tail -1)"
+  else
+    fail "echoctl send on a terminal" "$(printf '%s\n' "$result" | tail -3)"
+  fi
+  if script -qec "$work/client/echoctl bench --port $echo_port --duration 2s" /dev/null >"$work/bench-tty.out" 2>&1 \
+    && grep -q "requests/s" "$work/bench-tty.out" && ! grep -q "Exception" "$work/bench-tty.out"; then
+    pass "echoctl bench on a terminal: progress line, then the summary table, exit 0"
+  else
+    fail "echoctl bench on a terminal" "$(tail -3 "$work/bench-tty.out")"
+  fi
+  stop_host || fail "SIGTERM exit code (echoctl on a terminal)"
+else
+  fail "start host (echoctl on a terminal)"
+fi

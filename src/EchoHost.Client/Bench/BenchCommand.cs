@@ -16,8 +16,11 @@ internal static class BenchCommand
         var port = CommonOptions.Port();
         var mode = new Option<BenchMode>("--mode", "-m")
         {
-            Description = "pingpong: send, wait for the reply (req/s, latency); stream: pipelined bytes (MB/s); churn: a connection per message (connections/s).",
-            DefaultValueFactory = _ => BenchMode.PingPong,
+            Description = "pingpong (the default): send, wait for the reply (req/s, latency); stream: pipelined bytes (MB/s); "
+                + "churn: a connection per message (connections/s); idle: hold the connections (with --server-pid, the server's memory per connection).",
+            HelpName = "pingpong|stream|churn|idle",
+
+            // No default value factory: help would print the enum's name (PingPong); an absent --mode is PingPong, the first.
             CustomParser = ParseMode,
         };
         var connections = CommonOptions.Number("--connections", "Concurrent connections.", 10, 1, 10_000, "-c");
@@ -32,8 +35,7 @@ internal static class BenchCommand
         var prefixBytes = CommonOptions.Number("--prefix-bytes", "Bytes the server adds before each message ('Echoed back: ' is 13; 0 for a pure echo).", 13, 0, 4096);
         var timeout = CommonOptions.Timeout(TimeSpan.FromSeconds(5), "How long to wait to connect, and the longest gap without any reply");
         var json = CommonOptions.Json();
-        var tls = TlsOptions.Tls();
-        var insecure = TlsOptions.Insecure();
+        var tls = new TlsOptions();
         var pipeline = CommonOptions.Number("--pipeline", "Ping-pong: requests each connection keeps in flight.", 1, 1, 1024, "-P");
         var rate = CommonOptions.Number("--rate", "Ping-pong: requests per second in all, sent on schedule whatever the replies do (open loop); latency counts from when each was due. 0: closed loop.", 0L, 0L, 100_000_000L, "-R");
         var warmup = new Option<TimeSpan>("--warmup")
@@ -44,12 +46,21 @@ internal static class BenchCommand
         };
         var threads = CommonOptions.Number("--threads", "Ping-pong over plain TCP: event loops sharing the connections (one thread each).", 1, 1, 64, "-t");
         var hdrOut = new Option<FileInfo>("--hdr-out") { Description = "Write every latency to this file in HdrHistogram's log format (for HdrHistogram's plotter and tools)." };
-        var serverPid = new Option<int?>("--server-pid") { Description = "Idle mode: the server's process ID, to report its resident memory per connection." };
+        var serverPid = new Option<int?>("--server-pid")
+        {
+            Description = "Idle mode: the server's process ID, to report its resident memory per connection (default: the process listening on --port, when it runs on this machine).",
+        };
 
         var command = new Command("bench", "Load-test an echo server and verify every reply.")
         {
-            host, port, mode, connections, size, duration, requests, prefixBytes, timeout, json, tls, insecure, pipeline, rate, warmup, threads, hdrOut, serverPid,
+            host, port, mode, connections, size, duration, requests, prefixBytes, timeout, json, pipeline, rate, warmup, threads, hdrOut, serverPid,
         };
+        foreach (var option in tls.All)
+        {
+            command.Options.Add(option);
+        }
+
+        command.Validators.Add(tls.Validate);
         command.Validators.Add(result =>
         {
             // A mode that did not parse is reported already (reading it would throw); the checks below need a valid one.
@@ -59,7 +70,7 @@ internal static class BenchCommand
             }
 
             var chosen = result.GetValue(mode);
-            var onEpoll = chosen == BenchMode.PingPong && !result.GetValue(tls) && LinuxCalls.IsSupported;
+            var onEpoll = chosen == BenchMode.PingPong && !tls.IsOn(result) && LinuxCalls.IsSupported;
             if ((result.GetValue(pipeline) > 1 || result.GetValue(rate) > 0 || result.GetValue(threads) > 1) && !onEpoll)
             {
                 result.AddError("--pipeline, --rate and --threads drive ping-pong over plain TCP on Linux x86-64 (epoll); not with --tls, other modes or other systems.");
@@ -92,13 +103,12 @@ internal static class BenchCommand
                 parse.GetValue(requests),
                 parse.GetValue(prefixBytes),
                 parse.GetValue(timeout),
-                parse.GetValue(tls),
-                parse.GetValue(insecure),
+                tls.From(parse),
                 parse.GetValue(pipeline),
                 parse.GetValue(rate),
                 parse.GetValue(warmup),
                 parse.GetValue(threads),
-                parse.GetValue(serverPid));
+                parse.GetValue(serverPid) ?? (parse.GetValue(mode) == BenchMode.Idle ? ListeningProcess.Find(parse.GetRequiredValue(host), parse.GetValue(port)) : null));
             var asJson = parse.GetValue(json);
             BenchResult result;
             try

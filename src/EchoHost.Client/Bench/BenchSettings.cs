@@ -3,7 +3,7 @@ namespace EchoHost.Client.Bench;
 /// <param name="Requests">Total requests over all connections; 0 runs for <paramref name="Duration"/> instead.</param>
 /// <param name="PrefixBytes">Bytes the server puts before each echoed message.</param>
 /// <param name="Timeout">Connecting, and the longest the run may go without a single reply.</param>
-/// <param name="Tls">Speak TLS; <paramref name="Insecure"/> accepts any server certificate.</param>
+/// <param name="Tls">How to speak TLS; null for plain TCP.</param>
 /// <param name="Pipeline">Ping-pong: requests each connection keeps in flight.</param>
 /// <param name="Rate">Ping-pong: requests per second over all connections, sent on schedule (open loop); 0 for closed loop.</param>
 /// <param name="Warmup">Run this long before measuring.</param>
@@ -19,8 +19,7 @@ public sealed record BenchSettings(
     long Requests,
     int PrefixBytes,
     TimeSpan Timeout,
-    bool Tls = false,
-    bool Insecure = false,
+    Cli.ClientTls? Tls = null,
     int Pipeline = 1,
     long Rate = 0,
     TimeSpan Warmup = default,
@@ -28,5 +27,5 @@ public sealed record BenchSettings(
     int? ServerPid = null)
 {
     internal Task<Cli.ClientConnection> ConnectAsync(CancellationToken cancellationToken) =>
-        Cli.ClientConnection.OpenAsync(Host, Port, Tls, Insecure, Timeout, cancellationToken);
+        Cli.ClientConnection.OpenAsync(Host, Port, Tls, Timeout, cancellationToken);
 }

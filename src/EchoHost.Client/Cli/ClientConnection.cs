@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 
 namespace EchoHost.Client.Cli;
 
@@ -11,11 +12,11 @@ internal sealed class ClientConnection(Socket socket, Stream stream) : IAsyncDis
 
     /// <exception cref="ClientException">The connection or the TLS handshake failed.</exception>
     public static async Task<ClientConnection> OpenAsync(
-        string host, int port, bool tls, bool insecure, TimeSpan timeout, CancellationToken cancellationToken)
+        string host, int port, ClientTls? tls, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var socket = await Connector.ConnectAsync(host, port, timeout, cancellationToken);
         var network = new NetworkStream(socket, ownsSocket: true);
-        if (!tls)
+        if (tls is null)
         {
             return new ClientConnection(socket, network);
         }
@@ -29,7 +30,8 @@ internal sealed class ClientConnection(Socket socket, Stream stream) : IAsyncDis
                 new SslClientAuthenticationOptions
                 {
                     TargetHost = host,
-                    RemoteCertificateValidationCallback = insecure ? AcceptAny : null,
+                    RemoteCertificateValidationCallback = tls.Insecure ? AcceptAny : null,
+                    CertificateChainPolicy = tls.TrustedRoots is { } roots ? TrustOnly(roots) : null,
                 },
                 deadline.Token);
             return new ClientConnection(socket, secure);
@@ -38,7 +40,9 @@ internal sealed class ClientConnection(Socket socket, Stream stream) : IAsyncDis
         {
             await secure.DisposeAsync();
             cancellationToken.ThrowIfCancellationRequested();
-            var hint = ex is AuthenticationException && !insecure ? " (add --insecure for a self-signed certificate)" : string.Empty;
+            var hint = ex is not AuthenticationException || tls.Insecure ? string.Empty
+                : tls.TrustedRoots is null ? " (add --cacert FILE to trust its issuer, or --insecure for any certificate)"
+                : " (--cacert must hold its issuer, and the certificate must name the --host given)";
             throw new ClientException($"the TLS handshake with {host}:{port} failed: {Connector.Describe(ex.InnerException ?? ex, timeout)}{hint}");
         }
     }
@@ -55,6 +59,13 @@ internal sealed class ClientConnection(Socket socket, Stream stream) : IAsyncDis
     }
 
     public ValueTask DisposeAsync() => Stream.DisposeAsync();
+
+    private static X509ChainPolicy TrustOnly(X509Certificate2Collection roots)
+    {
+        var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+        policy.CustomTrustStore.AddRange(roots);
+        return policy;
+    }
 
     private static bool AcceptAny(object sender, System.Security.Cryptography.X509Certificates.X509Certificate? certificate, System.Security.Cryptography.X509Certificates.X509Chain? chain, SslPolicyErrors errors) =>
         certificate is not null;

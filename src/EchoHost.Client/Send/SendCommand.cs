@@ -29,13 +29,18 @@ internal static class SendCommand
         var port = CommonOptions.Port();
         var timeout = CommonOptions.Timeout(TimeSpan.FromSeconds(5), "How long to wait to connect, and for each reply");
         var json = CommonOptions.Json();
-        var tls = TlsOptions.Tls();
-        var insecure = TlsOptions.Insecure();
+        var tls = new TlsOptions();
 
-        var command = new Command("send", "Send lines to an echo server and print its replies.") { messages, host, port, timeout, json, tls, insecure };
+        var command = new Command("send", "Send lines to an echo server and print its replies.") { messages, host, port, timeout, json };
+        foreach (var option in tls.All)
+        {
+            command.Options.Add(option);
+        }
+
+        command.Validators.Add(tls.Validate);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var target = new SendTarget(parse.GetRequiredValue(host), parse.GetValue(port), parse.GetValue(timeout), parse.GetValue(tls), parse.GetValue(insecure));
+            var target = new SendTarget(parse.GetRequiredValue(host), parse.GetValue(port), parse.GetValue(timeout), tls.From(parse));
             var lines = parse.GetValue(messages) ?? [];
             return lines.Length > 0
                 ? await SendArgumentsAsync(terminal, target, lines, parse.GetValue(json), cancellationToken)
@@ -64,7 +69,7 @@ internal static class SendCommand
                 {
                     closedByServer = true;
                     var unanswered = messages.Skip(replies.Count).Select(m => $"'{m}'");
-                    error = $"the server closed the connection; no reply to {string.Join(", ", unanswered)}";
+                    error = $"the server closed the connection; no reply to {string.Join(", ", unanswered)}{(replies.Count == 0 ? target.ClosedWithoutReplyHint : "")}";
                     break;
                 }
 
@@ -161,7 +166,9 @@ internal static class SendCommand
             var sent = new List<string>();
             var replies = new ReplyCount();
             var printing = PrintRepliesAsync(connection.Stream, terminal.Out, replies, cancellationToken);
-            var sending = SendInputAsync(terminal.In, connection, sent, cancellationToken);
+            // On its own thread: Console.In reads synchronously even when asked for a task, and a read blocked on the
+            // keyboard would otherwise hold Ctrl+C until System.CommandLine gives up on the action (2 s).
+            var sending = Task.Run(() => SendInputAsync(terminal.In, connection, sent, cancellationToken), CancellationToken.None);
             var interrupted = Task.Delay(Timeout.Infinite, cancellationToken);
 
             var first = await Task.WhenAny(printing, sending, interrupted);
@@ -181,7 +188,7 @@ internal static class SendCommand
             else
             {
                 await printing;
-                await terminal.Error.WriteLineAsync(ClosedByServer);
+                await terminal.Error.WriteLineAsync(replies.Lines == 0 && sent.Count > 0 ? ClosedByServer.TrimEnd('.') + target.ClosedWithoutReplyHint + "." : ClosedByServer);
             }
 
             var unanswered = sent.Skip(replies.Lines).ToArray();
@@ -247,10 +254,13 @@ internal sealed class ReplyCount
     public int Lines { get; set; }
 }
 
-internal sealed record SendTarget(string Host, int Port, TimeSpan Timeout, bool Tls, bool Insecure)
+internal sealed record SendTarget(string Host, int Port, TimeSpan Timeout, ClientTls? Tls)
 {
     public Task<ClientConnection> OpenAsync(CancellationToken cancellationToken) =>
-        ClientConnection.OpenAsync(Host, Port, Tls, Insecure, Timeout, cancellationToken);
+        ClientConnection.OpenAsync(Host, Port, Tls, Timeout, cancellationToken);
+
+    /// <summary>Why a server may close without a word: a plain client at a TLS port looks like that.</summary>
+    public string ClosedWithoutReplyHint => Tls is null ? " (if that port speaks TLS, add --tls)" : string.Empty;
 }
 
 public sealed record SendReply(string Message, string Reply);

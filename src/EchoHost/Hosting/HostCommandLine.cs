@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using EchoHost.Health;
 using EchoHost.Shared;
 
@@ -39,6 +40,17 @@ public static class HostCommandLine
         Exit codes: 0 stopped gracefully, 1 a listener cannot bind, 2 invalid settings or command line.
         """;
 
+    // Written out rather than generated: the library's usage line would offer "[[--] <additional arguments>...]]",
+    // which is not how settings are written.
+    private const string Usage = """
+        Usage:
+          EchoHost [--Section:Key=value ...]          run the server
+          EchoHost probe [--Section:Key=value ...]    ask a running host on this machine whether it is healthy
+                                                      (exit 0, or 1), reading the same settings
+          EchoHost --version                          print the version
+          EchoHost --help                             print this
+        """;
+
     private static readonly string[] SpaceSeparatedKeys = ["urls", "environment", "contentRoot", "applicationName"];
 
     /// <returns>An exit code when the command line was handled here (help, version, or an error); null to go on.</returns>
@@ -58,6 +70,14 @@ public static class HostCommandLine
         probe.SetAction(_ => 0);
         var parse = root.Parse(args);
         var problem = parse.Errors.Select(e => e.Message).FirstOrDefault() ?? FirstNonSetting(parse.UnmatchedTokens);
+        if (problem is null && parse.Action is HelpAction)
+        {
+            output.WriteLine(Description);
+            output.WriteLine();
+            output.WriteLine(Usage);
+            return 0;
+        }
+
         if (problem is null && parse.Action != root.Action && parse.Action != probe.Action)
         {
             return parse.Invoke(new InvocationConfiguration { Output = output, Error = error });

@@ -81,6 +81,9 @@ public sealed class FirstContactTests
         Assert.Contains("probe", help, StringComparison.Ordinal);
         Assert.Contains("Exit codes: 0 stopped gracefully, 1 a listener cannot bind, 2 invalid settings or command line.", help, StringComparison.Ordinal);
         Assert.DoesNotContain("listener serving", help, StringComparison.Ordinal);
+        Assert.Contains("EchoHost probe [--Section:Key=value ...]", help, StringComparison.Ordinal);
+        Assert.DoesNotContain("additional arguments", help, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("the application that is being run", help, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -83,6 +83,54 @@ public sealed class TlsListenerTests : IDisposable
         Assert.Contains("--insecure", untrusted.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Echoctl_send_trusts_the_certificate_in_cacert_and_no_other()
+    {
+        _files.Publish("localhost");
+        using var host = StartHost();
+        var port = host.EchoEndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var served = Path.Combine(_files.Folder, "served.pem");
+        var other = Path.Combine(_files.Folder, "other.pem");
+        File.Copy(_files.CertificatePath, served);
+        File.WriteAllText(other, TestCertificates.CreatePem("localhost").Certificate);
+
+        var trusted = await ClientRun.RunAsync(["send", "--host", "localhost", "--port", port, "--tls", "--cacert", served, "--timeout", SlowMachine, "pinned"]);
+        Assert.Equal(0, trusted.ExitCode);
+        Assert.Equal("Echoed back: pinned\n", trusted.Out.ReplaceLineEndings("\n"));
+
+        var untrusted = await ClientRun.RunAsync(["send", "--host", "localhost", "--port", port, "--tls", "--cacert", other, "--timeout", SlowMachine, "pinned"]);
+        Assert.Equal(1, untrusted.ExitCode);
+        Assert.Contains("--cacert must hold its issuer", untrusted.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Echoctl_send_without_tls_to_a_tls_port_suggests_tls()
+    {
+        using var host = StartHost();
+        var port = host.EchoEndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var run = await ClientRun.RunAsync(["send", "--host", "127.0.0.1", "--port", port, "--timeout", SlowMachine, "plain"]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("no reply to 'plain' (if that port speaks TLS, add --tls)", run.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--cacert /nonexistent.pem --tls", "--cacert is '/nonexistent.pem': ")]
+    [InlineData("--cacert /etc/hostname --tls", "the file holds no PEM certificate")]
+    [InlineData("--cacert {pem}", "--cacert is for --tls.")]
+    [InlineData("--cacert {pem} --tls --insecure", "choose one")]
+    public async Task Cacert_mistakes_are_usage_errors(string options, string message)
+    {
+        var pem = Path.Combine(_files.Folder, "ca.pem");
+        File.WriteAllText(pem, TestCertificates.CreatePem("ca").Certificate);
+
+        var run = await ClientRun.RunAsync(["send", "--port", "1", .. options.Replace("{pem}", pem, StringComparison.Ordinal).Split(' '), "hi"]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(message, run.Error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("pingpong")]
     [InlineData("stream")]

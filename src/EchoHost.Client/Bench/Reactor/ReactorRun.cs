@@ -13,7 +13,7 @@ namespace EchoHost.Client.Bench.Reactor;
 /// </summary>
 internal static class ReactorRun
 {
-    public static bool Serves(BenchSettings settings) => settings.Mode == BenchMode.PingPong && !settings.Tls && LinuxCalls.IsSupported;
+    public static bool Serves(BenchSettings settings) => settings.Mode == BenchMode.PingPong && settings.Tls is null && LinuxCalls.IsSupported;
 
     public static async Task<RunOutcome> RunAsync(BenchSettings settings, BenchBudget budget, BenchWatch watch, CancellationToken cancellationToken)
     {
