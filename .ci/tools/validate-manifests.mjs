@@ -12,6 +12,7 @@ const ajv = new Ajv({ allErrors: true });
 const customResources = {
   'monitoring.coreos.com/v1/PodMonitor': ajv.compile(JSON.parse(readFileSync(join(schemas, 'podmonitor.schema.json'), 'utf8'))),
   'keda.sh/v1alpha1/ScaledObject': ajv.compile(JSON.parse(readFileSync(join(schemas, 'scaledobject.schema.json'), 'utf8'))),
+  'monitoring.coreos.com/v1/PrometheusRule': ajv.compile(JSON.parse(readFileSync(join(schemas, 'prometheusrule.schema.json'), 'utf8'))),
 };
 
 const directory = process.argv[2] ?? 'deploy/kubernetes';
@@ -89,16 +90,35 @@ for (const name of existsSync(components) ? readdirSync(components) : []) {
   }
 }
 
-for (const generator of kustomization.configMapGenerator ?? []) {
-  for (const entry of generator.files ?? []) {
-    const file = join(directory, entry.split('=').pop());
-    try {
-      if (!existsSync(file)) throw new Error('missing');
-      if (file.endsWith('.json')) JSON.parse(readFileSync(file, 'utf8'));
-      report(true, `${file} (ConfigMap ${generator.name})`);
-    } catch (error) {
-      report(false, `${file} (ConfigMap ${generator.name})`, error.message);
+function validateGenerators(folder, generators) {
+  for (const generator of generators ?? []) {
+    for (const entry of generator.files ?? []) {
+      validateGeneratedFile(join(folder, entry.split('=').pop()), generator.name);
     }
+  }
+}
+
+function validateGeneratedFile(file, name) {
+  try {
+    if (!existsSync(file)) throw new Error('missing');
+    if (file.endsWith('.json')) JSON.parse(readFileSync(file, 'utf8'));
+    report(true, `${file} (ConfigMap ${name})`);
+  } catch (error) {
+    report(false, `${file} (ConfigMap ${name})`, error.message);
+  }
+}
+
+validateGenerators(directory, kustomization.configMapGenerator);
+for (const name of existsSync(components) ? readdirSync(components) : []) {
+  validateGenerators(join(components, name), parse(readFileSync(join(components, name, 'kustomization.yaml'), 'utf8')).configMapGenerator);
+}
+
+// The example overlay: every resource and component it names exists.
+const overlay = join(dirname(directory), 'example-overlay');
+if (existsSync(join(overlay, 'kustomization.yaml'))) {
+  const example = parse(readFileSync(join(overlay, 'kustomization.yaml'), 'utf8'));
+  for (const path of [...(example.resources ?? []), ...(example.components ?? [])]) {
+    report(existsSync(join(overlay, path, 'kustomization.yaml')), `${overlay} uses ${path}`, 'no kustomization.yaml there');
   }
 }
 

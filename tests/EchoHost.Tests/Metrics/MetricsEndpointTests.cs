@@ -48,6 +48,7 @@ public sealed partial class MetricsEndpointTests
             ["echohost_connection_duration_seconds_count"] = 3,
             ["echohost_build_info{version=\"1.0.0\"}"] = 1,
             ["echohost_health_connections_evicted_total"] = 0,
+            ["echohost_connections_limit"] = 3,
         };
         // The exporter caches a scrape for a moment, and the last connection's close is counted just after its FIN.
         var deadline = DateTime.UtcNow.AddSeconds(10);
