@@ -1,5 +1,4 @@
 using EchoHost.Configuration;
-using EchoHost.Connections.Tls;
 using EchoHost.Echo;
 using EchoHost.Health;
 using EchoHost.Hosting;
@@ -12,7 +11,7 @@ if (HostCommandLine.Handle(args, Console.Out, Console.Error) is { } handled)
     return handled;
 }
 
-try
+return await StartupFailures.ReportAsync(Console.Error, async () =>
 {
     if (args is [HealthProbe.Command, .. var probeArgs])
     {
@@ -38,25 +37,4 @@ try
 
     await app.RunAsync();
     return ExitCodes.Stopped;
-}
-catch (InvalidSettingsException ex)
-{
-    await Console.Error.WriteLineAsync($"EchoHost cannot start. {ex.Message}");
-    return ExitCodes.InvalidSettings;
-}
-catch (InvalidDataException ex) when (ex.InnerException is FormatException)
-{
-    // A settings file that is not JSON (a trailing comma, a broken ConfigMap): the file and the place, in one line.
-    await Console.Error.WriteLineAsync($"EchoHost cannot start. Invalid configuration: {ex.Message.TrimEnd('.')}: {ex.GetBaseException().Message}");
-    return ExitCodes.InvalidSettings;
-}
-catch (CertificateLoadException ex)
-{
-    await Console.Error.WriteLineAsync($"EchoHost cannot start. Invalid configuration: Echo:Tls:Certificate: {ex.Message.TrimEnd('.')}.");
-    return ExitCodes.InvalidSettings;
-}
-catch (BindFailure ex)
-{
-    await Console.Error.WriteLineAsync($"EchoHost cannot start. {ex.Message}");
-    return ExitCodes.CannotListen;
-}
+});

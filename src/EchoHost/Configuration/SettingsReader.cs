@@ -36,6 +36,12 @@ public sealed class SettingsReader
 
     private static readonly string[] TransportKeys = [nameof(TransportOptions.Kind), nameof(TransportOptions.Threads)];
 
+    private static readonly string[] ListenerKeys =
+    [
+        nameof(ProtocolListenerSettings.Port), nameof(ProtocolListenerSettings.Address), nameof(ProtocolListenerSettings.MaxConnections),
+        nameof(ProtocolListenerSettings.IdleTimeout), nameof(ProtocolListenerSettings.WriteTimeout),
+    ];
+
     private const string HostOptionsSection = "HostOptions";
 
     private static readonly string[] HostOptionsKeys =
@@ -115,6 +121,26 @@ public sealed class SettingsReader
         }
 
         return reader._problems.Count == 0 ? new EchoHostSettings(echo, health, shutdownTimeout, metrics, transport) : throw new InvalidSettingsException(reader._problems);
+    }
+
+    /// <summary>A protocol listener's section, over the defaults its registration gives.</summary>
+    /// <exception cref="InvalidSettingsException">Any value is invalid or any key unknown.</exception>
+    public static ProtocolListenerSettings ReadListener(IConfiguration configuration, ProtocolListenerSettings defaults)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(defaults);
+        var reader = new SettingsReader();
+        var section = configuration.GetSection(defaults.Name);
+        reader.RejectUnknownKeys(section, ListenerKeys);
+        var settings = defaults with
+        {
+            Port = reader.Port(section, nameof(ProtocolListenerSettings.Port), defaults.Port),
+            Address = section[nameof(ProtocolListenerSettings.Address)] is null ? defaults.Address : reader.Address(section, nameof(ProtocolListenerSettings.Address)),
+            MaxConnections = reader.Integer(section, nameof(ProtocolListenerSettings.MaxConnections), defaults.MaxConnections, 1, int.MaxValue),
+            IdleTimeout = reader.Duration(section, nameof(ProtocolListenerSettings.IdleTimeout), defaults.IdleTimeout, "00:00:00 disables it"),
+            WriteTimeout = reader.Duration(section, nameof(ProtocolListenerSettings.WriteTimeout), defaults.WriteTimeout, "00:00:00 disables it"),
+        };
+        return reader._problems.Count == 0 ? settings : throw new InvalidSettingsException(reader._problems);
     }
 
     // A section name one or two letters off one of ours (--Helth:Port=9001) would otherwise be ignored, its settings

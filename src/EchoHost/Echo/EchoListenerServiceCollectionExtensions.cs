@@ -25,10 +25,10 @@ public static class EchoListenerServiceCollectionExtensions
                 : EchoListenerExtensions.ForMaxConnections(maxConnections);
         });
         services.AddEcho();
-        services.AddOptions<KestrelServerOptions>().Configure<EchoOptions, Listeners, EchoMetrics>(
-            (kestrel, echo, listeners, metrics) => kestrel.ListenEcho(
+        services.AddOptions<KestrelServerOptions>().Configure<EchoOptions, Listeners, EchoMetrics, DescriptorBudget>(
+            (kestrel, echo, listeners, metrics, descriptors) => kestrel.ListenEcho(
                 echo, listen => listeners.Add(new Listener(
-                    Listeners.Echo, "Echo:Port", echo.TlsCertificate is null ? "raw TCP" : "TLS over TCP", listen, metrics.Connections))));
+                    Listeners.Echo, "Echo:Port", echo.TlsCertificate is null ? "raw TCP" : "TLS over TCP", listen, descriptors.EchoAcceptCapacity, metrics.Connections))));
         return services;
     }
 }

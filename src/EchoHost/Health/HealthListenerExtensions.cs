@@ -41,7 +41,12 @@ public static class HealthListenerExtensions
             {
                 // Probes speak HTTP/1.1; cleartext HTTP/2 would need prior knowledge anyway.
                 listen.Protocols = HttpProtocols.Http1;
-                listeners.Add(new Listener(Listeners.Health, "Health:Port", "HTTP: /healthz, /readyz, /metrics", listen, Eviction: eviction));
+                listeners.Add(new Listener(
+                    Listeners.Health, "Health:Port", "HTTP: /healthz, /readyz, /metrics", listen, DescriptorBudget.HealthReserve - ConnectionEviction.ClosingLimit)
+                {
+                    Eviction = eviction,
+                    IsHttp = true,
+                });
             });
         });
         return services;

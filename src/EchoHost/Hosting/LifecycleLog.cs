@@ -44,7 +44,7 @@ public sealed partial class LifecycleLog(
 
         if (descriptors.EchoConnections < echo.MaxConnections)
         {
-            DescriptorsShort(logger, echo.MaxConnections, descriptors.Limit, descriptors.OpenAtStart, DescriptorBudget.RuntimeReserve + DescriptorBudget.HealthReserve + DescriptorBudget.RejectionHeadroom, descriptors.EchoConnections);
+            DescriptorsShort(logger, echo.MaxConnections, descriptors.Limit, descriptors.OpenAtStart, descriptors.Reserved, descriptors.EchoConnections);
         }
 
         if (ignoredServerPorts.Settings.Length > 0)

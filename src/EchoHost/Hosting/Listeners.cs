@@ -28,10 +28,15 @@ public sealed class Listeners
 /// <param name="PortSetting">The setting that chose its port, for bind failures.</param>
 /// <param name="Speaks">What a client finds there, for the start-up log.</param>
 /// <param name="Options">Kestrel's endpoint; its address is the bound one once the server started.</param>
+/// <param name="AcceptCapacity">Connections it holds open at most, admitted or being turned away: its accept gate waits above it.</param>
 /// <param name="Connections">Its connection counts, when it hosts a protocol; the shutdown log reports them.</param>
-/// <param name="Eviction">When set, a full listener closes a connection between requests to accept a new one.</param>
-public sealed record Listener(
-    string Name, string PortSetting, string Speaks, ListenOptions Options, ConnectionMetrics? Connections = null, ConnectionEviction? Eviction = null)
+public sealed record Listener(string Name, string PortSetting, string Speaks, ListenOptions Options, int AcceptCapacity, ConnectionMetrics? Connections = null)
 {
+    /// <summary>When set, a full listener closes a connection between requests to accept a new one.</summary>
+    public ConnectionEviction? Eviction { get; init; }
+
+    /// <summary>It speaks HTTP: it runs on Kestrel's socket transport with the shared pool, whatever <c>Transport:Kind</c> says.</summary>
+    public bool IsHttp { get; init; }
+
     public System.Net.IPEndPoint EndPoint => Options.IPEndPoint ?? throw new InvalidOperationException($"The {Name} listener has no IP address.");
 }

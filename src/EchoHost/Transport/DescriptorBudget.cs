@@ -10,19 +10,20 @@ namespace EchoHost.Transport;
 ///   connections have been served, measured), log files, the runtime's own;
 /// - <see cref="HealthReserve"/> for the health listener: probes, scrapes, and a few dozen slow HTTP clients held
 ///   until the header timeout sheds them (it accepts no more than this at once);
-/// - <see cref="RejectionHeadroom"/> for echo connections over the limit, held for the moment it takes to close them.
+/// - <see cref="RejectionHeadroom"/> for echo connections over the limit, held for the moment it takes to close them;
+/// - what other protocol listeners reserve (<see cref="DescriptorReservation"/>): their connection limits.
 /// The rest is for echo connections.
 /// </summary>
 public sealed partial class DescriptorBudget
 {
     private const int RlimitNofile = 7;
 
-    internal DescriptorBudget(long limit, int openAtStart)
+    internal DescriptorBudget(long limit, int openAtStart, int reserved = 0)
     {
         Limit = limit;
         OpenAtStart = openAtStart;
-
-        EchoConnections = (int)Math.Clamp(limit - openAtStart - RuntimeReserve - HealthReserve - RejectionHeadroom, 0, int.MaxValue);
+        Reserved = RuntimeReserve + HealthReserve + RejectionHeadroom + reserved;
+        EchoConnections = (int)Math.Clamp(limit - openAtStart - Reserved, 0, int.MaxValue);
     }
 
     public const int RuntimeReserve = 48;
@@ -34,6 +35,9 @@ public sealed partial class DescriptorBudget
 
     public int OpenAtStart { get; }
 
+    /// <summary>Descriptors kept from echo connections: the runtime's, the health port's, rejections' and other listeners'.</summary>
+    public int Reserved { get; }
+
     /// <summary>Echo connections that fit.</summary>
     public int EchoConnections { get; }
 
@@ -41,17 +45,18 @@ public sealed partial class DescriptorBudget
     public int EchoAcceptCapacity => EchoConnections + RejectionHeadroom;
 
     /// <summary>Reads the limit (raising the soft limit to the hard one) and counts what is open now.</summary>
-    public static DescriptorBudget Measure()
+    /// <param name="reserved">Descriptors other protocol listeners keep for their connections.</param>
+    public static DescriptorBudget Measure(int reserved = 0)
     {
         if (!OperatingSystem.IsLinux())
         {
-            return new DescriptorBudget(long.MaxValue, 0);
+            return new DescriptorBudget(long.MaxValue, 0, reserved);
         }
 
         var limits = default(ResourceLimit);
         if (GetResourceLimit(RlimitNofile, ref limits) != 0)
         {
-            return new DescriptorBudget(long.MaxValue, 0);
+            return new DescriptorBudget(long.MaxValue, 0, reserved);
         }
 
         if (limits.Current < limits.Maximum)
@@ -64,7 +69,7 @@ public sealed partial class DescriptorBudget
         }
 
         var limit = limits.Current > long.MaxValue ? long.MaxValue : (long)limits.Current;
-        return new DescriptorBudget(limit, Directory.GetFiles("/proc/self/fd").Length);
+        return new DescriptorBudget(limit, Directory.GetFiles("/proc/self/fd").Length, reserved);
     }
 
     [StructLayout(LayoutKind.Sequential)]

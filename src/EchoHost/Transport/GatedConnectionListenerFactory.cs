@@ -8,16 +8,16 @@ using Microsoft.AspNetCore.Http.Features;
 namespace EchoHost.Transport;
 
 /// <summary>
-/// Binds each listener on Kestrel's socket transport and makes it accept through an <see cref="AcceptGate"/> of its
-/// own, sized from the <see cref="DescriptorBudget"/>: echo clients cannot take the descriptors the health port and
-/// the runtime need, and a flood of slow HTTP clients on the health port cannot take the echo clients' either.
-/// The echo listener runs on <paramref name="echoTransport"/> (the large-block pool); the health listener on
-/// <paramref name="healthTransport"/>, whose pool is the runtime's shared one, so probes never hold echo blocks.
+/// Binds each listener and makes it accept through an <see cref="AcceptGate"/> of its own, sized by its
+/// <see cref="Listener.AcceptCapacity"/> (its share of the <see cref="DescriptorBudget"/>): echo clients cannot take
+/// the descriptors the health port and the runtime need, and a flood of slow HTTP clients on the health port cannot
+/// take the echo clients' either. Protocol listeners run on <paramref name="protocolTransport"/> (the large-block pool,
+/// and <c>Transport:Kind</c>); HTTP listeners on <paramref name="httpTransport"/>, whose pool is the runtime's shared
+/// one, so probes never hold echo blocks.
 /// </summary>
 public sealed class GatedConnectionListenerFactory(
-    IConnectionListenerFactory echoTransport,
-    IConnectionListenerFactory healthTransport,
-    DescriptorBudget descriptors,
+    IConnectionListenerFactory protocolTransport,
+    IConnectionListenerFactory httpTransport,
     SystemFileTable files,
     Listeners listeners,
     TimeProvider time,
@@ -28,12 +28,12 @@ public sealed class GatedConnectionListenerFactory(
     // even when both ask for port 0.
     public async ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
-        var listener = listeners.All.FirstOrDefault(l => ReferenceEquals(l.Options.EndPoint, endpoint));
-        var isEcho = listener?.Name == Listeners.Echo;
+        var listener = listeners.All.FirstOrDefault(l => ReferenceEquals(l.Options.EndPoint, endpoint))
+            ?? throw new InvalidOperationException($"Kestrel binds {endpoint}, which no feature registered in Listeners: register every endpoint there.");
         IConnectionListener bound;
         try
         {
-            bound = await (isEcho ? echoTransport : healthTransport).BindAsync(endpoint, cancellationToken);
+            bound = await (listener.IsHttp ? httpTransport : protocolTransport).BindAsync(endpoint, cancellationToken);
         }
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressFamilyNotSupported && IsAnyIPv6(endpoint))
         {
@@ -46,17 +46,12 @@ public sealed class GatedConnectionListenerFactory(
             throw new BindFailure(listener, endpoint, ex);
         }
 
-        var gate = isEcho
-            ? new AcceptGate(Listeners.Echo, descriptors.EchoAcceptCapacity, files, time, logger)
-            : listener?.Eviction is { } eviction
-                ? new AcceptGate(listener.Name, DescriptorBudget.HealthReserve - ConnectionEviction.ClosingLimit, files, time, logger, eviction)
-                : new AcceptGate(listener?.Name ?? Listeners.Health, DescriptorBudget.HealthReserve, files, time, logger);
-        return new GatedListener(bound, gate);
+        return new GatedListener(bound, new AcceptGate(listener.Name, listener.AcceptCapacity, files, time, logger, listener.Eviction));
     }
 
     private static bool IsAnyIPv6(EndPoint endpoint) => endpoint is IPEndPoint { Address: var address } && address.Equals(IPAddress.IPv6Any);
 
-    public bool CanBind(EndPoint endpoint) => echoTransport is not IConnectionListenerFactorySelector selector || selector.CanBind(endpoint);
+    public bool CanBind(EndPoint endpoint) => protocolTransport is not IConnectionListenerFactorySelector selector || selector.CanBind(endpoint);
 
     private sealed class GatedListener(IConnectionListener inner, AcceptGate gate) : IConnectionListener
     {

@@ -23,7 +23,7 @@ public static class TransportServiceCollectionExtensions
     public static IServiceCollection AddEchoHostTransport(this IServiceCollection services)
     {
         services.AddLargeTransportBlocks();
-        services.AddSingleton(_ => DescriptorBudget.Measure());
+        services.AddSingleton(provider => DescriptorBudget.Measure(provider.GetServices<DescriptorReservation>().Sum(r => r.Descriptors)));
         services.AddSingleton(provider => MemoryBudgetDefaults.For(provider.GetRequiredService<EchoOptions>()));
         services.AddSingleton(provider =>
         {
@@ -40,7 +40,6 @@ public static class TransportServiceCollectionExtensions
                 ? provider.GetRequiredService<EpollTransportFactory>()
                 : ActivatorUtilities.CreateInstance<SocketTransportFactory>(provider),
             HealthTransport(provider.GetRequiredService<ILoggerFactory>()),
-            provider.GetRequiredService<DescriptorBudget>(),
             SystemFileTable.Proc(provider.GetRequiredService<TimeProvider>()),
             provider.GetRequiredService<Listeners>(),
             provider.GetRequiredService<TimeProvider>(),

@@ -10,11 +10,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Serilog;
+using UpperCaseHost;
 
 namespace EchoHost.Tests.Connections;
 
 /// <summary>
-/// The hosting layer carries a protocol that is not echo: a test-only one that upper-cases lines runs through
+/// The hosting layer carries a protocol that is not echo: the sample's, which upper-cases lines, runs through
 /// the same middleware and runner, with no echo type involved.
 /// </summary>
 public sealed class GenericProtocolTests
@@ -70,7 +71,7 @@ public sealed class GenericProtocolTests
     {
         var time = new FakeTimeProvider();
         using var connection = new PipeConnection(inlineScheduling: true);
-        var protocol = new UpperCaseProtocol();
+        var protocol = new ThreadRecordingProtocol();
         var runner = new ProtocolConnection(connection.Context, new ProtocolConnectionOptions { IdleTimeout = TimeSpan.FromSeconds(5) }, time, null, NullLogger.Instance);
         var run = runner.RunAsync(protocol);
 
@@ -104,35 +105,24 @@ public sealed class GenericProtocolTests
         Assert.Equal(0, budget.Held);
     }
 
-    private sealed class UpperCaseProtocolFactory : IConnectionProtocolFactory
+    // The sample's protocol, noting on which thread it heard the connection end.
+    private sealed class ThreadRecordingProtocol : IConnectionProtocol
     {
-        public IConnectionProtocol Create(ConnectionContext connection) => new UpperCaseProtocol();
-    }
-
-    private sealed class UpperCaseProtocol : IConnectionProtocol
-    {
-        private IProtocolTransport? _transport;
+        private readonly UpperCaseProtocol _inner = new();
 
         public int LostOnThread { get; private set; }
 
-        public void ConnectionMade(IProtocolTransport transport) => _transport = transport;
+        public void ConnectionMade(IProtocolTransport transport) => _inner.ConnectionMade(transport);
 
-        public SequencePosition DataReceived(in ReadOnlySequence<byte> data)
+        public SequencePosition DataReceived(in ReadOnlySequence<byte> data) => _inner.DataReceived(data);
+
+        public void EofReceived(in ReadOnlySequence<byte> unconsumed) => _inner.EofReceived(unconsumed);
+
+        public void ConnectionLost(Exception? exception)
         {
-            var reader = new SequenceReader<byte>(data);
-            while (reader.TryReadTo(out ReadOnlySequence<byte> line, (byte)'\n'))
-            {
-                _transport!.Write(Encoding.ASCII.GetBytes(Encoding.ASCII.GetString(line).ToUpperInvariant() + "\n"));
-            }
-
-            return reader.Position;
+            LostOnThread = Environment.CurrentManagedThreadId;
+            _inner.ConnectionLost(exception);
         }
-
-        public void EofReceived(in ReadOnlySequence<byte> unconsumed)
-        {
-        }
-
-        public void ConnectionLost(Exception? exception) => LostOnThread = Environment.CurrentManagedThreadId;
     }
 
     private sealed class ThrowingProtocol : IConnectionProtocol

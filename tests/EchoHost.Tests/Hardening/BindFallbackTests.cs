@@ -19,15 +19,17 @@ public sealed class BindFallbackTests
     {
         var listeners = new Listeners();
         var kestrel = new KestrelServerOptions();
-        kestrel.ListenAnyIP(0, listen => listeners.Add(new Listener(Listeners.Echo, "Echo:Port", "raw TCP", listen)));
+        kestrel.Listen(IPAddress.IPv6Any, 9000, listen => listeners.Add(new Listener(Listeners.Echo, "Echo:Port", "raw TCP", listen, 100)));
+        kestrel.Listen(IPAddress.IPv6Loopback, 9001, listen => listeners.Add(new Listener("Upper", "Upper:Port", "upper-case lines", listen, 100)));
         var factory = new GatedConnectionListenerFactory(
-            new WithoutIPv6(), new WithoutIPv6(), DescriptorBudget.Measure(), SystemFileTable.Proc(TimeProvider.System), listeners,
-            TimeProvider.System, NullLogger<AcceptGate>.Instance);
+            new WithoutIPv6(), new WithoutIPv6(), SystemFileTable.Proc(TimeProvider.System), listeners, TimeProvider.System, NullLogger<AcceptGate>.Instance);
 
-        var ipv6 = await Assert.ThrowsAsync<SocketException>(() => factory.BindAsync(new IPEndPoint(IPAddress.IPv6Any, 9000)).AsTask());
+        var ipv6 = await Assert.ThrowsAsync<SocketException>(() => factory.BindAsync(listeners["Echo"].Options.EndPoint).AsTask());
         Assert.IsNotAssignableFrom<IOException>(ipv6);
-        var ipv6Address = await Assert.ThrowsAsync<BindFailure>(() => factory.BindAsync(new IPEndPoint(IPAddress.IPv6Loopback, 9000)).AsTask());
-        Assert.Contains("does not support IPv6", ipv6Address.Message, StringComparison.Ordinal);
+        var ipv6Address = await Assert.ThrowsAsync<BindFailure>(() => factory.BindAsync(listeners["Upper"].Options.EndPoint).AsTask());
+        Assert.Equal(
+            "The upper listener (Upper:Port) cannot bind [::1]:9001: this machine does not support IPv6; use an address of the other family in Upper:Address.",
+            ipv6Address.Message);
     }
 
     private sealed class WithoutIPv6 : IConnectionListenerFactory

@@ -27,7 +27,7 @@ public sealed class FirstContactTests
     {
         Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions? options = null;
         new Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions().Listen(IPAddress.IPv6Any, 80, listen => options = listen);
-        var listener = new Listener("Echo", "Echo:Port", "raw TCP", options!);
+        var listener = new Listener("Echo", "Echo:Port", "raw TCP", options!, 100);
 
         var failure = new BindFailure(listener, new IPEndPoint(IPAddress.IPv6Any, 80), new SocketException((int)error));
 

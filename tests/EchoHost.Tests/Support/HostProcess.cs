@@ -33,11 +33,13 @@ public sealed partial class HostProcess : IDisposable
 
     /// <summary>Starts the host with both ports ephemeral unless <paramref name="arguments"/> say otherwise.</summary>
     /// <param name="descriptorLimit">Runs the host under <c>prlimit --nofile=N</c> (soft and hard limit), when set.</param>
+    /// <param name="program">The host program's dll: EchoHost's, or a sample built on its pieces.</param>
     public static HostProcess Start(
         IEnumerable<string> arguments,
         IReadOnlyDictionary<string, string>? environment = null,
         string? hostDirectory = null,
-        int? descriptorLimit = null)
+        int? descriptorLimit = null,
+        string program = "EchoHost.dll")
     {
         // prlimit execs the command, so the process is dotnet itself, with the same PID.
         var start = new ProcessStartInfo(descriptorLimit is null ? "dotnet" : "prlimit")
@@ -53,7 +55,7 @@ public sealed partial class HostProcess : IDisposable
             start.ArgumentList.Add("dotnet");
         }
 
-        start.ArgumentList.Add(Path.Combine(hostDirectory ?? AppContext.BaseDirectory, "EchoHost.dll"));
+        start.ArgumentList.Add(Path.Combine(hostDirectory ?? AppContext.BaseDirectory, program));
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -71,8 +73,9 @@ public sealed partial class HostProcess : IDisposable
         IEnumerable<string>? arguments = null,
         IReadOnlyDictionary<string, string>? environment = null,
         string? hostDirectory = null,
-        int? descriptorLimit = null) =>
-        Start(["--Echo:Port=0", "--Health:Port=0", .. arguments ?? []], environment, hostDirectory, descriptorLimit);
+        int? descriptorLimit = null,
+        string program = "EchoHost.dll") =>
+        Start(["--Echo:Port=0", "--Health:Port=0", .. arguments ?? []], environment, hostDirectory, descriptorLimit, program);
 
     /// <summary>Waits for the start-up line that names the echo listener and returns its loopback address.</summary>
     public async Task<IPEndPoint> WaitForEchoListenerAsync()
@@ -86,6 +89,14 @@ public sealed partial class HostProcess : IDisposable
     {
         var line = await WaitForOutputAsync(l => HealthListenerLine().IsMatch(l));
         return new Uri($"http://127.0.0.1:{HealthListenerLine().Match(line).Groups[1].Value}");
+    }
+
+    /// <summary>Waits for the start-up line of the listener named <paramref name="name"/> and returns its loopback address.</summary>
+    public async Task<IPEndPoint> WaitForListenerAsync(string name)
+    {
+        var pattern = new Regex($@"{name} listener serving on \S+:(\d+) ");
+        var line = await WaitForOutputAsync(pattern.IsMatch);
+        return new IPEndPoint(IPAddress.Loopback, int.Parse(pattern.Match(line).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
     }
 
     public Task<string> WaitForOutputAsync(Func<string, bool> match) =>
