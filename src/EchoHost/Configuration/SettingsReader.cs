@@ -59,12 +59,14 @@ public sealed class SettingsReader
     {
     }
 
+    /// <param name="listenerSections">The sections of protocol listeners registered next to echo: a name one or two
+    /// letters off one of them is a typo too.</param>
     /// <exception cref="InvalidSettingsException">Any value is invalid or any key unknown.</exception>
-    public static EchoHostSettings Read(IConfiguration configuration)
+    public static EchoHostSettings Read(IConfiguration configuration, IEnumerable<string>? listenerSections = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var reader = new SettingsReader();
-        reader.RejectMisspelledSections(configuration);
+        reader.RejectMisspelledSections(configuration, [.. Sections, .. listenerSections ?? []]);
         reader.RejectUnknownKeys(configuration.GetSection(HostOptionsSection), HostOptionsKeys);
         var echoSection = configuration.GetSection(EchoOptions.SectionName);
         var healthSection = configuration.GetSection(HealthOptions.SectionName);
@@ -145,12 +147,12 @@ public sealed class SettingsReader
 
     // A section name one or two letters off one of ours (--Helth:Port=9001) would otherwise be ignored, its settings
     // silently left at their defaults. Only sections count: the environment's plain variables are top-level keys too.
-    private void RejectMisspelledSections(IConfiguration configuration)
+    private void RejectMisspelledSections(IConfiguration configuration, string[] sections)
     {
         foreach (var child in configuration.GetChildren())
         {
-            if (!Sections.Contains(child.Key, StringComparer.OrdinalIgnoreCase) && child.GetChildren().Any()
-                && Spelling.Closest(child.Key, Sections) is { } meant)
+            if (!sections.Contains(child.Key, StringComparer.OrdinalIgnoreCase) && child.GetChildren().Any()
+                && Spelling.Closest(child.Key, sections) is { } meant)
             {
                 var example = child.GetChildren().First().Path;
                 _problems.Add($"{example} is set, but EchoHost has no {child.Key} section; did you mean {meant}?");

@@ -10,7 +10,8 @@ public static class SettingsServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddEchoHostSettings(this IServiceCollection services)
     {
-        services.AddSingleton(provider => SettingsReader.Read(provider.GetRequiredService<IConfiguration>()));
+        services.AddSingleton(provider => SettingsReader.Read(
+            provider.GetRequiredService<IConfiguration>(), provider.GetServices<ProtocolListenerSettings>().Select(listener => listener.Name)));
         services.AddSingleton(provider => provider.GetRequiredService<EchoHostSettings>().Echo);
         services.AddSingleton(provider => provider.GetRequiredService<EchoHostSettings>().Health);
         services.AddSingleton(provider => provider.GetRequiredService<EchoHostSettings>().Transport);
@@ -18,7 +19,18 @@ public static class SettingsServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Reads and validates the settings now, so that bad ones stop the process before anything listens.</summary>
-    public static EchoHostSettings ValidateEchoHostSettings(this IServiceProvider services) =>
-        services.GetRequiredService<EchoHostSettings>();
+    /// <summary>
+    /// Reads and validates the settings now, the protocol listeners' with them, so that bad ones stop the process
+    /// before anything listens.
+    /// </summary>
+    public static EchoHostSettings ValidateEchoHostSettings(this IServiceProvider services)
+    {
+        var settings = services.GetRequiredService<EchoHostSettings>();
+        foreach (var listener in services.GetServices<ProtocolListenerSettings>())
+        {
+            services.GetRequiredKeyedService<ProtocolListenerSettings>(listener.Name);
+        }
+
+        return settings;
+    }
 }

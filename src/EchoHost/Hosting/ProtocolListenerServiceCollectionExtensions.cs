@@ -27,6 +27,9 @@ public static class ProtocolListenerServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(defaults);
         var prefix = "echohost." + defaults.Name.ToLowerInvariant();
         services.AddSingleton<TFactory>();
+
+        // Unkeyed, the defaults say which sections are listeners' (for typos); keyed, the settings as configured.
+        services.AddSingleton(defaults);
         services.AddKeyedSingleton(defaults.Name, (provider, _) => SettingsReader.ReadListener(provider.GetRequiredService<IConfiguration>(), defaults));
         services.AddKeyedSingleton(defaults.Name, (provider, _) => new ConnectionMetrics(provider.GetRequiredService<IMeterFactory>().Create(EchoMetrics.MeterName), prefix));
 

@@ -93,13 +93,18 @@ public sealed partial class SecondProtocolTests
             Assert.Single(host.StandardError));
     }
 
-    [Fact]
-    public async Task A_bad_upper_setting_stops_the_start_with_one_line_naming_it()
+    [Theory]
+    [InlineData("--Upper:MaxConnections=lots", "Upper:MaxConnections is 'lots'")]
+    [InlineData("--Upper:MaxConection=5", "Upper:MaxConection is not a setting; did you mean Upper:MaxConnections?")]
+    [InlineData("--Uper:Port=7001", "Uper:Port is set, but EchoHost has no Uper section; did you mean Upper?")]
+    public async Task A_bad_upper_setting_stops_the_start_with_one_line_naming_it(string setting, string message)
     {
-        using var host = HostProcess.StartOnEphemeralPorts(["--Upper:Port=0", "--Upper:MaxConnections=lots"], program: Program);
+        using var host = HostProcess.StartOnEphemeralPorts(["--Upper:Port=0", setting], program: Program);
 
         Assert.Equal(2, await host.WaitForExitAsync());
-        Assert.StartsWith("EchoHost cannot start. Invalid configuration: Upper:MaxConnections is 'lots'", Assert.Single(host.StandardError), StringComparison.Ordinal);
+        var line = Assert.Single(host.StandardError);
+        Assert.StartsWith("EchoHost cannot start. Invalid configuration: ", line, StringComparison.Ordinal);
+        Assert.Contains(message, line, StringComparison.Ordinal);
     }
 
     private static long Value(string metrics, string name, string? reason = null)
