@@ -147,7 +147,9 @@ internal static class SendCommand
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new ClientException($"no reply to '{message}' within {target.Timeout.TotalSeconds:0.###} s (is the server in Receive mode?)");
+            // A TLS port waits for the rest of a handshake that a short plain line never completes.
+            var tlsHint = target.Tls is null ? "; if that port speaks TLS, add --tls" : "";
+            throw new ClientException($"no reply to '{message}' within {target.Timeout.TotalSeconds:0.###} s (is the server in Receive mode{tlsHint}?)");
         }
     }
 

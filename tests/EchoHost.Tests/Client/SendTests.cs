@@ -146,7 +146,7 @@ public sealed class SendAgainstModesTests
         var run = await ClientRun.RunAsync(["send", "--host", "127.0.0.1", "--port", port, "--timeout", "500ms", "anyone?"]);
 
         Assert.Equal(1, run.ExitCode);
-        Assert.Contains("no reply to 'anyone?' within 0.5 s (is the server in Receive mode?)", run.Error, StringComparison.Ordinal);
+        Assert.Contains("no reply to 'anyone?' within 0.5 s (is the server in Receive mode; if that port speaks TLS, add --tls?)", run.Error, StringComparison.Ordinal);
     }
 
     [Fact]
