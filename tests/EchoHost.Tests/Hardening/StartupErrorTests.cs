@@ -40,12 +40,15 @@ public sealed class StartupErrorTests
     [Fact]
     public async Task A_relative_certificate_path_that_misses_says_which_working_directory_it_was_taken_from()
     {
-        using var host = HostProcess.StartOnEphemeralPorts(["--Echo:Tls:Certificate:Path=cert.pem"]);
+        // A name no file in the working directory (the temporary folder) has.
+        var relative = $"echohost-missing-{Guid.NewGuid():N}.pem";
+
+        using var host = HostProcess.StartOnEphemeralPorts([$"--Echo:Tls:Certificate:Path={relative}"]);
 
         Assert.Equal(2, await host.WaitForExitAsync());
         var message = Assert.Single(host.StandardError);
         var workingDirectory = Path.GetTempPath().TrimEnd('/');
-        Assert.Contains($"a relative path is taken from the working directory, {workingDirectory}; give an absolute one, e.g. \"$PWD/cert.pem\"", message, StringComparison.Ordinal);
+        Assert.Contains($"a relative path is taken from the working directory, {workingDirectory}; give an absolute one, e.g. \"$PWD/{relative}\"", message, StringComparison.Ordinal);
     }
 
     [Fact]
