@@ -169,7 +169,7 @@ internal static class SendCommand
             var replies = new ReplyCount();
             var printing = PrintRepliesAsync(connection.Stream, terminal.Out, replies, cancellationToken);
             // On its own thread: Console.In reads synchronously even when asked for a task, and a read blocked on the
-            // keyboard would otherwise hold Ctrl+C until System.CommandLine gives up on the action (2 s).
+            // keyboard would otherwise hold Ctrl+C until System.CommandLine gives up waiting for the action.
             var sending = Task.Run(() => SendInputAsync(terminal.In, connection, sent, cancellationToken), CancellationToken.None);
             var interrupted = Task.Delay(Timeout.Infinite, cancellationToken);
 
