@@ -145,7 +145,7 @@ public sealed class TlsListenerTests : IDisposable
 
         var run = await ClientRun.RunAsync(["bench", "--port", port, "--tls", "--insecure", "--mode", mode, "--connections", "2", "--requests", "200", "--timeout", SlowMachine, "--json"]);
 
-        Assert.Equal(0, run.ExitCode);
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {run.Error} {run.Out}");
         var json = run.Json();
         Assert.Equal(200, json.GetProperty("requests").GetInt64());
         Assert.Equal(0, json.GetProperty("mismatches").GetInt64());
