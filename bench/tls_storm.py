@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run as suite  # noqa: E402  (publish, free_port, Server's /proc readings)
 
-GO_SERVER = suite.OUT / "native" / "tls_echo"
+GO_SERVER = suite.OUT / "native" / "go_echo"
 CLIENTS = 50
 SIZE = 64
 STORM_LOOPS = 2
@@ -109,7 +109,7 @@ def main():
     if not args.no_publish:
         suite.publish()
     (suite.OUT / "native").mkdir(parents=True, exist_ok=True)
-    subprocess.run(["go", "build", "-o", str(GO_SERVER), str(suite.REPO / "bench" / "native" / "tls_echo.go")], check=True)
+    subprocess.run(["go", "build", "-o", str(GO_SERVER), str(suite.REPO / "bench" / "native" / "go_echo.go")], check=True)
 
     with tempfile.TemporaryDirectory() as folder:
         cert, key = make_certificate(Path(folder))

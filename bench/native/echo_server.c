@@ -1,13 +1,15 @@
 /*
- * echo_server: the native anchor for EchoHost's benchmarks. One thread, one epoll loop, EchoHost's protocol:
+ * echo_server: the native anchor for EchoHost's benchmarks. One epoll loop per thread (--threads, default 1), each
+ * with its own SO_REUSEPORT listener so the kernel spreads connections across them, EchoHost's protocol:
  * with --prefix P every LF-terminated line comes back as P + line (a partial line waits for its LF, up to
  * 8192 bytes); without it, every read comes back as it is. While a reply cannot be written in full, the
  * connection is not read (back-pressure), like EchoHost.
  *
- *   echo_server --port 8889 [--prefix 'Echoed back: ']
+ *   echo_server --port 8889 [--prefix 'Echoed back: '] [--threads 1]
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -30,8 +32,9 @@ typedef struct {
 
 static const char *prefix = NULL;
 static size_t prefix_length = 0;
-static char input[BUFFER];
-static char *output; /* room for the worst case: every input byte a line of its own, each with the prefix */
+static int port = 8889;
+static __thread char input[BUFFER];
+static __thread char *output; /* room for the worst case: every input byte a line of its own, each with the prefix */
 
 static void closing(int epoll, connection *c) {
     epoll_ctl(epoll, EPOLL_CTL_DEL, c->fd, NULL);
@@ -92,21 +95,17 @@ static int on_writable(int epoll, connection *c) {
     return 0;
 }
 
-int main(int argc, char **argv) {
-    int port = 8889, one = 1;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--port")) port = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--prefix")) { prefix = argv[i + 1]; prefix_length = strlen(prefix); }
-        else { fprintf(stderr, "echo_server: unknown option %s\n", argv[i]); return 2; }
-    }
-    if (prefix && prefix_length == 0) prefix = NULL; /* an empty prefix is a pure echo */
+static void *serve(void *unused) {
+    (void)unused;
+    int one = 1;
     output = malloc(BUFFER * (prefix_length + 1) + MAX_LINE);
     int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    setsockopt(listener, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 4096) != 0) {
         perror("echo_server: bind");
-        return 1;
+        exit(1);
     }
     int epoll = epoll_create1(0);
     struct epoll_event event = {.events = EPOLLIN, .data.ptr = NULL};
@@ -131,4 +130,24 @@ int main(int argc, char **argv) {
             if (result < 0 || (events[i].events & (EPOLLHUP | EPOLLERR) && !(events[i].events & EPOLLIN))) closing(epoll, c);
         }
     }
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    int threads = 1;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--port")) port = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--prefix")) { prefix = argv[i + 1]; prefix_length = strlen(prefix); }
+        else if (!strcmp(argv[i], "--threads")) threads = atoi(argv[i + 1]);
+        else { fprintf(stderr, "echo_server: unknown option %s\n", argv[i]); return 2; }
+    }
+    if (prefix && prefix_length == 0) prefix = NULL; /* an empty prefix is a pure echo */
+    if (threads < 1) {
+        fprintf(stderr, "echo_server: --threads >= 1\n");
+        return 2;
+    }
+    pthread_t *ids = calloc(threads, sizeof *ids);
+    for (int t = 1; t < threads; t++) pthread_create(&ids[t], NULL, serve, NULL);
+    serve(NULL);
+    return 0;
 }
