@@ -93,3 +93,19 @@ if start_host; then
 else
   fail "start host (echoctl on a terminal)"
 fi
+
+# --- echoctl bench over TLS, native client and host in their own processes --------------------------
+# Each stream connection half-closes (close_notify, FIN) while its replies, and the server's TLS 1.3 session
+# tickets, are still arriving; 30 short runs give that moment many chances to meet a ticket being read.
+if start_host --Echo:Tls:Certificate:Path="$work/tls.crt" --Echo:Tls:Certificate:KeyPath="$work/tls.key"; then
+  clean_runs=0
+  for _ in $(seq 1 30); do
+    timeout 20 "$work/client/echoctl" bench --port "$echo_port" --tls --insecure --mode stream --connections 10 --requests 10 \
+      --timeout 5s >"$work/bench-tls.out" 2>&1 && clean_runs=$((clean_runs + 1))
+  done
+  [ "$clean_runs" -eq 30 ] && pass "echoctl bench --tls --mode stream: 30 runs of 10 connections, every half-close answered" \
+    || fail "echoctl bench --tls stream half-close" "$clean_runs of 30 runs clean; last: $(tail -2 "$work/bench-tls.out")"
+  stop_host || fail "SIGTERM exit code (echoctl bench over TLS)"
+else
+  fail "start host (echoctl bench over TLS)"
+fi

@@ -69,27 +69,43 @@ internal sealed class BenchWorker(BenchSettings settings, BenchBudget budget, lo
     }
 
     // The writer sends until told to stop, then half-closes; the reader checks every reply until the server's
-    // FIN, so everything sent is accounted for.
+    // FIN, so everything sent is accounted for. A writer that fails stops the reader too, with the writer's error.
     private async Task StreamAsync(ClientConnection connection, CancellationToken stop, CancellationToken abort)
     {
         var stream = connection.Stream;
+        using var writerFailed = CancellationTokenSource.CreateLinkedTokenSource(abort);
         var writer = Task.Run(
             async () =>
             {
-                var message = new byte[settings.MessageBytes];
-                for (long sequence = 0; !stop.IsCancellationRequested && budget.TryTake(); sequence++)
+                try
                 {
-                    MessagePattern.Fill(message, sequence);
-                    await SendAsync(stream, message, abort);
-                }
+                    var message = new byte[settings.MessageBytes];
+                    for (long sequence = 0; !stop.IsCancellationRequested && budget.TryTake(); sequence++)
+                    {
+                        MessagePattern.Fill(message, sequence);
+                        await SendAsync(stream, message, abort);
+                    }
 
-                await connection.HalfCloseAsync();
+                    await connection.HalfCloseAsync();
+                }
+                catch
+                {
+                    await writerFailed.CancelAsync();
+                    throw;
+                }
             },
             abort);
 
-        for (long sequence = 0; await ReceiveAsync(stream, _reply, abort); sequence++)
+        try
         {
-            Check(sequence);
+            for (long sequence = 0; await ReceiveAsync(stream, _reply, writerFailed.Token); sequence++)
+            {
+                Check(sequence);
+            }
+        }
+        catch (OperationCanceledException) when (!abort.IsCancellationRequested)
+        {
+            // The writer failed: its own exception is the one to report, and awaiting it below throws it.
         }
 
         await writer;

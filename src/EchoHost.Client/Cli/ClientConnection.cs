@@ -21,12 +21,12 @@ internal sealed class ClientConnection(Socket socket, Stream stream) : IAsyncDis
             return new ClientConnection(socket, network);
         }
 
-        var secure = new SslStream(network, leaveInnerStreamOpen: false);
+        var secure = new TlsClientStream(network);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
         {
-            await secure.AuthenticateAsClientAsync(
+            await secure.Tls.AuthenticateAsClientAsync(
                 new SslClientAuthenticationOptions
                 {
                     TargetHost = host,
@@ -50,7 +50,7 @@ internal sealed class ClientConnection(Socket socket, Stream stream) : IAsyncDis
     /// <summary>No more data from this side (TLS close_notify, then FIN); replies are still read.</summary>
     public async Task HalfCloseAsync()
     {
-        if (Stream is SslStream secure)
+        if (Stream is TlsClientStream secure)
         {
             await secure.ShutdownAsync();
         }
