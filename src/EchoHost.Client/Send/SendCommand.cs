@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Net.Sockets;
 using System.Text;
@@ -165,7 +166,7 @@ internal static class SendCommand
                 await terminal.Error.WriteLineAsync($"Connected to {target.Host}:{target.Port}. Type lines; Ctrl+D ends, Ctrl+C quits.");
             }
 
-            var sent = new List<string>();
+            var sent = new ConcurrentQueue<string>();
             var replies = new ReplyCount();
             var printing = PrintRepliesAsync(connection.Stream, terminal.Out, replies, cancellationToken);
             // On its own thread: Console.In reads synchronously even when asked for a task, and a read blocked on the
@@ -179,10 +180,9 @@ internal static class SendCommand
                 return ExitCodes.Interrupted;
             }
 
-            var closedByServer = first == printing;
+            var closedByServer = first == printing || !await sending;
             if (!closedByServer)
             {
-                await sending;
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 deadline.CancelAfter(target.Timeout);
                 await printing.WaitAsync(deadline.Token);
@@ -190,7 +190,8 @@ internal static class SendCommand
             else
             {
                 await printing;
-                await terminal.Error.WriteLineAsync(replies.Lines == 0 && sent.Count > 0 ? ClosedByServer.TrimEnd('.') + target.ClosedWithoutReplyHint + "." : ClosedByServer);
+                await FinishSendingAsync(sending, terminal, target.Timeout, cancellationToken);
+                await terminal.Error.WriteLineAsync(replies.Lines == 0 && !sent.IsEmpty ? ClosedByServer.TrimEnd('.') + target.ClosedWithoutReplyHint + "." : ClosedByServer);
             }
 
             var unanswered = sent.Skip(replies.Lines).ToArray();
@@ -223,15 +224,45 @@ internal static class SendCommand
         }
     }
 
-    private static async Task SendInputAsync(TextReader input, ClientConnection connection, List<string> sent, CancellationToken cancellationToken)
+    // False when the server closed first: a write or the half-close failed, and the rest of the input is not sent.
+    // A line counts as sent once it is handed to the connection, so one the server closed on is reported unanswered.
+    private static async Task<bool> SendInputAsync(TextReader input, ClientConnection connection, ConcurrentQueue<string> sent, CancellationToken cancellationToken)
     {
-        while (await input.ReadLineAsync(cancellationToken) is { } line)
+        try
         {
-            await connection.Stream.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"), cancellationToken);
-            sent.Add(line);
+            while (await input.ReadLineAsync(cancellationToken) is { } line)
+            {
+                sent.Enqueue(line);
+                await connection.Stream.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"), cancellationToken);
+            }
+
+            await connection.HalfCloseAsync();
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or SocketException)
+        {
+            return false;
+        }
+    }
+
+    // Piped input already holds the lines that follow the one the server closed on: they are read and counted
+    // (their writes fail at once, or reach a closed socket) before the unanswered ones are listed. A person at a
+    // terminal has typed nothing more, and waiting for them would keep the session open after the server left.
+    private static async Task FinishSendingAsync(Task<bool> sending, Terminal terminal, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (terminal.InputIsInteractive)
+        {
+            return;
         }
 
-        await connection.HalfCloseAsync();
+        try
+        {
+            await sending.WaitAsync(timeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            // Input that is still coming after the timeout is not part of this session.
+        }
     }
 
     private static async Task PrintRepliesAsync(Stream stream, TextWriter output, ReplyCount replies, CancellationToken cancellationToken)
