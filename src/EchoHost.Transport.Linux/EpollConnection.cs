@@ -2,7 +2,6 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
-using System.Threading.Tasks.Sources;
 using EchoHost.Shared;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -22,7 +21,7 @@ namespace EchoHost.Transport.Linux;
 /// </summary>
 internal sealed partial class EpollConnection : ConnectionContext,
     IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IMemoryPoolFeature, IConnectionLifetimeFeature,
-    IConnectionSocketFeature, IValueTaskSource<bool>
+    IConnectionSocketFeature
 {
     // What a receive asks of the pipe: the last block is reused while it has this much room, so a trickle of
     // small segments shares one block, and a new block is taken only for a bigger read.
@@ -41,8 +40,6 @@ internal sealed partial class EpollConnection : ConnectionContext,
     private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _aborted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
-    private ManualResetValueTaskSourceCore<bool> _writable;
-    private Task _sending = Task.CompletedTask;
     private ConnectionState _state;
     private uint _watched;
     private int _disposing;
@@ -64,6 +61,7 @@ internal sealed partial class EpollConnection : ConnectionContext,
         _output = new Pipe(options.OutputPipe);
         Transport = new DuplexPipe(_input.Reader, _output.Writer);
         Features = new EpollConnectionFeatures(this);
+        _onOutput = OnOutput;
     }
 
     [Flags]
@@ -76,6 +74,7 @@ internal sealed partial class EpollConnection : ConnectionContext,
         Aborted = 8,
         Unwatched = 16,
         Closed = 32,
+        SendEnded = 64,
     }
 
     public ulong Key { get; }
@@ -128,7 +127,7 @@ internal sealed partial class EpollConnection : ConnectionContext,
             }
         }
 
-        _sending = SendLoopAsync();
+        ReadOutput();
         return result;
     }
 
@@ -228,7 +227,7 @@ internal sealed partial class EpollConnection : ConnectionContext,
                 // The transport's own ends: middleware may have put other pipes in Transport meanwhile.
                 await _input.Reader.CompleteAsync();
                 await _output.Writer.CompleteAsync();
-                await _sending;
+                await SendEndedAsync();
                 await UntilDeliveredAsync();
                 _reactor.Post(this, ReactorWork.Close);
                 await _socketClosed.Task;
@@ -273,13 +272,6 @@ internal sealed partial class EpollConnection : ConnectionContext,
         _socket.Dispose();
         _socketClosed.TrySetResult();
     }
-
-    bool IValueTaskSource<bool>.GetResult(short token) => _writable.GetResult(token);
-
-    ValueTaskSourceStatus IValueTaskSource<bool>.GetStatus(short token) => _writable.GetStatus(token);
-
-    void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _writable.OnCompleted(continuation, state, token, flags);
 
     private enum ReceiveStep
     {
@@ -364,112 +356,7 @@ internal sealed partial class EpollConnection : ConnectionContext,
         }
     }
 
-    private async Task SendLoopAsync()
-    {
-        var reader = _output.Reader;
-        Exception? failure = null;
-        try
-        {
-            while (true)
-            {
-                var result = await reader.ReadAsync();
-                if (IsAborted)
-                {
-                    break;
-                }
-
-                var buffer = result.Buffer;
-                var stopped = false;
-                foreach (var segment in buffer)
-                {
-                    var remaining = segment;
-                    while (!remaining.IsEmpty && !stopped)
-                    {
-                        var sent = LinuxCalls.Send(_handle, remaining.Span);
-                        if (sent > 0)
-                        {
-                            remaining = remaining[sent..];
-                        }
-                        else if (sent == -LinuxCalls.WouldBlock)
-                        {
-                            stopped = !await WaitWritableAsync();
-                        }
-                        else if (sent != -LinuxCalls.Interrupted)
-                        {
-                            Abort(new ConnectionAbortedException($"The connection was reset while sending (errno {-sent})."));
-                            stopped = true;
-                        }
-                    }
-                }
-
-                if (stopped)
-                {
-                    break;
-                }
-
-                reader.AdvanceTo(buffer.End);
-                if (result.IsCompleted)
-                {
-                    // Everything the protocol wrote is out: a FIN follows it.
-                    lock (_gate)
-                    {
-                        if ((_state & (ConnectionState.Aborted | ConnectionState.Closed)) == 0)
-                        {
-                            ShutdownUnlessClosed(LinuxCalls.ShutdownWrite);
-                        }
-                    }
-
-                    break;
-                }
-            }
-        }
-        catch (Exception ex)
-        {
-            failure = ex;
-            SendFailed(_reactor.Logger, ConnectionId, ex);
-            Abort(new ConnectionAbortedException("The transport failed while sending.", ex));
-        }
-        finally
-        {
-            await reader.CompleteAsync(failure ?? Volatile.Read(ref _abortReason));
-        }
-    }
-
     private bool IsAborted => Volatile.Read(ref _abortReason) is not null;
-
-    // Waits for EPOLLOUT; false when the connection was aborted or left epoll meanwhile.
-    private ValueTask<bool> WaitWritableAsync()
-    {
-        lock (_gate)
-        {
-            if ((_state & (ConnectionState.Aborted | ConnectionState.Unwatched | ConnectionState.Closed)) != 0)
-            {
-                return ValueTask.FromResult(false);
-            }
-
-            _writable.Reset();
-            _state |= ConnectionState.WaitingToWrite;
-            UpdateInterest();
-        }
-
-        return new ValueTask<bool>(this, _writable.Version);
-    }
-
-    private void WakeWriter(bool writable)
-    {
-        lock (_gate)
-        {
-            if ((_state & ConnectionState.WaitingToWrite) == 0)
-            {
-                return;
-            }
-
-            _state &= ~ConnectionState.WaitingToWrite;
-            UpdateInterest();
-        }
-
-        _writable.SetResult(writable);
-    }
 
     // Under _gate: epoll is told what the state asks for, reading unless paused or ended, writing while waiting to.
     private void UpdateInterest()
@@ -512,9 +399,6 @@ internal sealed partial class EpollConnection : ConnectionContext,
 
     [LoggerMessage(EventId = 62, Level = LogLevel.Error, Message = "A ConnectionClosed callback of connection {ConnectionId} threw")]
     private static partial void ClosedCallbackFailed(ILogger logger, string connectionId, Exception exception);
-
-    [LoggerMessage(EventId = 63, Level = LogLevel.Error, Message = "Sending on connection {ConnectionId} failed; aborting it")]
-    private static partial void SendFailed(ILogger logger, string connectionId, Exception exception);
 
     private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
     {
