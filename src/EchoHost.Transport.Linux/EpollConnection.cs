@@ -36,13 +36,13 @@ internal sealed partial class EpollConnection : ConnectionContext,
     private readonly Pipe _input;
     private readonly Pipe _output;
     private readonly CancellationTokenSource _closed = new();
-    private readonly TaskCompletionSource _socketClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _aborted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Made when someone first waits for them, so a connection that is only open holds none.
+    private TaskCompletionSource? _disposal;
+    private TaskCompletionSource? _socketClosedWaiter;
+    private TaskCompletionSource? _abortWaiter;
     private readonly Lock _gate = new();
     private ConnectionState _state;
     private uint _watched;
-    private int _disposing;
     private FlushResult _resumedFlush;
     private ConnectionAbortedException? _abortReason;
     private string? _id;
@@ -75,6 +75,7 @@ internal sealed partial class EpollConnection : ConnectionContext,
         Unwatched = 16,
         Closed = 32,
         SendEnded = 64,
+        SocketClosed = 128,
     }
 
     public ulong Key { get; }
@@ -195,6 +196,7 @@ internal sealed partial class EpollConnection : ConnectionContext,
 
     public override void Abort(ConnectionAbortedException abortReason)
     {
+        TaskCompletionSource? waiter;
         lock (_gate)
         {
             if ((_state & (ConnectionState.Aborted | ConnectionState.Closed)) != 0)
@@ -206,11 +208,12 @@ internal sealed partial class EpollConnection : ConnectionContext,
             _abortReason = abortReason;
             _state |= ConnectionState.Aborted;
             ShutdownUnlessClosed(LinuxCalls.ShutdownBoth);
+            waiter = _abortWaiter;
         }
 
         WakeWriter(false);
         _output.Reader.CancelPendingRead();
-        _aborted.TrySetResult();
+        waiter?.TrySetResult();
         _reactor.Post(this, ReactorWork.Abort);
     }
 
@@ -220,7 +223,9 @@ internal sealed partial class EpollConnection : ConnectionContext,
     /// </summary>
     public override async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposing, 1) == 0)
+        var mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = Interlocked.CompareExchange(ref _disposal, mine, null);
+        if (first is null)
         {
             try
             {
@@ -229,16 +234,17 @@ internal sealed partial class EpollConnection : ConnectionContext,
                 await _output.Writer.CompleteAsync();
                 await SendEndedAsync();
                 await UntilDeliveredAsync();
+                var closed = SocketClosedAsync();
                 _reactor.Post(this, ReactorWork.Close);
-                await _socketClosed.Task;
+                await closed;
             }
             finally
             {
-                _disposed.TrySetResult();
+                mine.TrySetResult();
             }
         }
 
-        await _disposed.Task;
+        await (first ?? mine).Task;
         await base.DisposeAsync();
     }
 
@@ -247,9 +253,29 @@ internal sealed partial class EpollConnection : ConnectionContext,
     // counts the FIN the send loop ended with, which alone is the kernel's to retransmit.
     private async Task UntilDeliveredAsync()
     {
+        Task? aborted = null;
         while (!IsAborted && LinuxCalls.Undelivered(_handle) > 1)
         {
-            await Task.WhenAny(Task.Delay(DeliveryPollInterval, _reactor.Time), _aborted.Task);
+            aborted ??= AbortedAsync();
+            await Task.WhenAny(Task.Delay(DeliveryPollInterval, _reactor.Time), aborted);
+        }
+    }
+
+    private Task AbortedAsync()
+    {
+        lock (_gate)
+        {
+            return (_state & ConnectionState.Aborted) != 0 ? Task.CompletedTask
+                : (_abortWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+    }
+
+    private Task SocketClosedAsync()
+    {
+        lock (_gate)
+        {
+            return (_state & ConnectionState.SocketClosed) != 0 ? Task.CompletedTask
+                : (_socketClosedWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         }
     }
 
@@ -270,7 +296,14 @@ internal sealed partial class EpollConnection : ConnectionContext,
 
         WakeWriter(false);
         _socket.Dispose();
-        _socketClosed.TrySetResult();
+        TaskCompletionSource? waiter;
+        lock (_gate)
+        {
+            _state |= ConnectionState.SocketClosed;
+            waiter = _socketClosedWaiter;
+        }
+
+        waiter?.TrySetResult();
     }
 
     private enum ReceiveStep
