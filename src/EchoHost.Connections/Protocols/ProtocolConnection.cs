@@ -91,68 +91,65 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     public async Task<ConnectionOutcome> RunAsync(IConnectionProtocol protocol)
     {
         ArgumentNullException.ThrowIfNull(protocol);
+
+        // One method rather than a runner and a server, so an idle connection holds one suspended state machine less.
         try
         {
-            return await ServeAsync(protocol);
+            _connection.Features.Set<IConnectionTrafficFeature>(this);
+
+            // Kestrel asks connections to finish on shutdown; a read that never returns would hold shutdown for
+            // the host's whole timeout and end in a reset, so the request cancels the pending read instead.
+            var lifetime = _connection.Features.Get<IConnectionLifetimeNotificationFeature>();
+            using var shutdown = lifetime?.ConnectionClosedRequested.Register(
+                static state => ((ProtocolConnection)state!).RequestShutdown(), this);
+
+            // Timeouts are checked on Kestrel's once-a-second heartbeat, shared by all connections, rather than
+            // with a timer per connection.
+            if (_idleTimeoutTicks > 0 || _writeTimeoutTicks > 0)
+            {
+                _connection.Features.Get<IConnectionHeartbeatFeature>()?.OnHeartbeat(
+                    static state => ((ProtocolConnection)state).OnHeartbeat(), this);
+            }
+
+            var outcome = new ConnectionOutcome(ConnectionEndReason.Failed, null);
+            try
+            {
+                protocol.ConnectionMade(this);
+                outcome = new(await PumpAsync(protocol), null);
+            }
+            catch (Exception ex) when (IsConnectionFailure(ex))
+            {
+                outcome = _writeTimedOut ? new(ConnectionEndReason.WriteTimeout, null) : new(ConnectionEndReason.Failed, ex);
+            }
+            catch (Exception ex)
+            {
+                outcome = new(ConnectionEndReason.Failed, ex);
+                throw;
+            }
+            finally
+            {
+                _ended = true;
+                _shutdownTicks?.Dispose();
+                Outcome = outcome;
+                try
+                {
+                    protocol.ConnectionLost(outcome.Error);
+                }
+                finally
+                {
+                    ReleaseHeldInput();
+                    BoundDeliveryAfterClose();
+                    await _output.CompleteAsync();
+                    await _input.CompleteAsync();
+                }
+            }
+
+            return outcome;
         }
         finally
         {
             await CloseTransportAsync();
         }
-    }
-
-    private async Task<ConnectionOutcome> ServeAsync(IConnectionProtocol protocol)
-    {
-        _connection.Features.Set<IConnectionTrafficFeature>(this);
-
-        // Kestrel asks connections to finish on shutdown; a read that never returns would hold shutdown for
-        // the host's whole timeout and end in a reset, so the request cancels the pending read instead.
-        var lifetime = _connection.Features.Get<IConnectionLifetimeNotificationFeature>();
-        using var shutdown = lifetime?.ConnectionClosedRequested.Register(
-            static state => ((ProtocolConnection)state!).RequestShutdown(), this);
-
-        // Timeouts are checked on Kestrel's once-a-second heartbeat, shared by all connections, rather than
-        // with a timer per connection.
-        if (_idleTimeoutTicks > 0 || _writeTimeoutTicks > 0)
-        {
-            _connection.Features.Get<IConnectionHeartbeatFeature>()?.OnHeartbeat(
-                static state => ((ProtocolConnection)state).OnHeartbeat(), this);
-        }
-
-        var outcome = new ConnectionOutcome(ConnectionEndReason.Failed, null);
-        try
-        {
-            protocol.ConnectionMade(this);
-            outcome = new(await PumpAsync(protocol), null);
-        }
-        catch (Exception ex) when (IsConnectionFailure(ex))
-        {
-            outcome = _writeTimedOut ? new(ConnectionEndReason.WriteTimeout, null) : new(ConnectionEndReason.Failed, ex);
-        }
-        catch (Exception ex)
-        {
-            outcome = new(ConnectionEndReason.Failed, ex);
-            throw;
-        }
-        finally
-        {
-            _ended = true;
-            _shutdownTicks?.Dispose();
-            Outcome = outcome;
-            try
-            {
-                protocol.ConnectionLost(outcome.Error);
-            }
-            finally
-            {
-                ReleaseHeldInput();
-                BoundDeliveryAfterClose();
-                await _output.CompleteAsync();
-                await _input.CompleteAsync();
-            }
-        }
-
-        return outcome;
     }
 
     // The transport may still be sending what the protocol wrote, and a peer that does not read would keep the

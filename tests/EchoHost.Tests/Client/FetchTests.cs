@@ -116,10 +116,10 @@ public sealed class FetchTests : IAsyncLifetime, IDisposable
             _origin.Url("/status/404"),
             _origin.Url("/status/500"),
             _origin.Url("/abort"),
-            _origin.Url("/page/slow?delay=5000"),
+            _origin.Url("/page/slow?delay=10000"),
             "http://127.0.0.1:1/refused",
             "--idle-timeout",
-            "1s",
+            "3s",
             "--retries",
             "0",
             "--json");
@@ -130,7 +130,7 @@ public sealed class FetchTests : IAsyncLifetime, IDisposable
         Assert.Equal("HTTP 404 Not Found", errors[1]);
         Assert.Equal("HTTP 500 Internal Server Error", errors[2]);
         Assert.NotNull(errors[3]);
-        Assert.Equal("no response within 1 s (--idle-timeout)", errors[4]);
+        Assert.Equal("no response within 3 s (--idle-timeout)", errors[4]);
         Assert.StartsWith("cannot connect", errors[5], StringComparison.Ordinal);
         Assert.Equal(["127.0.0.1_" + _origin.BaseUri.Port + "_page_good_size_5000"], _out.GetFiles().Select(f => f.Name));
         Assert.Equal(5, run.Error.ReplaceLineEndings("\n").Trim().Split('\n').Length);
