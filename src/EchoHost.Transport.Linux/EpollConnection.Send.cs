@@ -50,12 +50,16 @@ internal sealed partial class EpollConnection
         }
     }
 
-    private void OnOutput()
+    private void OnOutput() => SendThenRead(afterRead: true);
+
+    // One sending step, after a completed read or after the socket became writable; while the socket takes
+    // everything, reading the output goes on.
+    private void SendThenRead(bool afterRead)
     {
         bool more;
         try
         {
-            more = SendRead();
+            more = afterRead ? SendRead() : SendUnsent();
         }
         catch (Exception ex)
         {
@@ -170,27 +174,13 @@ internal sealed partial class EpollConnection
             UpdateInterest();
         }
 
-        bool more;
-        try
+        if (!writable || IsAborted)
         {
-            if (!writable || IsAborted)
-            {
-                EndSending(null);
-                return;
-            }
-
-            more = SendUnsent();
-        }
-        catch (Exception ex)
-        {
-            FailSending(ex);
+            EndSending(null);
             return;
         }
 
-        if (more)
-        {
-            ReadOutput();
-        }
+        SendThenRead(afterRead: false);
     }
 
     private void FailSending(Exception ex)
