@@ -6,7 +6,7 @@ namespace EchoHost.Client.Cli;
 /// A client's TLS stream on which one task reads while another writes and then half-closes. OpenSSL must not work
 /// on one connection from two threads at once, and <see cref="SslStream"/> lets a read's decryption overlap a
 /// write's encryption or a shutdown: while a TLS 1.3 session ticket is being taken in, a concurrent close_notify
-/// fails ("shutdown while in init"), a write can corrupt the session, and either has crashed the process. So each
+/// fails ("shutdown while in init"), a write can corrupt the session, and either can crash the process. So each
 /// read, write and shutdown takes a turn for its work in OpenSSL and gives it up while it waits for the socket.
 /// </summary>
 internal sealed class TlsClientStream : Stream

@@ -92,7 +92,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     {
         ArgumentNullException.ThrowIfNull(protocol);
 
-        // One method rather than a runner and a server, so an idle connection holds one suspended state machine less.
+        // One method: every awaiting method is a state machine that each idle connection keeps.
         try
         {
             _connection.Features.Set<IConnectionTrafficFeature>(this);
