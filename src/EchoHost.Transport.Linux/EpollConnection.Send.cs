@@ -212,13 +212,7 @@ internal sealed partial class EpollConnection
     {
         lock (_gate)
         {
-            if ((_state & ConnectionState.SendEnded) != 0)
-            {
-                return Task.CompletedTask;
-            }
-
-            _sendEndedWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return _sendEndedWaiter.Task;
+            return WhenReached(ConnectionState.SendEnded, ref _sendEndedWaiter);
         }
     }
 

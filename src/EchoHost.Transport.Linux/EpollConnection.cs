@@ -15,9 +15,9 @@ namespace EchoHost.Transport.Linux;
 /// duplex pipe. Its reactor owns the input pipe's writer: readiness, resuming a paused read, an abort and the
 /// final close all run on the reactor's thread, so no two threads ever write the input. Receiving sizes each
 /// read by what the pipe's last block still holds, so a client that drips bytes fills one block rather than
-/// taking a block per byte. The send loop takes what the protocol flushed and sends it at once, waiting for
-/// writability only when the socket's buffer is full; it never throws, and whatever ends it, the connection is
-/// still closed. <see cref="ConnectionClosed"/> fires on the thread pool when the receive side ends.
+/// taking a block per byte. The send side (<c>EpollConnection.Send.cs</c>) sends what the protocol flushed at once,
+/// leaving the rest for writability only when the socket's buffer is full; it never throws, and whatever ends it,
+/// the connection is still closed. <see cref="ConnectionClosed"/> fires on the thread pool when the receive side ends.
 /// </summary>
 internal sealed partial class EpollConnection : ConnectionContext,
     IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IMemoryPoolFeature, IConnectionLifetimeFeature,
@@ -250,7 +250,7 @@ internal sealed partial class EpollConnection : ConnectionContext,
 
     // A socket closed with bytes still queued would leave them to the kernel, out of sight of the process and its
     // limits: the connection stays until the peer acknowledged the last byte, or until it is aborted. The queue
-    // counts the FIN the send loop ended with, which alone is the kernel's to retransmit.
+    // counts the FIN the send side ended with, which alone is the kernel's to retransmit.
     private async Task UntilDeliveredAsync()
     {
         Task? aborted = null;
@@ -265,8 +265,7 @@ internal sealed partial class EpollConnection : ConnectionContext,
     {
         lock (_gate)
         {
-            return (_state & ConnectionState.Aborted) != 0 ? Task.CompletedTask
-                : (_abortWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            return WhenReached(ConnectionState.Aborted, ref _abortWaiter);
         }
     }
 
@@ -274,10 +273,13 @@ internal sealed partial class EpollConnection : ConnectionContext,
     {
         lock (_gate)
         {
-            return (_state & ConnectionState.SocketClosed) != 0 ? Task.CompletedTask
-                : (_socketClosedWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            return WhenReached(ConnectionState.SocketClosed, ref _socketClosedWaiter);
         }
     }
+
+    // Under _gate: done once the state has the flag; the waiter is made only for someone who has to wait.
+    private Task WhenReached(ConnectionState flag, ref TaskCompletionSource? waiter) =>
+        (_state & flag) != 0 ? Task.CompletedTask : (waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
     /// <summary>Called on the reactor's thread, or by a stopped reactor: the socket leaves epoll and closes.</summary>
     public void Close()

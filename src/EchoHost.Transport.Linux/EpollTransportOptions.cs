@@ -12,7 +12,7 @@ public sealed record EpollTransportOptions(MemoryPool<byte> MemoryPool, long Max
     /// <summary>The input pipe's options, one instance for every connection: the reactor writes, the protocol reads.</summary>
     public PipeOptions InputPipe { get; } = Inline(MemoryPool, MaxReadBufferSize);
 
-    /// <summary>The output pipe's options, one instance for every connection: the protocol writes, the send loop reads.</summary>
+    /// <summary>The output pipe's options, one instance for every connection: the protocol writes, the send side reads.</summary>
     public PipeOptions OutputPipe { get; } = Inline(MemoryPool, MaxWriteBufferSize);
 
     private static PipeOptions Inline(MemoryPool<byte> pool, long limit) =>

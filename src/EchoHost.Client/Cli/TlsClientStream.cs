@@ -113,25 +113,20 @@ internal sealed class TlsClientStream : Stream
         _turn.Release();
     }
 
-    // Socket I/O that one of our operations waits for, its turn given up meanwhile. The flag is the operation's
-    // own (an AsyncLocal flows into SslStream's calls below it, not across to the other task's).
-    private async ValueTask<T> WithoutTurnAsync<T>(Func<ValueTask<T>> io)
+    // Before socket I/O that one of our operations waits for: its turn is given up, and taken again after. The flag
+    // is the operation's own (an AsyncLocal flows into SslStream's calls below it, not across to the other task's).
+    private bool GiveUpTurnForIo()
     {
         if (!_holdsTurn.Value)
         {
-            return await io();
+            return false;
         }
 
         _turn.Release();
-        try
-        {
-            return await io();
-        }
-        finally
-        {
-            await _turn.WaitAsync(CancellationToken.None);
-        }
+        return true;
     }
+
+    private Task RetakeTurnAsync(bool gaveUp) => gaveUp ? _turn.WaitAsync(CancellationToken.None) : Task.CompletedTask;
 
     /// <summary>The socket as <see cref="SslStream"/> sees it: every wait on it gives the turn up.</summary>
     private sealed class SocketSide(Stream network, TlsClientStream owner) : Stream
@@ -146,20 +141,36 @@ internal sealed class TlsClientStream : Stream
 
         public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            owner.WithoutTurnAsync(() => network.ReadAsync(buffer, cancellationToken));
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var gaveUp = owner.GiveUpTurnForIo();
+            try
+            {
+                return await network.ReadAsync(buffer, cancellationToken);
+            }
+            finally
+            {
+                await owner.RetakeTurnAsync(gaveUp);
+            }
+        }
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
         public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-            await owner.WithoutTurnAsync(async () =>
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var gaveUp = owner.GiveUpTurnForIo();
+            try
             {
                 await network.WriteAsync(buffer, cancellationToken);
-                return true;
-            });
+            }
+            finally
+            {
+                await owner.RetakeTurnAsync(gaveUp);
+            }
+        }
 
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
