@@ -111,17 +111,17 @@ else
 fi
 
 # --- echoctl send relaying piped lines to a close-after-reply server ---------------------------------
-# The server answers the first line and closes while echoctl may still be reading or writing the second; every
-# run must report that line unanswered and exit 1, however the two race.
+# The server answers the first line and closes while echoctl may still be reading or writing the others; every
+# run must report both unanswered and exit 1, however the two race.
 if start_host --Echo:CloseAfterReply=true; then
   reported=0
   for _ in $(seq 1 50); do
-    printf 'one\ntwo\n' | timeout 10 "$work/client/echoctl" send --host 127.0.0.1 --port "$echo_port" >"$work/send-close.out" 2>&1
-    [ $? -eq 1 ] && grep -q "no reply to 'two'" "$work/send-close.out" && grep -q "^Echoed back: one$" "$work/send-close.out" \
+    printf 'one\ntwo\nthree\n' | timeout 10 "$work/client/echoctl" send --host 127.0.0.1 --port "$echo_port" >"$work/send-close.out" 2>&1
+    [ $? -eq 1 ] && grep -q "no reply to 'two', 'three'" "$work/send-close.out" && grep -q "^Echoed back: one$" "$work/send-close.out" \
       && reported=$((reported + 1))
   done
-  [ "$reported" -eq 50 ] && pass "echoctl send: piped lines to a close-after-reply server, 50 runs, the second reported unanswered, exit 1" \
-    || fail "echoctl send against close-after-reply" "$reported of 50 runs reported 'two'; last: $(tail -2 "$work/send-close.out")"
+  [ "$reported" -eq 50 ] && pass "echoctl send: piped lines to a close-after-reply server, 50 runs, the second and third reported unanswered, exit 1" \
+    || fail "echoctl send against close-after-reply" "$reported of 50 runs reported 'two', 'three'; last: $(tail -2 "$work/send-close.out")"
   stop_host || fail "SIGTERM exit code (send against close-after-reply)"
 else
   fail "start host (send against close-after-reply)"

@@ -224,8 +224,8 @@ internal static class SendCommand
         }
     }
 
-    // False when the server closed first: a write or the half-close failed, and the rest of the input is not sent.
-    // A line counts as sent once it is handed to the connection, so one the server closed on is reported unanswered.
+    // False when the server closed first: a write or the half-close failed. A line counts once it is handed to the
+    // connection, and the rest of the input counts unsent, so every line the server left is reported unanswered.
     private static async Task<bool> SendInputAsync(TextReader input, ClientConnection connection, ConcurrentQueue<string> sent, CancellationToken cancellationToken)
     {
         try
@@ -241,13 +241,18 @@ internal static class SendCommand
         }
         catch (Exception ex) when (ex is IOException or SocketException)
         {
+            while (await input.ReadLineAsync(cancellationToken) is { } rest)
+            {
+                sent.Enqueue(rest);
+            }
+
             return false;
         }
     }
 
     // Piped input already holds the lines that follow the one the server closed on: they are read and counted
-    // (their writes fail at once, or reach a closed socket) before the unanswered ones are listed. A person at a
-    // terminal has typed nothing more, and waiting for them would keep the session open after the server left.
+    // before the unanswered ones are listed. A person at a terminal has typed nothing more, and waiting for them
+    // would keep the session open after the server left.
     private static async Task FinishSendingAsync(Task<bool> sending, Terminal terminal, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (terminal.InputIsInteractive)
