@@ -25,7 +25,7 @@ internal static partial class LinuxCalls
     public const int ShuttingDown = 108;
     public const int ShutdownWrite = 1;
     public const int ShutdownBoth = 2;
-    private const int NoSignal = 0x4000;
+    public const int NoSignal = 0x4000;
     private const nuint OutputQueue = 0x5411;
     private const int IpProtocolTcp = 6;
     private const int TcpInfo = 11;

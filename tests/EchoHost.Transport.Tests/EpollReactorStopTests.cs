@@ -17,8 +17,8 @@ public sealed class EpollReactorStopTests
     [LinuxTransportFact]
     public async Task Stopping_with_connections_nobody_disposes_closes_their_sockets_within_the_bound()
     {
-        var factory = new EpollTransportFactory(
-            new EpollTransportOptions(new BlockPool(), 64 * 1024, 64 * 1024, Threads: 2), TimeProvider.System, NullLoggerFactory.Instance);
+        var factory = new LinuxTransportFactory(
+            new LinuxTransportOptions(new BlockPool(), 64 * 1024, 64 * 1024, Threads: 2), TimeProvider.System, NullLoggerFactory.Instance);
         var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
         var clients = new List<Socket>();
         var inodes = new List<long>();

@@ -82,7 +82,7 @@ public sealed class SettingsReader
             Kind = reader.Enum(transportSection, nameof(TransportOptions.Kind), new TransportOptions().Kind),
             Threads = reader.Integer(transportSection, nameof(TransportOptions.Threads), new TransportOptions().Threads, 1, 256),
         };
-        if (transport.Kind == TransportKind.Linux && !EpollTransportFactory.IsSupported)
+        if (transport.Kind == TransportKind.Linux && !LinuxTransportFactory.IsSupported)
         {
             reader._problems.Add("Transport:Kind is 'Linux', but the epoll transport runs on Linux x86-64 only; use Sockets.");
         }

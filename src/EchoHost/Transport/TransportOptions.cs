@@ -11,7 +11,7 @@ public sealed class TransportOptions
     /// <c>Linux</c> (EchoHost's epoll transport, the default where it runs: Linux x86-64) or <c>Sockets</c>
     /// (Kestrel's, the default everywhere else).
     /// </summary>
-    public TransportKind Kind { get; init; } = EpollTransportFactory.IsSupported ? TransportKind.Linux : TransportKind.Sockets;
+    public TransportKind Kind { get; init; } = LinuxTransportFactory.IsSupported ? TransportKind.Linux : TransportKind.Sockets;
 
     /// <summary>
     /// Epoll threads for the Linux transport, unless set: one per two cores the process may use, at least one.

@@ -28,16 +28,16 @@ public static class TransportServiceCollectionExtensions
         services.AddSingleton(provider =>
         {
             var echo = provider.GetRequiredService<EchoOptions>();
-            var options = new EpollTransportOptions(
+            var options = new LinuxTransportOptions(
                 new LargeBlockMemoryPool(provider.GetRequiredService<BlockStore>()),
                 (long)echo.MaxLineBytes + LargeBlockPoolExtensions.BlockSize,
                 MaxWriteBufferSize,
                 provider.GetRequiredService<TransportOptions>().Threads);
-            return new EpollTransportFactory(options, provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILoggerFactory>());
+            return new LinuxTransportFactory(options, provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILoggerFactory>());
         });
         services.AddSingleton<IConnectionListenerFactory>(provider => new GatedConnectionListenerFactory(
             provider.GetRequiredService<TransportOptions>().Kind == TransportKind.Linux
-                ? provider.GetRequiredService<EpollTransportFactory>()
+                ? provider.GetRequiredService<LinuxTransportFactory>()
                 : ActivatorUtilities.CreateInstance<SocketTransportFactory>(provider),
             HealthTransport(provider.GetRequiredService<ILoggerFactory>()),
             SystemFileTable.Proc(provider.GetRequiredService<TimeProvider>()),

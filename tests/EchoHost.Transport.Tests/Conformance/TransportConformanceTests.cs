@@ -18,6 +18,7 @@ public sealed class TransportConformanceTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
+    [IoUringKind]
     public async Task Abort_during_back_pressure_wakes_the_blocked_flush_and_the_socket_leaves_the_process(string kind)
     {
         await using var transport = await TransportUnderTest.StartAsync(kind);
@@ -43,6 +44,7 @@ public sealed class TransportConformanceTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
+    [IoUringKind]
     public async Task A_reset_while_reading_is_paused_ends_the_input_and_leaves_the_transport_idle(string kind)
     {
         await using var transport = await TransportUnderTest.StartAsync(kind);
@@ -68,6 +70,7 @@ public sealed class TransportConformanceTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
+    [IoUringKind]
     public async Task A_client_half_close_ends_the_input_and_the_reply_still_arrives_before_the_servers_fin(string kind)
     {
         await using var transport = await TransportUnderTest.StartAsync(kind);
@@ -88,6 +91,7 @@ public sealed class TransportConformanceTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
+    [IoUringKind]
     public async Task Completing_the_output_sends_everything_then_a_fin_while_the_client_still_has_its_side_open(string kind)
     {
         await using var transport = await TransportUnderTest.StartAsync(kind);
@@ -103,6 +107,7 @@ public sealed class TransportConformanceTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
+    [IoUringKind]
     public async Task A_client_dripping_one_byte_per_segment_is_held_in_one_block_not_one_per_byte(string kind)
     {
         await using var transport = await TransportUnderTest.StartAsync(kind);
@@ -132,6 +137,7 @@ public sealed class TransportConformanceTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
+    [IoUringKind]
     public async Task Ten_thousand_connects_and_closes_leave_no_descriptor_behind(string kind)
     {
         await using var transport = await TransportUnderTest.StartAsync(kind);
@@ -168,6 +174,7 @@ public sealed class TransportConformanceTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
+    [IoUringKind]
     public async Task Aborting_and_disposing_live_connections_at_shutdown_closes_every_socket_and_every_client_sees_the_end(string kind)
     {
         var transport = await TransportUnderTest.StartAsync(kind);
@@ -198,6 +205,7 @@ public sealed class TransportConformanceTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
+    [IoUringKind]
     public async Task ConnectionClosed_fires_on_the_thread_pool_when_the_client_leaves_while_the_application_still_runs(string kind)
     {
         await using var transport = await TransportUnderTest.StartAsync(kind);
@@ -215,6 +223,7 @@ public sealed class TransportConformanceTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
+    [IoUringKind]
     public async Task A_throwing_ConnectionClosed_callback_neither_skips_the_others_nor_stops_the_transport(string kind)
     {
         await using var transport = await TransportUnderTest.StartAsync(kind);
@@ -234,6 +243,7 @@ public sealed class TransportConformanceTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
+    [IoUringKind]
     public async Task A_send_to_a_reset_peer_ends_the_output_and_the_connection_closes(string kind)
     {
         await using var transport = await TransportUnderTest.StartAsync(kind);
@@ -249,6 +259,7 @@ public sealed class TransportConformanceTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
+    [IoUringKind]
     public async Task Disposing_twice_at_once_closes_the_socket_once_and_both_return(string kind)
     {
         await using var transport = await TransportUnderTest.StartAsync(kind);

@@ -8,7 +8,7 @@ public sealed class LinuxTransportFactAttribute : FactAttribute
 {
     public LinuxTransportFactAttribute()
     {
-        if (!EpollTransportFactory.IsSupported)
+        if (!LinuxTransportFactory.IsSupported)
         {
             Skip = "The Linux transport runs on Linux x86-64 only.";
         }

@@ -18,7 +18,10 @@ internal sealed class TransportUnderTest : IAsyncDisposable
     public const long MaxReadBufferSize = 64 * 1024;
     public const long MaxWriteBufferSize = 64 * 1024;
 
-    /// <summary>Every transport the conformance suite runs against, by the name <c>Transport:Kind</c> gives it.</summary>
+    /// <summary>
+    /// The transports the conformance suite runs against, by the name <c>Transport:Kind</c> gives them; the io_uring
+    /// engine joins them through <see cref="IoUringKindAttribute"/>, which says why where it cannot run.
+    /// </summary>
     public static TheoryData<string> Kinds => LinuxCalls() ? new TheoryData<string> { "Linux", "Sockets" } : new TheoryData<string> { "Sockets" };
 
     private readonly IConnectionListenerFactory _factory;
@@ -38,10 +41,8 @@ internal sealed class TransportUnderTest : IAsyncDisposable
     {
         IConnectionListenerFactory factory = kind switch
         {
-            "Linux" => new EpollTransportFactory(
-                new EpollTransportOptions(new BlockPool(), MaxReadBufferSize, MaxWriteBufferSize, Threads: 1),
-                time ?? TimeProvider.System,
-                NullLoggerFactory.Instance),
+            "Linux" => Linux(LinuxEngine.Epoll, time),
+            "IoUring" => Linux(LinuxEngine.IoUring, time),
             "Sockets" => new SocketTransportFactory(
                 Options.Create(new SocketTransportOptions { MaxReadBufferSize = MaxReadBufferSize, MaxWriteBufferSize = MaxWriteBufferSize }),
                 NullLoggerFactory.Instance),
@@ -79,5 +80,10 @@ internal sealed class TransportUnderTest : IAsyncDisposable
         (_factory as IDisposable)?.Dispose();
     }
 
-    private static bool LinuxCalls() => EpollTransportFactory.IsSupported;
+    private static LinuxTransportFactory Linux(LinuxEngine engine, TimeProvider? time) => new(
+        new LinuxTransportOptions(new BlockPool(), MaxReadBufferSize, MaxWriteBufferSize, Threads: 1) { Engine = engine },
+        time ?? TimeProvider.System,
+        NullLoggerFactory.Instance);
+
+    private static bool LinuxCalls() => LinuxTransportFactory.IsSupported;
 }

@@ -12,7 +12,7 @@ namespace EchoHost.Transport.Tests;
 /// The feature collection of an epoll connection, accepted on a real loopback socket: the connection's own
 /// features, the ones Kestrel and the middleware add, replacing and hiding one, and what enumeration shows.
 /// </summary>
-public sealed class EpollConnectionFeaturesTests
+public sealed class LinuxConnectionFeaturesTests
 {
     private interface IAddedFeature;
 
@@ -57,8 +57,8 @@ public sealed class EpollConnectionFeaturesTests
 
     private static async Task<AcceptedConnection> AcceptOneAsync()
     {
-        var options = new EpollTransportOptions(new BlockPool(), 64 * 1024, 64 * 1024, Threads: 1);
-        var factory = new EpollTransportFactory(options, TimeProvider.System, NullLoggerFactory.Instance);
+        var options = new LinuxTransportOptions(new BlockPool(), 64 * 1024, 64 * 1024, Threads: 1);
+        var factory = new LinuxTransportFactory(options, TimeProvider.System, NullLoggerFactory.Instance);
         var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
         var client = new TcpClient();
         await client.ConnectAsync((IPEndPoint)listener.EndPoint);
@@ -66,7 +66,7 @@ public sealed class EpollConnectionFeaturesTests
         return new AcceptedConnection(factory, listener, client, connection);
     }
 
-    private sealed record AcceptedConnection(EpollTransportFactory Factory, IConnectionListener Listener, TcpClient Client, ConnectionContext Connection)
+    private sealed record AcceptedConnection(LinuxTransportFactory Factory, IConnectionListener Listener, TcpClient Client, ConnectionContext Connection)
         : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()

@@ -5,12 +5,12 @@ using Microsoft.AspNetCore.Http.Features;
 namespace EchoHost.Transport.Linux;
 
 /// <summary>
-/// An <see cref="EpollConnection"/>'s features. The connection answers for the features it implements itself, and
+/// A <see cref="LinuxConnection"/>'s features. The connection answers for the features it implements itself, and
 /// the dozen or so that Kestrel and the middleware add go into a short list searched in order. Every connection
 /// holds one of these for its whole life, idle or not, so it is kept smaller than a
 /// <see cref="FeatureCollection"/>'s dictionary. A feature set to null hides the connection's own.
 /// </summary>
-internal sealed class EpollConnectionFeatures(EpollConnection connection) : IFeatureCollection
+internal sealed class LinuxConnectionFeatures(LinuxConnection connection) : IFeatureCollection
 {
     private readonly List<KeyValuePair<Type, object?>> _added = new(capacity: 8);
 
@@ -75,7 +75,7 @@ internal sealed class EpollConnectionFeatures(EpollConnection connection) : IFea
         typeof(IMemoryPoolFeature), typeof(IConnectionLifetimeFeature), typeof(IConnectionSocketFeature),
     ];
 
-    private EpollConnection? Own(Type key) => Array.IndexOf(OwnTypes, key) >= 0 ? connection : null;
+    private LinuxConnection? Own(Type key) => Array.IndexOf(OwnTypes, key) >= 0 ? connection : null;
 
     private int IndexOf(Type key)
     {

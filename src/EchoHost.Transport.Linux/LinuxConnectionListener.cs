@@ -8,12 +8,12 @@ namespace EchoHost.Transport.Linux;
 /// <summary>
 /// Accepts on a listening socket and hands each connection to the next reactor. Unlike Kestrel's socket
 /// transport, which retries a failed accept at once, a shortage of descriptors or kernel memory (EMFILE, ENFILE,
-/// ENOBUFS, ENOMEM) is waited out (<see cref="AcceptBackoff"/>), and so is a reactor that cannot watch one more
+/// ENOBUFS, ENOMEM) is waited out (<see cref="AcceptBackoff"/>), and so is a reactor that cannot take one more
 /// socket (ENOSPC: the user's epoll watches are spent); each is logged at most once per
 /// <see cref="ReportInterval"/> with a count, so the loop neither spins nor floods the log.
 /// </summary>
-internal sealed partial class EpollConnectionListener(
-    Socket listenSocket, EpollReactor[] reactors, EpollTransportOptions options, TimeProvider time, ILogger logger) : IConnectionListener
+internal sealed partial class LinuxConnectionListener(
+    Socket listenSocket, IReactor[] reactors, TimeProvider time, ILogger logger) : IConnectionListener
 {
     public static readonly TimeSpan ReportInterval = TimeSpan.FromSeconds(10);
 
@@ -54,7 +54,7 @@ internal sealed partial class EpollConnectionListener(
             // would attach the runtime's asynchronous socket state, which an idle connection would carry for nothing.
             accepted.NoDelay = true;
             var reactor = reactors[(uint)Interlocked.Increment(ref _next) % reactors.Length];
-            var connection = new EpollConnection(accepted, reactor, options);
+            var connection = reactor.Connect(accepted);
             var started = connection.Start();
             if (started == 0)
             {
@@ -62,7 +62,7 @@ internal sealed partial class EpollConnectionListener(
             }
 
             await connection.DisposeAsync();
-            ReportFailure($"epoll_ctl refused the connection (errno {-started})");
+            ReportFailure($"the reactor refused the connection (errno {-started})");
             await backoff.WaitAsync(time, cancellationToken);
         }
     }

@@ -12,14 +12,14 @@ namespace EchoHost.Transport.Linux;
 /// protocol do not know the difference. The reactors start with the first bind and stop with the host, each
 /// after its last connection closed (see <see cref="EpollReactor"/>).
 /// </summary>
-public sealed class EpollTransportFactory(EpollTransportOptions options, TimeProvider time, ILoggerFactory loggers) : IConnectionListenerFactory, IDisposable
+public sealed class LinuxTransportFactory(LinuxTransportOptions options, TimeProvider time, ILoggerFactory loggers) : IConnectionListenerFactory, IDisposable
 {
     /// <summary>Where the transport runs: Linux on x86-64, whose <c>struct epoll_event</c> layout it uses.</summary>
     public static bool IsSupported => LinuxCalls.IsSupported;
 
     private const int Backlog = 512;
     private readonly Lock _gate = new();
-    private EpollReactor[]? _reactors;
+    private IReactor[]? _reactors;
 
     public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
@@ -51,12 +51,12 @@ public sealed class EpollTransportFactory(EpollTransportOptions options, TimePro
         }
 
         var logger = loggers.CreateLogger("EchoHost.Transport.Linux");
-        return ValueTask.FromResult<IConnectionListener>(new EpollConnectionListener(socket, Reactors(logger), options, time, logger));
+        return ValueTask.FromResult<IConnectionListener>(new LinuxConnectionListener(socket, Reactors(logger), time, logger));
     }
 
     public void Dispose()
     {
-        EpollReactor[] reactors;
+        IReactor[] reactors;
         lock (_gate)
         {
             reactors = _reactors ?? [];
@@ -66,11 +66,13 @@ public sealed class EpollTransportFactory(EpollTransportOptions options, TimePro
         Parallel.ForEach(reactors, static reactor => reactor.Dispose());
     }
 
-    private EpollReactor[] Reactors(ILogger logger)
+    private IReactor[] Reactors(ILogger logger)
     {
         lock (_gate)
         {
-            return _reactors ??= Enumerable.Range(0, options.Threads).Select(i => new EpollReactor(i, time, logger)).ToArray();
+            return _reactors ??= Enumerable.Range(0, options.Threads).Select(i => options.Engine == LinuxEngine.IoUring
+                ? (IReactor)new IoUringReactor(i, options, time, logger)
+                : new EpollReactor(i, options, time, logger)).ToArray();
         }
     }
 }

@@ -15,7 +15,7 @@ namespace EchoHost.Transport.Linux;
 /// <see cref="StopTimeout"/> of real time (a bound on a thread's life, whatever clock the host runs on); whatever
 /// is left then is closed by the reactor itself.
 /// </summary>
-internal sealed partial class EpollReactor : IDisposable
+internal sealed partial class EpollReactor : IReactor
 {
     public static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
 
@@ -29,11 +29,13 @@ internal sealed partial class EpollReactor : IDisposable
     private readonly int _epoll;
     private readonly int _wake;
     private readonly Thread _thread;
+    private readonly LinuxTransportOptions _options;
     private volatile bool _stopping;
     private volatile bool _stopped;
 
-    public EpollReactor(int index, TimeProvider time, ILogger logger)
+    public EpollReactor(int index, LinuxTransportOptions options, TimeProvider time, ILogger logger)
     {
+        _options = options;
         Time = time;
         Logger = logger;
         _epoll = LinuxCalls.EpollCreate(0);
@@ -53,6 +55,8 @@ internal sealed partial class EpollReactor : IDisposable
     public ILogger Logger { get; }
 
     public TimeProvider Time { get; }
+
+    public LinuxConnection Connect(System.Net.Sockets.Socket accepted) => new EpollConnection(accepted, this, _options);
 
     /// <summary>0, or -errno (ENOSPC: the user's epoll watches are spent).</summary>
     public int Watch(EpollConnection connection, uint interest)
@@ -255,12 +259,4 @@ internal sealed partial class EpollReactor : IDisposable
 
     [LoggerMessage(EventId = 64, Level = LogLevel.Warning, Message = "{Thread} did not stop in time; its epoll descriptors stay open")]
     private static partial void StopTimedOut(ILogger logger, string? thread);
-}
-
-/// <summary>What a connection asks its reactor to run on the reactor's thread.</summary>
-internal enum ReactorWork
-{
-    Resume,
-    Abort,
-    Close,
 }

@@ -1,0 +1,257 @@
+using System.Net.Sockets;
+using EchoHost.Shared;
+using Microsoft.Extensions.Logging;
+
+namespace EchoHost.Transport.Linux;
+
+/// <summary>
+/// A connection of the epoll engine: readiness from its <see cref="EpollReactor"/>, and a recv or send right
+/// there. Receiving sizes each read by what the pipe's last block still holds, so a client that drips bytes fills
+/// one block rather than taking a block per byte. Sending sends what the protocol flushed at once, leaving the rest
+/// for EPOLLOUT only when the socket's buffer is full. The reactor's thread alone sets and clears
+/// <c>ReadingPaused</c> and <c>ReceiveEnded</c>.
+/// </summary>
+internal sealed class EpollConnection(Socket socket, EpollReactor reactor, LinuxTransportOptions options) : LinuxConnection(socket, options)
+{
+    // What a receive asks of the pipe: the last block is reused while it has this much room, so a trickle of
+    // small segments shares one block, and a new block is taken only for a bigger read.
+    private const int ReceiveHint = 2048;
+
+    private uint _watched;
+
+    protected override TimeProvider Time => reactor.Time;
+
+    protected override ILogger Logger => reactor.Logger;
+
+    public override int Start()
+    {
+        var result = reactor.Watch(this, LinuxCalls.In);
+        lock (Gate)
+        {
+            if (result == 0)
+            {
+                _watched = LinuxCalls.In;
+            }
+            else
+            {
+                State |= ConnectionState.Unwatched;
+            }
+        }
+
+        ReadOutput();
+        return result;
+    }
+
+    /// <summary>Called on the reactor's thread with the events epoll reported.</summary>
+    public void OnReady(uint events)
+    {
+        var hungUp = (events & (LinuxCalls.Error | LinuxCalls.HangUp)) != 0;
+        if ((events & LinuxCalls.Out) != 0 || hungUp)
+        {
+            WakeWriter(true);
+        }
+
+        if ((events & LinuxCalls.In) == 0 && !hungUp)
+        {
+            return;
+        }
+
+        if ((State & (ConnectionState.ReadingPaused | ConnectionState.ReceiveEnded)) == 0)
+        {
+            Receive();
+        }
+        else if (hungUp)
+        {
+            // A hang-up is reported whatever the interest, on every wait: a connection that is not reading
+            // leaves epoll until it reads again, or the reactor would spin on it.
+            lock (Gate)
+            {
+                Unwatch();
+            }
+        }
+    }
+
+    public override void OnResume()
+    {
+        bool unwatched;
+        lock (Gate)
+        {
+            if (!ClearReadingPaused())
+            {
+                return;
+            }
+
+            unwatched = (State & ConnectionState.Unwatched) != 0;
+            UpdateInterest();
+        }
+
+        if (ResumedFlush.IsCompleted)
+        {
+            EndReceive(null);
+        }
+        else if (unwatched)
+        {
+            // Out of epoll since the peer hung up: what is left to read is read now.
+            while (Receive() == ReceiveStep.Continue)
+            {
+            }
+        }
+    }
+
+    public override void Close()
+    {
+        EndReceive(null);
+        lock (Gate)
+        {
+            if ((State & ConnectionState.Closed) != 0)
+            {
+                return;
+            }
+
+            Unwatch();
+            State |= ConnectionState.Closed;
+        }
+
+        WakeWriter(false);
+        CloseSocket();
+    }
+
+    protected override void Post(ReactorWork work) => reactor.Post(this, work);
+
+    protected override void OnAbortedAnyThread() => WakeWriter(false);
+
+    protected override void OnReceiveStateChanged() => UpdateInterest();
+
+    protected override bool SendUnsent()
+    {
+        while (SkipEmptySegments())
+        {
+            var sent = LinuxCalls.Send(Handle, Unsent.FirstSpan);
+            if (sent > 0)
+            {
+                Unsent = Unsent.Slice(sent);
+            }
+            else if (sent == -LinuxCalls.WouldBlock)
+            {
+                if (!WaitWritable())
+                {
+                    EndSending(null);
+                }
+
+                return false;
+            }
+            else if (sent != -LinuxCalls.Interrupted)
+            {
+                SendRefused(sent);
+                return false;
+            }
+        }
+
+        return FinishSent();
+    }
+
+    private enum ReceiveStep
+    {
+        Continue,
+        Wait,
+        Ended,
+    }
+
+    private ReceiveStep Receive()
+    {
+        var memory = Input.Writer.GetMemory(ReceiveHint);
+        var received = LinuxCalls.Receive(Handle, memory.Span);
+        if (received > 0)
+        {
+            Input.Writer.Advance(received);
+            var flush = Input.Writer.FlushAsync();
+            if (!flush.IsCompleted)
+            {
+                PauseReading(flush);
+                return ReceiveStep.Wait;
+            }
+
+            if (flush.Result.IsCompleted)
+            {
+                EndReceive(null);
+                return ReceiveStep.Ended;
+            }
+
+            return ReceiveStep.Continue;
+        }
+
+        if (received == -LinuxCalls.WouldBlock || received == -LinuxCalls.Interrupted)
+        {
+            return ReceiveStep.Wait;
+        }
+
+        EndReceive(ReceiveError(received));
+        return ReceiveStep.Ended;
+    }
+
+    // Asks epoll for EPOLLOUT; false when the connection was aborted or left epoll meanwhile.
+    private bool WaitWritable()
+    {
+        lock (Gate)
+        {
+            if ((State & (ConnectionState.Aborted | ConnectionState.Unwatched | ConnectionState.Closed)) != 0)
+            {
+                return false;
+            }
+
+            State |= ConnectionState.WaitingToWrite;
+            UpdateInterest();
+            return true;
+        }
+    }
+
+    // On the reactor's thread when the socket became writable or hung up; on any thread when the connection is
+    // aborted or closed. Only the caller that clears the waiting flag goes on.
+    private void WakeWriter(bool writable)
+    {
+        lock (Gate)
+        {
+            if ((State & ConnectionState.WaitingToWrite) == 0)
+            {
+                return;
+            }
+
+            State &= ~ConnectionState.WaitingToWrite;
+            UpdateInterest();
+        }
+
+        if (!writable || IsAborted)
+        {
+            EndSending(null);
+            return;
+        }
+
+        SendThenRead(afterRead: false);
+    }
+
+    // Under Gate: epoll is told what the state asks for, reading unless paused or ended, writing while waiting to.
+    private void UpdateInterest()
+    {
+        if ((State & (ConnectionState.Unwatched | ConnectionState.Closed)) != 0)
+        {
+            return;
+        }
+
+        var interest = ((State & (ConnectionState.ReadingPaused | ConnectionState.ReceiveEnded)) == 0 ? LinuxCalls.In : 0)
+            | ((State & ConnectionState.WaitingToWrite) != 0 ? LinuxCalls.Out : 0);
+        if (interest != _watched && reactor.Change(this, interest) == 0)
+        {
+            _watched = interest;
+        }
+    }
+
+    // Under Gate.
+    private void Unwatch()
+    {
+        if ((State & (ConnectionState.Unwatched | ConnectionState.Closed)) == 0)
+        {
+            reactor.Unwatch(this);
+            State |= ConnectionState.Unwatched;
+        }
+    }
+}

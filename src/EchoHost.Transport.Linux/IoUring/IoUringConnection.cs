@@ -1,0 +1,365 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+
+namespace EchoHost.Transport.Linux;
+
+/// <summary>
+/// A connection of the io_uring engine. One multishot receive stays armed while the connection reads, and each of
+/// its completions is copied into the input pipe; a flush the protocol has not kept up with cancels it, and the
+/// resume arms it again. What the protocol flushes goes out as one send (one sendmsg for several blocks) whose
+/// bytes stay pinned until it completes; the output is read on only then. Everything but <see cref="SendUnsent"/>'s
+/// hand-over runs on the reactor's thread, so the fields below take no lock. The socket's handle is held for each
+/// submission that names it (<see cref="IoUringReactor"/>), so its descriptor number is never another socket's.
+/// </summary>
+internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor reactor, LinuxTransportOptions options) : LinuxConnection(socket, options)
+{
+    private const int MaxSegments = 8;
+
+    private bool _receiving;
+    private bool _sending;
+    private bool _unflushed;
+    private bool _socketClosing;
+    private MemoryHandle _pin;
+    private MemoryHandle[]? _pins;
+    private Message* _message;
+
+    protected override TimeProvider Time => reactor.Time;
+
+    protected override ILogger Logger => reactor.Logger;
+
+    public override int Start()
+    {
+        var result = reactor.Join(this);
+        ReadOutput();
+        return result;
+    }
+
+    /// <summary>On the reactor's thread: a receive completed, with its bytes when it had any.</summary>
+    public void OnReceived(int result, ReadOnlySpan<byte> data, bool more)
+    {
+        _receiving = more;
+        if (result > 0)
+        {
+            Deliver(data);
+        }
+        else if (result == 0 || (result != -Ring.NoBuffers && result != -Ring.Canceled))
+        {
+            // The peer closed, or the socket failed; no buffer left only means arming again.
+            EndReceive(ReceiveError(result));
+        }
+
+        if (!_receiving)
+        {
+            ReceiveStopped();
+        }
+    }
+
+    /// <summary>On the reactor's thread: a send completed, with the bytes it sent or -errno.</summary>
+    public void OnSent(int result)
+    {
+        _sending = false;
+        Unpin();
+        if (_socketClosing || IsAborted)
+        {
+            EndSending(null);
+            FinishCloseWhenIdle();
+            return;
+        }
+
+        if (result < 0)
+        {
+            SendRefused(result);
+            return;
+        }
+
+        Unsent = Unsent.Slice(result);
+        SendThenRead(afterRead: false);
+    }
+
+    /// <summary>On the reactor's thread: a send that a flush on another thread handed over.</summary>
+    public void OnSendPosted()
+    {
+        if (IsAborted || _socketClosing)
+        {
+            EndSending(null);
+            return;
+        }
+
+        SendThenRead(afterRead: false);
+    }
+
+    public override void OnResume()
+    {
+        if ((State & ConnectionState.Closed) != 0)
+        {
+            return;
+        }
+
+        lock (Gate)
+        {
+            if (!ClearReadingPaused())
+            {
+                return;
+            }
+        }
+
+        if (ResumedFlush.IsCompleted)
+        {
+            EndReceive(null);
+            return;
+        }
+
+        if (_unflushed && !Flush())
+        {
+            return;
+        }
+
+        if (!_receiving)
+        {
+            reactor.Receive(this);
+            _receiving = true;
+        }
+    }
+
+    public override void OnAborted()
+    {
+        base.OnAborted();
+
+        // The abort shut the socket down, which ends the receive; a send into a full socket may wait on, so it is cancelled.
+        CancelPending();
+    }
+
+    public override void Close()
+    {
+        EndReceive(null);
+        lock (Gate)
+        {
+            if ((State & ConnectionState.Closed) != 0)
+            {
+                return;
+            }
+
+            State |= ConnectionState.Closed;
+        }
+
+        _socketClosing = true;
+        CancelPending();
+        FinishCloseWhenIdle();
+    }
+
+    /// <summary>Once the reactor stopped: the socket is closed whatever the kernel still holds of it.</summary>
+    public void Abandon()
+    {
+        lock (Gate)
+        {
+            State |= ConnectionState.Closed;
+        }
+
+        _socketClosing = true;
+        _sending = _receiving = false;
+        FinishCloseWhenIdle();
+    }
+
+    protected override void Post(ReactorWork work) => reactor.Post(this, work);
+
+    protected override void OnAbortedAnyThread()
+    {
+    }
+
+    protected override void OnReceiveStateChanged()
+    {
+    }
+
+    protected override bool SendUnsent()
+    {
+        if (!SkipEmptySegments())
+        {
+            return FinishSent();
+        }
+
+        if (!reactor.OnThread)
+        {
+            Post(ReactorWork.Send);
+            return false;
+        }
+
+        try
+        {
+            var first = Unsent.First;
+            if (Unsent.IsSingleSegment || first.Length >= Unsent.Length)
+            {
+                _pin = first.Pin();
+                reactor.Send(this, (byte*)_pin.Pointer, first.Length, null);
+            }
+            else
+            {
+                SendSegments();
+            }
+        }
+        catch
+        {
+            Unpin();
+            throw;
+        }
+
+        _sending = true;
+        return false;
+    }
+
+    // Several blocks in one sendmsg, up to MaxSegments of them; the rest goes once these are sent.
+    private void SendSegments()
+    {
+        _pins ??= new MemoryHandle[MaxSegments];
+        if (_message is null)
+        {
+            _message = (Message*)NativeMemory.AllocZeroed((nuint)sizeof(Message));
+        }
+
+        var count = 0;
+        foreach (var segment in Unsent)
+        {
+            if (segment.IsEmpty)
+            {
+                continue;
+            }
+
+            _pins[count] = segment.Pin();
+            _message->Vectors[count * 2] = (nint)_pins[count].Pointer;
+            _message->Vectors[(count * 2) + 1] = segment.Length;
+            if (++count == MaxSegments)
+            {
+                break;
+            }
+        }
+
+        _message->Header = default;
+        _message->Header.Vectors = (nint)(&_message->Vectors[0]);
+        _message->Header.VectorCount = count;
+        reactor.Send(this, null, 0, &_message->Header);
+    }
+
+    private void Unpin()
+    {
+        _pin.Dispose();
+        _pin = default;
+        if (_pins is not null)
+        {
+            for (var i = 0; i < _pins.Length; i++)
+            {
+                _pins[i].Dispose();
+                _pins[i] = default;
+            }
+        }
+    }
+
+    private void Deliver(ReadOnlySpan<byte> data)
+    {
+        if ((State & ConnectionState.ReceiveEnded) != 0)
+        {
+            return;
+        }
+
+        Input.Writer.Write(data);
+        if ((State & ConnectionState.ReadingPaused) != 0)
+        {
+            // Arrived while the receive's cancellation was on its way: the resume flushes it.
+            _unflushed = true;
+            return;
+        }
+
+        Flush();
+    }
+
+    // False when reading stops here: the protocol has not kept up, or the input ended.
+    private bool Flush()
+    {
+        _unflushed = false;
+        var flush = Input.Writer.FlushAsync();
+        if (!flush.IsCompleted)
+        {
+            PauseReading(flush);
+            CancelReceive();
+            return false;
+        }
+
+        if (flush.Result.IsCompleted)
+        {
+            EndReceive(null);
+            CancelReceive();
+            return false;
+        }
+
+        return true;
+    }
+
+    private void CancelReceive()
+    {
+        if (_receiving)
+        {
+            reactor.Cancel(this, send: false);
+        }
+    }
+
+    private void CancelPending()
+    {
+        CancelReceive();
+        if (_sending)
+        {
+            reactor.Cancel(this, send: true);
+        }
+    }
+
+    // The multishot receive ended: armed again while the connection reads (it ran out of buffers, or the kernel
+    // ended it), or the close it waited for goes on.
+    private void ReceiveStopped()
+    {
+        if (_socketClosing)
+        {
+            FinishCloseWhenIdle();
+        }
+        else if ((State & (ConnectionState.ReadingPaused | ConnectionState.ReceiveEnded)) == 0)
+        {
+            reactor.Receive(this);
+            _receiving = true;
+        }
+    }
+
+    private void FinishCloseWhenIdle()
+    {
+        if (!_socketClosing || _sending || _receiving || (State & ConnectionState.SocketClosed) != 0)
+        {
+            return;
+        }
+
+        if (_message is not null)
+        {
+            NativeMemory.Free(_message);
+            _message = null;
+        }
+
+        reactor.Leave(this);
+        CloseSocket();
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct MessageHeader
+    {
+        public nint Name;
+        public int NameLength;
+        public nint Vectors;
+        public nint VectorCount;
+        public nint Control;
+        public nint ControlLength;
+        public int Flags;
+    }
+
+    // A msghdr and the iovecs it points at, in one allocation made on the connection's first multi-block send.
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Message
+    {
+        public MessageHeader Header;
+        public fixed long Vectors[MaxSegments * 2];
+    }
+}

@@ -1,0 +1,411 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Sockets;
+using EchoHost.Shared;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+
+namespace EchoHost.Transport.Linux;
+
+/// <summary>
+/// One thread and one io_uring serving many connections. Each turn of its loop is one <c>io_uring_enter</c>: it
+/// submits every send and receive the last turn queued and waits for completions. A receive completion's bytes
+/// are copied into the connection's pipe and the protocol runs inline, on this thread, so the reply it flushes is
+/// queued for the same submission as everyone else's. Work that must run on this thread (a send flushed on another
+/// thread, resuming a paused read, an abort, the final close) is queued and the loop woken through an eventfd,
+/// which the ring polls. Stopping aborts the connections, waits for them to close up to
+/// <see cref="EpollReactor.StopTimeout"/>, then closes the rest.
+/// </summary>
+internal sealed partial class IoUringReactor : IReactor
+{
+    private const uint Entries = 4096;
+    private const ushort BufferCount = 1024;
+    private const int BufferSize = 4096;
+    private const int NonBlocking = 0x800;
+    private const uint PollIn = 1;
+    private const int StoppingWaitMilliseconds = 50;
+    private const ulong WakeData = 0;
+    private static readonly TimeSpan CancelTimeout = TimeSpan.FromSeconds(1);
+
+    private readonly ConcurrentDictionary<ulong, IoUringConnection> _connections = new();
+    private readonly ConcurrentQueue<(IoUringConnection Connection, ReactorWork Work)> _work = new();
+    private readonly LinuxTransportOptions _options;
+    private readonly int _wake;
+    private readonly Thread _thread;
+    // Sockets named by the SQEs queued since the last submission: each holds its descriptor number until the kernel
+    // resolved it, so a socket the application closes meanwhile cannot hand that number to another.
+    private readonly List<SafeSocketHandle> _submitting = [];
+    private readonly TaskCompletionSource<int> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Ring? _ring;
+    private ProvidedBuffers? _buffers;
+    private int _threadId;
+    private volatile bool _stopping;
+    private volatile bool _stopped;
+
+    public IoUringReactor(int index, LinuxTransportOptions options, TimeProvider time, ILogger logger)
+    {
+        _options = options;
+        Time = time;
+        Logger = logger;
+        _wake = LinuxCalls.EventFd(0, NonBlocking);
+        if (_wake < 0)
+        {
+            throw new IOException($"The io_uring transport could not create its eventfd (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
+        }
+
+        // The ring is made on the thread that uses it: with SINGLE_ISSUER, the kernel lets only that thread submit.
+        _thread = new Thread(Run) { IsBackground = true, Name = $"EchoHost io_uring {index}" };
+        _thread.Start();
+        var error = _started.Task.GetAwaiter().GetResult();
+        if (error != 0)
+        {
+            _thread.Join();
+            LinuxCalls.Close(_wake);
+            throw new IOException($"The io_uring transport could not set up its ring ({IoUringSupport.Explain(error)}).");
+        }
+    }
+
+    private enum Operation : ulong
+    {
+        Receive = 1,
+        Send = 2,
+        Cancel = 3,
+    }
+
+    public ILogger Logger { get; }
+
+    public TimeProvider Time { get; }
+
+    /// <summary>True on the ring's own thread, the only one that may queue operations.</summary>
+    public bool OnThread => Environment.CurrentManagedThreadId == _threadId;
+
+    public LinuxConnection Connect(Socket accepted) => new IoUringConnection(accepted, this, _options);
+
+    /// <summary>0, or -ESHUTDOWN once stopping; receiving starts on this reactor's thread.</summary>
+    public int Join(IoUringConnection connection)
+    {
+        if (_stopping)
+        {
+            return -LinuxCalls.ShuttingDown;
+        }
+
+        _connections[connection.Key] = connection;
+        Post(connection, ReactorWork.Resume);
+        return 0;
+    }
+
+    /// <summary>On this thread: the connection's last operation completed and its socket is closing.</summary>
+    public void Leave(IoUringConnection connection) => _connections.TryRemove(connection.Key, out _);
+
+    /// <summary>Runs the work on this reactor's thread, after any completion being handled for the connection.</summary>
+    public void Post(IoUringConnection connection, ReactorWork work)
+    {
+        if (_stopped)
+        {
+            if (work == ReactorWork.Close)
+            {
+                connection.Abandon();
+            }
+
+            return;
+        }
+
+        _work.Enqueue((connection, work));
+        LinuxCalls.Signal(_wake);
+    }
+
+    /// <summary>On this thread: a multishot receive into the provided buffers, until it ends or is cancelled.</summary>
+    public unsafe void Receive(IoUringConnection connection)
+    {
+        var fd = Hold(connection.Handle);
+        var sqe = _ring!.NextSqe();
+        sqe->Opcode = Ring.OpRecv;
+        sqe->Fd = fd;
+        sqe->Flags = Ring.SqeBufferSelect;
+        sqe->IoPriority = Ring.RecvMultishot;
+        sqe->BufferGroup = ProvidedBuffers.Group;
+        sqe->UserData = UserData(connection, Operation.Receive);
+    }
+
+    /// <summary>On this thread: a send of pinned bytes, from <paramref name="data"/> or, with a null one, of the message.</summary>
+    public unsafe void Send(IoUringConnection connection, byte* data, int length, void* message)
+    {
+        var fd = Hold(connection.Handle);
+        var sqe = _ring!.NextSqe();
+        sqe->Opcode = message is null ? Ring.OpSend : Ring.OpSendMsg;
+        sqe->Fd = fd;
+        sqe->Address = message is null ? (ulong)data : (ulong)message;
+        sqe->Length = message is null ? (uint)length : 1;
+        sqe->OpFlags = LinuxCalls.NoSignal;
+        sqe->UserData = UserData(connection, Operation.Send);
+    }
+
+    /// <summary>On this thread: cancels the connection's receive, or its send; it completes with -ECANCELED.</summary>
+    public unsafe void Cancel(IoUringConnection connection, bool send)
+    {
+        var sqe = _ring!.NextSqe();
+        sqe->Opcode = Ring.OpAsyncCancel;
+        sqe->Fd = -1;
+        sqe->Address = UserData(connection, send ? Operation.Send : Operation.Receive);
+        sqe->UserData = UserData(connection, Operation.Cancel);
+    }
+
+    public void Dispose()
+    {
+        _stopping = true;
+        LinuxCalls.Signal(_wake);
+        if (_thread.Join(EpollReactor.StopTimeout + EpollReactor.StopTimeout))
+        {
+            LinuxCalls.Close(_wake);
+        }
+        else
+        {
+            StopTimedOut(Logger, _thread.Name);
+        }
+    }
+
+    // Throws ObjectDisposedException when the application closed the socket itself: the connection then fails.
+    private int Hold(SafeSocketHandle handle)
+    {
+        var held = false;
+        handle.DangerousAddRef(ref held);
+        _submitting.Add(handle);
+        return (int)handle.DangerousGetHandle();
+    }
+
+    private void Release()
+    {
+        foreach (var handle in _submitting)
+        {
+            handle.DangerousRelease();
+        }
+
+        _submitting.Clear();
+    }
+
+    private static ulong UserData(IoUringConnection connection, Operation operation) => (connection.Key << 2) | (ulong)operation;
+
+    private void Run()
+    {
+        _threadId = Environment.CurrentManagedThreadId;
+        var error = Ring.TryCreate(Entries, out _ring);
+        if (error == 0)
+        {
+            _buffers = ProvidedBuffers.Register(_ring!, BufferCount, BufferSize, out error);
+            if (error != 0)
+            {
+                _ring!.Dispose();
+            }
+        }
+
+        _started.SetResult(error);
+        if (error != 0)
+        {
+            return;
+        }
+
+        PollWake();
+        Loop();
+
+        _stopped = true;
+        RunQueuedWork();
+        Release();
+        var abandoned = !_connections.IsEmpty;
+        foreach (var connection in _connections.Values)
+        {
+            connection.Abandon();
+        }
+
+        _connections.Clear();
+        _ring!.Dispose();
+
+        // An operation still in the kernel when the ring closed could yet write into a buffer: those stay allocated.
+        if (!abandoned)
+        {
+            _buffers!.Dispose();
+        }
+    }
+
+    private void Loop()
+    {
+        long? deadline = null;
+        var closing = false;
+        while (true)
+        {
+            if (_stopping)
+            {
+                deadline ??= BeginStop();
+                if (_connections.IsEmpty)
+                {
+                    return;
+                }
+
+                if (Stopwatch.GetTimestamp() >= deadline)
+                {
+                    if (closing)
+                    {
+                        return;
+                    }
+
+                    // What is left is closed; its cancellations complete in the next turns.
+                    closing = true;
+                    deadline = Stopwatch.GetTimestamp() + (long)(CancelTimeout.TotalSeconds * Stopwatch.Frequency);
+                    foreach (var connection in _connections.Values)
+                    {
+                        Serve(connection, ReactorWork.Close);
+                    }
+                }
+            }
+
+            var entered = _ring!.Enter(_work.IsEmpty ? 1u : 0u, _stopping ? StoppingWaitMilliseconds : -1);
+            Release();
+            if (entered < 0 && entered != -Ring.Busy)
+            {
+                RingFailed(Logger, -entered);
+                Thread.Sleep(StoppingWaitMilliseconds);
+            }
+
+            Complete();
+            RunQueuedWork();
+        }
+    }
+
+    // Asks every connection to end; the loop then waits for their closes, up to the deadline.
+    private long BeginStop()
+    {
+        foreach (var connection in _connections.Values)
+        {
+            connection.Abort(new ConnectionAbortedException("The server is stopping."));
+        }
+
+        return Stopwatch.GetTimestamp() + (long)(EpollReactor.StopTimeout.TotalSeconds * Stopwatch.Frequency);
+    }
+
+    private void Complete()
+    {
+        while (true)
+        {
+            var completions = _ring!.Completions(out _);
+            if (completions.IsEmpty)
+            {
+                return;
+            }
+
+            foreach (var completion in completions)
+            {
+                Dispatch(completion);
+            }
+
+            _ring.Consume((uint)completions.Length);
+        }
+    }
+
+    private void Dispatch(in Ring.Cqe completion)
+    {
+        if (completion.UserData == WakeData)
+        {
+            LinuxCalls.Drain(_wake);
+            if ((completion.Flags & Ring.CqeMore) == 0)
+            {
+                PollWake();
+            }
+
+            return;
+        }
+
+        var operation = (Operation)(completion.UserData & 3);
+        var hasBuffer = operation == Operation.Receive && (completion.Flags & Ring.CqeBuffer) != 0;
+        var buffer = (ushort)(completion.Flags >> Ring.CqeBufferShift);
+        if (operation != Operation.Cancel && _connections.TryGetValue(completion.UserData >> 2, out var connection))
+        {
+            try
+            {
+                if (operation == Operation.Receive)
+                {
+                    var data = hasBuffer ? _buffers!.Data(buffer, completion.Result) : default;
+                    connection.OnReceived(completion.Result, data, (completion.Flags & Ring.CqeMore) != 0);
+                }
+                else
+                {
+                    connection.OnSent(completion.Result);
+                }
+            }
+            catch (Exception ex)
+            {
+                Fail(connection, ex);
+            }
+        }
+
+        if (hasBuffer)
+        {
+            _buffers!.Return(buffer);
+        }
+    }
+
+    private unsafe void PollWake()
+    {
+        var sqe = _ring!.NextSqe();
+        sqe->Opcode = Ring.OpPollAdd;
+        sqe->Fd = _wake;
+        sqe->OpFlags = PollIn;
+        sqe->Length = Ring.PollAddMulti;
+        sqe->UserData = WakeData;
+    }
+
+    private void RunQueuedWork()
+    {
+        while (_work.TryDequeue(out var item))
+        {
+            Serve(item.Connection, item.Work);
+        }
+    }
+
+    // A fault in one connection is that connection's end, never the loop's.
+    private void Serve(IoUringConnection connection, ReactorWork work)
+    {
+        try
+        {
+            switch (work)
+            {
+                case ReactorWork.Resume:
+                    connection.OnResume();
+                    break;
+                case ReactorWork.Abort:
+                    connection.OnAborted();
+                    break;
+                case ReactorWork.Send:
+                    connection.OnSendPosted();
+                    break;
+                default:
+                    connection.Close();
+                    break;
+            }
+        }
+        catch (Exception ex)
+        {
+            Fail(connection, ex);
+        }
+    }
+
+    private void Fail(IoUringConnection connection, Exception ex)
+    {
+        TransportFault(Logger, ex);
+        try
+        {
+            connection.Abort(new ConnectionAbortedException("The transport failed.", ex));
+        }
+        catch (Exception abortFailure)
+        {
+            TransportFault(Logger, abortFailure);
+        }
+    }
+
+    [LoggerMessage(EventId = 65, Level = LogLevel.Error, Message = "The io_uring transport failed serving a connection; aborting it")]
+    private static partial void TransportFault(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 66, Level = LogLevel.Error, Message = "io_uring_enter failed (errno {Errno}); retrying")]
+    private static partial void RingFailed(ILogger logger, int errno);
+
+    [LoggerMessage(EventId = 67, Level = LogLevel.Warning, Message = "{Thread} did not stop in time; its eventfd stays open")]
+    private static partial void StopTimedOut(ILogger logger, string? thread);
+}

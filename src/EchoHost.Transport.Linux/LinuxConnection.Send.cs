@@ -1,0 +1,177 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using EchoHost.Shared;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+
+namespace EchoHost.Transport.Linux;
+
+/// <summary>
+/// The send side, with nothing suspended while there is nothing to send: a read of the output pipe that would
+/// wait leaves a callback on the pipe instead of an awaiting loop. The protocol's flush runs that callback inline,
+/// and the engine sends what it read (<see cref="SendUnsent"/>): epoll at once, io_uring in its ring's next
+/// submission. Whatever ends it, the output's reader is completed and <see cref="SendEndedAsync"/> completes.
+/// </summary>
+internal abstract partial class LinuxConnection
+{
+    private readonly Action _onOutput;
+    private ValueTaskAwaiter<ReadResult> _outputRead;
+    private TaskCompletionSource? _sendEndedWaiter;
+    private bool _unsentIsLast;
+
+    /// <summary>What the last read of the output returned and the socket has not taken yet.</summary>
+    protected ReadOnlySequence<byte> Unsent { get; set; }
+
+    // Reads the output until a read would wait, sending what each read returns.
+    [SuppressMessage("Reliability", "CA2012", Justification = "Each read is consumed once: GetResult in SendRead, after it completed.")]
+    protected void ReadOutput()
+    {
+        try
+        {
+            while (true)
+            {
+                _outputRead = Output.Reader.ReadAsync().GetAwaiter();
+                if (!_outputRead.IsCompleted)
+                {
+                    _outputRead.UnsafeOnCompleted(_onOutput);
+                    return;
+                }
+
+                if (!SendRead())
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            FailSending(ex);
+        }
+    }
+
+    private void OnOutput() => SendThenRead(afterRead: true);
+
+    /// <summary>
+    /// One sending step, after a completed read or once the socket took more (writable, or a send completed);
+    /// while the socket takes everything, reading the output goes on.
+    /// </summary>
+    protected void SendThenRead(bool afterRead)
+    {
+        bool more;
+        try
+        {
+            more = afterRead ? SendRead() : SendUnsent();
+        }
+        catch (Exception ex)
+        {
+            FailSending(ex);
+            return;
+        }
+
+        if (more)
+        {
+            ReadOutput();
+        }
+    }
+
+    // Sends what the completed read returned; false when sending stops here: it waits on the socket, or the output ended.
+    private bool SendRead()
+    {
+        var result = _outputRead.GetResult();
+        _outputRead = default;
+        if (IsAborted)
+        {
+            EndSending(null);
+            return false;
+        }
+
+        Unsent = result.Buffer;
+        _unsentIsLast = result.IsCompleted;
+        return SendUnsent();
+    }
+
+    /// <summary>
+    /// Sends <see cref="Unsent"/>, or starts to; true when all of it went and the output is to be read on, false
+    /// when the engine goes on later (calling <see cref="SendThenRead"/>) or sending ended.
+    /// </summary>
+    protected abstract bool SendUnsent();
+
+    /// <summary>Drops empty segments from the front of <see cref="Unsent"/>; false when nothing is left to send.</summary>
+    protected bool SkipEmptySegments()
+    {
+        while (!Unsent.IsEmpty && Unsent.FirstSpan.IsEmpty)
+        {
+            var next = Unsent.Start;
+            Unsent.TryGet(ref next, out _);
+            Unsent = Unsent.Slice(next);
+        }
+
+        return !Unsent.IsEmpty;
+    }
+
+    /// <summary>Everything read was sent: true to read on, false when the output ended, and a FIN followed it.</summary>
+    protected bool FinishSent()
+    {
+        Output.Reader.AdvanceTo(Unsent.End);
+        if (!_unsentIsLast)
+        {
+            return true;
+        }
+
+        lock (Gate)
+        {
+            if ((State & (ConnectionState.Aborted | ConnectionState.Closed)) == 0)
+            {
+                ShutdownUnlessClosed(LinuxCalls.ShutdownWrite);
+            }
+        }
+
+        EndSending(null);
+        return false;
+    }
+
+    /// <summary>The socket refused a send (-errno): the connection is aborted and sending ends.</summary>
+    protected void SendRefused(int error)
+    {
+        Abort(new ConnectionAbortedException($"The connection was reset while sending (errno {-error})."));
+        EndSending(null);
+    }
+
+    protected void FailSending(Exception ex)
+    {
+        SendFailed(Logger, ConnectionId, ex);
+        Abort(new ConnectionAbortedException("The transport failed while sending.", ex));
+        EndSending(ex);
+    }
+
+    protected void EndSending(Exception? failure)
+    {
+        TaskCompletionSource? waiter;
+        lock (Gate)
+        {
+            if ((State & ConnectionState.SendEnded) != 0)
+            {
+                return;
+            }
+
+            State |= ConnectionState.SendEnded;
+            waiter = _sendEndedWaiter;
+        }
+
+        Output.Reader.Complete(failure ?? AbortReason);
+        waiter?.TrySetResult();
+    }
+
+    private Task SendEndedAsync()
+    {
+        lock (Gate)
+        {
+            return WhenReached(ConnectionState.SendEnded, ref _sendEndedWaiter);
+        }
+    }
+
+    [LoggerMessage(EventId = 63, Level = LogLevel.Error, Message = "Sending on connection {ConnectionId} failed; aborting it")]
+    private static partial void SendFailed(ILogger logger, string connectionId, Exception exception);
+}

@@ -1,0 +1,327 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using EchoHost.Shared;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace EchoHost.Transport.Linux;
+
+/// <summary>
+/// A connection of the Linux transport, as Kestrel sees any connection: a <see cref="ConnectionContext"/> with a
+/// duplex pipe. What both engines share lives here: the pipes, abort, the orderly dispose (send what was written,
+/// wait for the peer to acknowledge it, close) and the end of input. The engine (<see cref="EpollConnection"/>,
+/// <see cref="IoUringConnection"/>) moves the bytes. Its reactor owns the input pipe's writer: readiness or
+/// completions, resuming a paused read, an abort and the final close all run on the reactor's thread, so no two
+/// threads ever write the input. <see cref="ConnectionClosed"/> fires on the thread pool when the receive side ends.
+/// </summary>
+internal abstract partial class LinuxConnection : ConnectionContext,
+    IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IMemoryPoolFeature, IConnectionLifetimeFeature,
+    IConnectionSocketFeature
+{
+    private static readonly TimeSpan DeliveryPollInterval = TimeSpan.FromMilliseconds(20);
+
+    private static long _lastKey;
+    private readonly CancellationTokenSource _closed = new();
+    // Made when someone first waits for them, so a connection that is only open holds none.
+    private TaskCompletionSource? _disposal;
+    private TaskCompletionSource? _socketClosedWaiter;
+    private TaskCompletionSource? _abortWaiter;
+    private ConnectionAbortedException? _abortReason;
+    private string? _id;
+    private IDictionary<object, object?>? _items;
+
+    protected LinuxConnection(Socket socket, LinuxTransportOptions options)
+    {
+        Socket = socket;
+        Handle = socket.SafeHandle;
+        Key = (ulong)Interlocked.Increment(ref _lastKey);
+        MemoryPool = options.MemoryPool;
+        LocalEndPoint = socket.LocalEndPoint;
+        RemoteEndPoint = socket.RemoteEndPoint;
+        Input = new Pipe(options.InputPipe);
+        Output = new Pipe(options.OutputPipe);
+        Transport = new DuplexPipe(Input.Reader, Output.Writer);
+        Features = new LinuxConnectionFeatures(this);
+        _onOutput = OnOutput;
+    }
+
+    [Flags]
+    protected enum ConnectionState
+    {
+        None = 0,
+        ReadingPaused = 1,
+        ReceiveEnded = 2,
+        WaitingToWrite = 4,
+        Aborted = 8,
+        Unwatched = 16,
+        Closed = 32,
+        SendEnded = 64,
+        SocketClosed = 128,
+    }
+
+    /// <summary>Unique in the process: how a reactor finds the connection an event or completion is for.</summary>
+    public ulong Key { get; }
+
+    public SafeSocketHandle Handle { get; }
+
+    public override string ConnectionId
+    {
+        get => _id ??= $"E{Key:X8}";
+        set => _id = value;
+    }
+
+    public override IFeatureCollection Features { get; }
+
+    public override IDictionary<object, object?> Items
+    {
+        get => _items ??= new Dictionary<object, object?>();
+        set => _items = value;
+    }
+
+    public override IDuplexPipe Transport { get; set; }
+
+    public override CancellationToken ConnectionClosed
+    {
+        get => _closed.Token;
+        set => throw new NotSupportedException("The transport owns the connection's closed token.");
+    }
+
+    public override EndPoint? LocalEndPoint { get; set; }
+
+    public override EndPoint? RemoteEndPoint { get; set; }
+
+    public MemoryPool<byte> MemoryPool { get; }
+
+    public Socket Socket { get; }
+
+    protected Pipe Input { get; }
+
+    protected Pipe Output { get; }
+
+    protected Lock Gate { get; } = new();
+
+    /// <summary>Under <see cref="Gate"/>, except the flags that only the reactor's thread sets (each engine says which).</summary>
+    protected ConnectionState State { get; set; }
+
+    protected FlushResult ResumedFlush { get; private set; }
+
+    protected bool IsAborted => Volatile.Read(ref _abortReason) is not null;
+
+    protected ConnectionAbortedException? AbortReason => Volatile.Read(ref _abortReason);
+
+    protected abstract TimeProvider Time { get; }
+
+    protected abstract ILogger Logger { get; }
+
+    /// <summary>Joins the reactor and starts sending; 0, or -errno when the reactor refused it (the caller disposes).</summary>
+    public abstract int Start();
+
+    /// <summary>Called on the reactor's thread once the protocol consumed enough of a paused input.</summary>
+    public abstract void OnResume();
+
+    /// <summary>Called on the reactor's thread, or by a stopped reactor: the socket leaves the reactor and closes.</summary>
+    public abstract void Close();
+
+    /// <summary>Called on the reactor's thread after <see cref="Abort(ConnectionAbortedException)"/>: the input ends with the reason.</summary>
+    public virtual void OnAborted() => EndReceive(_abortReason);
+
+    public override void Abort(ConnectionAbortedException abortReason)
+    {
+        TaskCompletionSource? waiter;
+        lock (Gate)
+        {
+            if ((State & (ConnectionState.Aborted | ConnectionState.Closed)) != 0)
+            {
+                return;
+            }
+
+            // As Kestrel's socket transport does: shut both directions, so the peer learns now.
+            _abortReason = abortReason;
+            State |= ConnectionState.Aborted;
+            ShutdownUnlessClosed(LinuxCalls.ShutdownBoth);
+            waiter = _abortWaiter;
+        }
+
+        OnAbortedAnyThread();
+        Output.Reader.CancelPendingRead();
+        waiter?.TrySetResult();
+        Post(ReactorWork.Abort);
+    }
+
+    /// <summary>
+    /// Sends what the protocol wrote, waits for the peer to acknowledge it, then closes: while the peer does not
+    /// read, this waits, which is why whoever runs the protocol bounds it (and aborts). A second call waits for the first.
+    /// </summary>
+    public override async ValueTask DisposeAsync()
+    {
+        var mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = Interlocked.CompareExchange(ref _disposal, mine, null);
+        if (first is null)
+        {
+            try
+            {
+                // The transport's own ends: middleware may have put other pipes in Transport meanwhile.
+                await Input.Reader.CompleteAsync();
+                await Output.Writer.CompleteAsync();
+                await SendEndedAsync();
+                await UntilDeliveredAsync();
+                var closed = SocketClosedAsync();
+                Post(ReactorWork.Close);
+                await closed;
+            }
+            finally
+            {
+                mine.TrySetResult();
+            }
+        }
+
+        await (first ?? mine).Task;
+        await base.DisposeAsync();
+    }
+
+    /// <summary>Asks the reactor to run <paramref name="work"/> for this connection on its thread.</summary>
+    protected abstract void Post(ReactorWork work);
+
+    /// <summary>Whatever the engine must do at once, on the aborting thread, when the connection is aborted.</summary>
+    protected abstract void OnAbortedAnyThread();
+
+    /// <summary>Under <see cref="Gate"/>: the receive side paused, resumed or ended.</summary>
+    protected abstract void OnReceiveStateChanged();
+
+    // A socket closed with bytes still queued would leave them to the kernel, out of sight of the process and its
+    // limits: the connection stays until the peer acknowledged the last byte, or until it is aborted. The queue
+    // counts the FIN the send side ended with, which alone is the kernel's to retransmit.
+    private async Task UntilDeliveredAsync()
+    {
+        Task? aborted = null;
+        while (!IsAborted && LinuxCalls.Undelivered(Handle) > 1)
+        {
+            aborted ??= AbortedAsync();
+            await Task.WhenAny(Task.Delay(DeliveryPollInterval, Time), aborted);
+        }
+    }
+
+    private Task AbortedAsync()
+    {
+        lock (Gate)
+        {
+            return WhenReached(ConnectionState.Aborted, ref _abortWaiter);
+        }
+    }
+
+    private Task SocketClosedAsync()
+    {
+        lock (Gate)
+        {
+            return WhenReached(ConnectionState.SocketClosed, ref _socketClosedWaiter);
+        }
+    }
+
+    // Under Gate: done once the state has the flag; the waiter is made only for someone who has to wait.
+    private Task WhenReached(ConnectionState flag, ref TaskCompletionSource? waiter) =>
+        (State & flag) != 0 ? Task.CompletedTask : (waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    /// <summary>The socket is closed: the last step of <see cref="Close"/>, which dispose waits for.</summary>
+    protected void CloseSocket()
+    {
+        Socket.Dispose();
+        TaskCompletionSource? waiter;
+        lock (Gate)
+        {
+            State |= ConnectionState.SocketClosed;
+            waiter = _socketClosedWaiter;
+        }
+
+        waiter?.TrySetResult();
+    }
+
+    /// <summary>
+    /// On the reactor's thread, after a flush the protocol has not kept up with: reading stops until the protocol
+    /// consumed enough, and resumes on the reactor's thread (<see cref="OnResume"/>).
+    /// </summary>
+    protected void PauseReading(ValueTask<FlushResult> flush)
+    {
+        lock (Gate)
+        {
+            State |= ConnectionState.ReadingPaused;
+            OnReceiveStateChanged();
+        }
+
+        _ = ResumeWhenFlushedAsync(flush);
+    }
+
+    /// <summary>Under <see cref="Gate"/>, on the reactor's thread: false when the input ended while it was paused.</summary>
+    protected bool ClearReadingPaused()
+    {
+        State &= ~ConnectionState.ReadingPaused;
+        return (State & ConnectionState.ReceiveEnded) == 0;
+    }
+
+    private async Task ResumeWhenFlushedAsync(ValueTask<FlushResult> flush)
+    {
+        ResumedFlush = await flush;
+        Post(ReactorWork.Resume);
+    }
+
+    /// <summary>On the reactor's thread only: the input pipe's writer is completed here and nowhere else.</summary>
+    protected void EndReceive(Exception? error)
+    {
+        lock (Gate)
+        {
+            if ((State & ConnectionState.ReceiveEnded) != 0)
+            {
+                return;
+            }
+
+            State |= ConnectionState.ReceiveEnded;
+            OnReceiveStateChanged();
+        }
+
+        Input.Writer.Complete(error);
+        ThreadPool.UnsafeQueueUserWorkItem(static connection => connection.FireConnectionClosed(), this, preferLocal: false);
+    }
+
+    /// <summary>The error a receive of -errno ends the input with (0: the peer closed, or an abort's reason).</summary>
+    protected Exception? ReceiveError(int received) =>
+        received == 0 ? _abortReason : _abortReason ?? (Exception)new ConnectionResetException($"The connection was reset (errno {-received}).");
+
+    // Every callback runs, whichever of them throws; a failing one is the application's bug, logged, never the transport's end.
+    private void FireConnectionClosed()
+    {
+        try
+        {
+            _closed.Cancel(throwOnFirstException: false);
+        }
+        catch (AggregateException ex)
+        {
+            ClosedCallbackFailed(Logger, ConnectionId, ex);
+        }
+    }
+
+    // The application may have closed the socket itself (IConnectionSocketFeature): its handle then refuses the
+    // call, and the descriptor number, perhaps another socket's by now, is never used.
+    protected void ShutdownUnlessClosed(int how)
+    {
+        try
+        {
+            LinuxCalls.Shutdown(Handle, how);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    [LoggerMessage(EventId = 62, Level = LogLevel.Error, Message = "A ConnectionClosed callback of connection {ConnectionId} threw")]
+    private static partial void ClosedCallbackFailed(ILogger logger, string connectionId, Exception exception);
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+}

@@ -1,0 +1,12 @@
+namespace EchoHost.Transport.Linux;
+
+/// <summary>What a connection asks its reactor to run on the reactor's thread.</summary>
+internal enum ReactorWork
+{
+    Resume,
+    Abort,
+    Close,
+
+    /// <summary>io_uring only: queue the send that a flush on another thread asked for (only the ring's thread submits).</summary>
+    Send,
+}
