@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end: publish the host, start it as users do, and drive it with the real telnet (through expect)
-# and nc binaries. Prints one PASS/FAIL line per case and ends with "e2e: N passed, M failed".
+# and nc binaries. Prints one PASS/FAIL line per case and ends with "e2e: N passed, M failed, K skipped".
 # Needs: dotnet, telnet, expect, nc (netcat-openbsd), curl, haproxy, openssl, prometheus, python3.
 set -uo pipefail
 
@@ -9,6 +9,7 @@ here="$repo/tests/e2e"
 work=$(mktemp -d)
 passed=0
 failed=0
+skipped=0
 host_pid=""
 
 cleanup() {
@@ -27,11 +28,12 @@ done
 
 pass() { passed=$((passed + 1)); echo "PASS $1"; }
 fail() { failed=$((failed + 1)); echo "FAIL $1${2:+: $2}"; }
+skip() { skipped=$((skipped + 1)); echo "SKIP $1: $2"; }
 
 # Published for this machine's runtime, as the Dockerfile publishes for its target: a Native AOT executable.
 echo "e2e: publishing the host (Native AOT)"
 dotnet publish "$repo/src/EchoHost" -c Release --use-current-runtime -o "$work/out" --nologo -v quiet >"$work/publish.log" 2>&1 \
-  || { cat "$work/publish.log"; echo "e2e: 0 passed, 1 failed"; exit 1; }
+  || { cat "$work/publish.log"; echo "e2e: 0 passed, 1 failed, 0 skipped"; exit 1; }
 
 # Starts the published host from an unrelated directory on ephemeral ports; sets echo_port and health_port
 # from its start-up log, which is the only place the real ports are announced.
@@ -149,6 +151,9 @@ for kind in Linux Sockets; do
   fi
 done
 
+# --- the Linux transport's engines: io_uring, epoll, and Auto's choice between them --------------------
+source "$here/io-uring.sh"
+
 # --- PROXY protocol and TLS -----------------------------------------------------------------------
 source "$here/proxy-tls.sh"
 
@@ -161,5 +166,5 @@ source "$here/fetch.sh"
 # --- the Dockerfile, step by step ----------------------------------------------------------------
 source "$here/dockerfile.sh"
 
-echo "e2e: $passed passed, $failed failed"
+echo "e2e: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

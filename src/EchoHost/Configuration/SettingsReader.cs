@@ -77,14 +77,21 @@ public sealed class SettingsReader
         var metrics = new MetricsOptions { Enabled = reader.Boolean(metricsSection, nameof(MetricsOptions.Enabled), new MetricsOptions().Enabled) };
         var transportSection = configuration.GetSection(TransportOptions.SectionName);
         reader.RejectUnknownKeys(transportSection, TransportKeys);
+        var kind = reader.Enum(transportSection, nameof(TransportOptions.Kind), new TransportOptions().Kind);
+        var ioUringUnavailable = kind is TransportKind.IoUring or TransportKind.Auto ? IoUringSupport.Unavailable() : null;
         var transport = new TransportOptions
         {
-            Kind = reader.Enum(transportSection, nameof(TransportOptions.Kind), new TransportOptions().Kind),
+            Kind = kind,
             Threads = reader.Integer(transportSection, nameof(TransportOptions.Threads), new TransportOptions().Threads, 1, 256),
+            IoUringUnavailable = ioUringUnavailable,
         };
-        if (transport.Kind == TransportKind.Linux && !LinuxTransportFactory.IsSupported)
+        if (kind != TransportKind.Sockets && !LinuxTransportFactory.IsSupported)
         {
-            reader._problems.Add("Transport:Kind is 'Linux', but the epoll transport runs on Linux x86-64 only; use Sockets.");
+            reader._problems.Add($"Transport:Kind is '{kind}', but EchoHost's Linux transport runs on Linux x86-64 only; use Sockets.");
+        }
+        else if (kind == TransportKind.IoUring && ioUringUnavailable is not null)
+        {
+            reader._problems.Add($"Transport:Kind is 'IoUring', but {ioUringUnavailable}; use Auto (io_uring where it runs, else epoll) or Linux (epoll).");
         }
 
         var tlsSection = echoSection.GetSection(TlsSection);

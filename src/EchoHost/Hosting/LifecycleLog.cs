@@ -2,6 +2,7 @@ using EchoHost.Connections.Diagnostics;
 using EchoHost.Connections.Protocols;
 using EchoHost.Echo;
 using EchoHost.Transport;
+using EchoHost.Transport.Linux;
 
 namespace EchoHost.Hosting;
 
@@ -37,9 +38,14 @@ public sealed partial class LifecycleLog(
             : $"{echo.ProxyProtocol} (from {string.Join(", ", echo.ProxyProtocolTrustedNetworks)} only)";
         EchoBehaviour(
             logger, echo.Mode, framing, echo.ReplyPrefix, echo.CloseAfterReply ? "yes" : "no", echo.MaxConnections, echo.IdleTimeout, echo.WriteTimeout, proxy, tls);
-        if (transport.Kind == TransportKind.Linux)
+        if (transport.Engine is { } engine)
         {
-            LinuxTransport(logger, transport.Threads);
+            LinuxTransport(logger, engine == LinuxEngine.IoUring ? "io_uring" : "epoll", transport.Kind, transport.Threads);
+        }
+
+        if (transport.Kind == TransportKind.Auto && transport.IoUringUnavailable is { } reason)
+        {
+            IoUringFallback(logger, reason);
         }
 
         if (descriptors.EchoConnections < echo.MaxConnections)
@@ -96,8 +102,11 @@ public sealed partial class LifecycleLog(
         Message = "Echo:MaxConnections={MaxConnections} does not fit the file-descriptor limit RLIMIT_NOFILE={Limit} ({Open} open at start, {Reserved} kept for the runtime, health checks and turning connections away): admitting at most {Admitted} echo connections; raise the limit (ulimit -n) to admit more")]
     private static partial void DescriptorsShort(ILogger logger, int maxConnections, long limit, int open, int reserved, int admitted);
 
-    [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "Echo listener on EchoHost's epoll transport (Transport:Kind=Linux) with {Threads} thread(s)")]
-    private static partial void LinuxTransport(ILogger logger, int threads);
+    [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "Echo listener on EchoHost's {Engine} transport (Transport:Kind={Kind}) with {Threads} thread(s)")]
+    private static partial void LinuxTransport(ILogger logger, string engine, TransportKind kind, int threads);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "Transport:Kind=Auto runs epoll, not io_uring: {Reason}")]
+    private static partial void IoUringFallback(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Ignored {Settings}: the health listener binds Health:Port only")]
     private static partial void ServerPortsIgnored(ILogger logger, string settings);

@@ -8,10 +8,23 @@ public sealed class TransportOptions
     public const string SectionName = "Transport";
 
     /// <summary>
-    /// <c>Linux</c> (EchoHost's epoll transport, the default where it runs: Linux x86-64) or <c>Sockets</c>
-    /// (Kestrel's, the default everywhere else).
+    /// <c>Linux</c> (EchoHost's transport on epoll, the default where it runs: Linux x86-64), <c>IoUring</c> (the
+    /// same transport on io_uring), <c>Auto</c> (io_uring where the kernel and the seccomp profile allow it, else
+    /// epoll) or <c>Sockets</c> (Kestrel's, the default everywhere else).
     /// </summary>
     public TransportKind Kind { get; init; } = LinuxTransportFactory.IsSupported ? TransportKind.Linux : TransportKind.Sockets;
+
+    /// <summary>Why io_uring cannot run here, when <c>Auto</c> found it cannot; null otherwise.</summary>
+    public string? IoUringUnavailable { get; init; }
+
+    /// <summary>The Linux transport's engine that <see cref="Kind"/> comes to; null for Kestrel's.</summary>
+    public LinuxEngine? Engine => Kind switch
+    {
+        TransportKind.Linux => LinuxEngine.Epoll,
+        TransportKind.IoUring => LinuxEngine.IoUring,
+        TransportKind.Auto => IoUringUnavailable is null ? LinuxEngine.IoUring : LinuxEngine.Epoll,
+        _ => null,
+    };
 
     /// <summary>
     /// Epoll threads for the Linux transport, unless set: one per two cores the process may use, at least one.
@@ -26,4 +39,6 @@ public enum TransportKind
 {
     Sockets,
     Linux,
+    IoUring,
+    Auto,
 }

@@ -15,7 +15,7 @@ public static class TransportServiceCollectionExtensions
 
     /// <summary>
     /// The transports as EchoHost runs them: for the echo listener, Kestrel's socket transport or, with
-    /// <c>Transport:Kind = Linux</c>, the epoll transport; 16 KiB pool blocks for the echo listener, each listener accepting
+    /// <c>Transport:Kind = Linux</c>, <c>IoUring</c> or <c>Auto</c>, EchoHost's Linux transport; 16 KiB pool blocks for the echo listener, each listener accepting
     /// within its share of the process's <see cref="DescriptorBudget"/>, and per-connection buffers bounded: input at
     /// <c>Echo:MaxLineBytes</c> plus one read (a partial line never waits on a full pipe), output at
     /// <see cref="MaxWriteBufferSize"/>. Registered last, since Kestrel takes the last transport registered.
@@ -28,15 +28,19 @@ public static class TransportServiceCollectionExtensions
         services.AddSingleton(provider =>
         {
             var echo = provider.GetRequiredService<EchoOptions>();
+            var transport = provider.GetRequiredService<TransportOptions>();
             var options = new LinuxTransportOptions(
                 new LargeBlockMemoryPool(provider.GetRequiredService<BlockStore>()),
                 (long)echo.MaxLineBytes + LargeBlockPoolExtensions.BlockSize,
                 MaxWriteBufferSize,
-                provider.GetRequiredService<TransportOptions>().Threads);
+                transport.Threads)
+            {
+                Engine = transport.Engine ?? LinuxEngine.Epoll,
+            };
             return new LinuxTransportFactory(options, provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILoggerFactory>());
         });
         services.AddSingleton<IConnectionListenerFactory>(provider => new GatedConnectionListenerFactory(
-            provider.GetRequiredService<TransportOptions>().Kind == TransportKind.Linux
+            provider.GetRequiredService<TransportOptions>().Engine is not null
                 ? provider.GetRequiredService<LinuxTransportFactory>()
                 : ActivatorUtilities.CreateInstance<SocketTransportFactory>(provider),
             HealthTransport(provider.GetRequiredService<ILoggerFactory>()),
