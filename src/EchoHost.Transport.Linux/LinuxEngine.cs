@@ -7,7 +7,7 @@ public enum LinuxEngine
     Epoll,
 
     /// <summary>
-    /// An io_uring per reactor: multishot receives into a ring of provided buffers, sends queued and submitted once
+    /// An io_uring per reactor: receives into a ring of provided buffers, sends queued and submitted once
     /// per loop turn. Needs Linux 6.1 and a seccomp profile that allows io_uring (<see cref="IoUringSupport"/>).
     /// </summary>
     IoUring,

@@ -9,7 +9,8 @@ namespace EchoHost.Transport.Linux;
 
 /// <summary>
 /// One thread and one io_uring serving many connections. Each turn of its loop is one <c>io_uring_enter</c>: it
-/// submits every send and receive the last turn queued and waits for completions. A receive completion's bytes
+/// submits every send and receive the last turn queued and waits for completions (only the eventfd's poll is
+/// multishot). A receive completion's bytes
 /// are copied into the connection's pipe and the protocol runs inline, on this thread, so the reply it flushes is
 /// queued for the same submission as everyone else's. Work that must run on this thread (a send flushed on another
 /// thread, resuming a paused read, an abort, the final close) is queued and the loop woken through an eventfd,
@@ -114,7 +115,7 @@ internal sealed partial class IoUringReactor : IReactor
         LinuxCalls.Signal(_wake);
     }
 
-    /// <summary>On this thread: a multishot receive into the provided buffers, until it ends or is cancelled.</summary>
+    /// <summary>On this thread: a receive into one of the provided buffers.</summary>
     public unsafe void Receive(IoUringConnection connection)
     {
         var fd = Hold(connection.Handle);
@@ -122,7 +123,6 @@ internal sealed partial class IoUringReactor : IReactor
         sqe->Opcode = Ring.OpRecv;
         sqe->Fd = fd;
         sqe->Flags = Ring.SqeBufferSelect;
-        sqe->IoPriority = Ring.RecvMultishot;
         sqe->BufferGroup = ProvidedBuffers.Group;
         sqe->UserData = UserData(connection, Operation.Receive);
     }
@@ -323,7 +323,7 @@ internal sealed partial class IoUringReactor : IReactor
                 if (operation == Operation.Receive)
                 {
                     var data = hasBuffer ? _buffers!.Data(buffer, completion.Result) : default;
-                    connection.OnReceived(completion.Result, data, (completion.Flags & Ring.CqeMore) != 0);
+                    connection.OnReceived(completion.Result, data);
                 }
                 else
                 {

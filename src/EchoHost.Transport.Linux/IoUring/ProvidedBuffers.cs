@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace EchoHost.Transport.Linux;
 
 /// <summary>
-/// The receive buffers a ring's multishot receives pick from (a provided-buffer ring, group 0): the kernel takes
+/// The receive buffers a ring's receives pick from (a provided-buffer ring, group 0): the kernel takes
 /// one when data arrives, the completion names it, and the reactor copies the bytes into the connection's pipe and
 /// gives the buffer back at once. So buffers belong to the reactor, not to connections, and an idle connection
 /// holds none.

@@ -18,7 +18,6 @@ internal sealed unsafe partial class Ring : IDisposable
     public const byte OpRecv = 27;
 
     public const byte SqeBufferSelect = 1 << 5;
-    public const ushort RecvMultishot = 1 << 1;
     public const uint PollAddMulti = 1;
 
     public const uint CqeBuffer = 1;
