@@ -8,11 +8,11 @@ public sealed class TransportOptions
     public const string SectionName = "Transport";
 
     /// <summary>
-    /// <c>Linux</c> (EchoHost's transport on epoll, the default where it runs: Linux x86-64), <c>IoUring</c> (the
-    /// same transport on io_uring), <c>Auto</c> (io_uring where the kernel and the seccomp profile allow it, else
-    /// epoll) or <c>Sockets</c> (Kestrel's, the default everywhere else).
+    /// <c>Auto</c> (EchoHost's Linux transport on io_uring where the kernel and the seccomp profile allow it, else
+    /// on epoll; the default where it runs, Linux x86-64), <c>IoUring</c> or <c>Linux</c> (that transport on one
+    /// engine), or <c>Sockets</c> (Kestrel's, the default everywhere else).
     /// </summary>
-    public TransportKind Kind { get; init; } = LinuxTransportFactory.IsSupported ? TransportKind.Linux : TransportKind.Sockets;
+    public TransportKind Kind { get; init; } = LinuxTransportFactory.IsSupported ? TransportKind.Auto : TransportKind.Sockets;
 
     /// <summary>Why io_uring cannot run here, when <c>Auto</c> found it cannot; null otherwise.</summary>
     public string? IoUringUnavailable { get; init; }

@@ -4,8 +4,8 @@ using EchoHost.Tests.Support;
 namespace EchoHost.Tests.Integration;
 
 /// <summary>
-/// The epoll transport on its own, whatever Transport__Kind the run uses (CI runs the whole suite on both
-/// transports; these always run on the Linux one, the default on Linux x86-64).
+/// The Linux transport's epoll engine on its own, whatever Transport__Kind the run uses (CI runs the whole suite on
+/// Auto, Linux and Sockets; these always run on epoll, which Auto falls back to where io_uring is refused).
 /// </summary>
 [Collection(SerialTests.Name)]
 public sealed class LinuxTransportTests

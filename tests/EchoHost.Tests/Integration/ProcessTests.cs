@@ -22,7 +22,7 @@ public sealed class ProcessTests
     [InlineData("--Helth:Port=9001", "Helth:Port is set, but EchoHost has no Helth section; did you mean Health?")]
     [InlineData("--Echoo:Port=9000", "Echoo:Port is set, but EchoHost has no Echoo section; did you mean Echo?")]
     [InlineData("--HostOptions:ShutdownTimout=5s", "HostOptions:ShutdownTimout is not a setting; did you mean HostOptions:ShutdownTimeout?")]
-    [InlineData("--Transport:Kind=Epoll", "Transport:Kind is 'Epoll'; expected one of Sockets, Linux")]
+    [InlineData("--Transport:Kind=Epoll", "Transport:Kind is 'Epoll'; expected one of Sockets, Linux, IoUring, Auto")]
     [InlineData("--Transport:Threads=0", "Transport:Threads is '0'")]
     [InlineData("--Echo:ProxyProtocolTrustedNetworks=10.0.0.0/8,10.1.0.0/8", "Echo:ProxyProtocolTrustedNetworks has '10.1.0.0/8': not a network")]
     [InlineData("--Echo:ProxyProtocolTrustedNetworks=balancer", "Echo:ProxyProtocolTrustedNetworks has 'balancer': not an IP address or a network in CIDR form")]
