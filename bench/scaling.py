@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Thread scaling against the native anchor: C epoll, Go and EchoHost (its epoll transport and Kestrel's sockets).
+"""Thread scaling against the native anchor: C epoll, Go and EchoHost (its transport's io_uring and epoll engines, and Kestrel's sockets).
 
     python3 bench/scaling.py [--threads 1,4,8] [--connections 1000] [--size 1024] [--rounds 5] [--seconds 5] [--no-publish]
 
@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run as suite  # noqa: E402  (publish, free_port, wait_for_port, the Server's /proc readings)
 
 NATIVE = suite.OUT / "native"
-KINDS = ["c-epoll", "go", "echohost", "echohost-sockets"]
+KINDS = ["c-epoll", "go", "echohost-io_uring", "echohost-epoll", "echohost-sockets"]
+ENGINES = {"echohost-io_uring": "IoUring", "echohost-epoll": "Linux"}
 
 
 class PinnedServer(suite.Server):
@@ -37,6 +38,8 @@ class PinnedServer(suite.Server):
         elif kind == "go":
             command = [str(NATIVE / "go_echo"), "-port", str(self.port), "-prefix", ""]
             environment["GOMAXPROCS"] = str(threads)
+        elif kind in ENGINES:
+            command = suite.server_command("echohost", self.port, "") + [f"--Transport:Kind={ENGINES[kind]}", f"--Transport:Threads={threads}"]
         else:
             command = suite.server_command(kind, self.port, "") + [f"--Transport:Threads={threads}"]
             environment["DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT"] = str(threads)

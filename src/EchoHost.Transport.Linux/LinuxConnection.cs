@@ -126,6 +126,47 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     /// <summary>Called on the reactor's thread, or by a stopped reactor: the socket leaves the reactor and closes.</summary>
     public abstract void Close();
 
+    /// <summary>On the reactor's thread: runs what was posted to it; a fault is this connection's end, never the reactor's.</summary>
+    public void RunPosted(ReactorWork work)
+    {
+        try
+        {
+            switch (work)
+            {
+                case ReactorWork.Resume:
+                    OnResume();
+                    break;
+                case ReactorWork.Abort:
+                    OnAborted();
+                    break;
+                case ReactorWork.Send:
+                    OnSendPosted();
+                    break;
+                default:
+                    Close();
+                    break;
+            }
+        }
+        catch (Exception ex)
+        {
+            Fail(ex);
+        }
+    }
+
+    /// <summary>A fault of the transport while serving this connection: logged, and the connection aborted.</summary>
+    public void Fail(Exception ex)
+    {
+        TransportFault(Logger, ConnectionId, ex);
+        try
+        {
+            Abort(new ConnectionAbortedException("The transport failed.", ex));
+        }
+        catch (Exception abortFailure)
+        {
+            TransportFault(Logger, ConnectionId, abortFailure);
+        }
+    }
+
     /// <summary>Called on the reactor's thread after <see cref="Abort(ConnectionAbortedException)"/>: the input ends with the reason.</summary>
     public virtual void OnAborted() => EndReceive(_abortReason);
 
@@ -185,6 +226,9 @@ internal abstract partial class LinuxConnection : ConnectionContext,
 
     /// <summary>Asks the reactor to run <paramref name="work"/> for this connection on its thread.</summary>
     protected abstract void Post(ReactorWork work);
+
+    /// <summary>On the reactor's thread: a send that a flush on another thread handed over (the io_uring engine's only).</summary>
+    protected virtual void OnSendPosted() => throw new NotSupportedException("Only the io_uring engine hands sends to its reactor.");
 
     /// <summary>Whatever the engine must do at once, on the aborting thread, when the connection is aborted.</summary>
     protected abstract void OnAbortedAnyThread();
@@ -314,6 +358,9 @@ internal abstract partial class LinuxConnection : ConnectionContext,
         {
         }
     }
+
+    [LoggerMessage(EventId = 60, Level = LogLevel.Error, Message = "The Linux transport failed serving connection {ConnectionId}; aborting it")]
+    private static partial void TransportFault(ILogger logger, string connectionId, Exception exception);
 
     [LoggerMessage(EventId = 62, Level = LogLevel.Error, Message = "A ConnectionClosed callback of connection {ConnectionId} threw")]
     private static partial void ClosedCallbackFailed(ILogger logger, string connectionId, Exception exception);

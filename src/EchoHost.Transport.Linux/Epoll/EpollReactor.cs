@@ -163,7 +163,7 @@ internal sealed partial class EpollReactor : IReactor
         RunQueuedWork();
         foreach (var connection in _connections.Values)
         {
-            Serve(connection, ReactorWork.Close);
+            connection.RunPosted(ReactorWork.Close);
         }
 
         _connections.Clear();
@@ -184,7 +184,7 @@ internal sealed partial class EpollReactor : IReactor
     {
         while (_work.TryDequeue(out var item))
         {
-            Serve(item.Connection, item.Work);
+            item.Connection.RunPosted(item.Work);
             if (item.Work == ReactorWork.Close)
             {
                 _connections.TryRemove(item.Connection.Key, out _);
@@ -193,7 +193,7 @@ internal sealed partial class EpollReactor : IReactor
     }
 
     // A fault in one connection is that connection's end, never the loop's.
-    private void Serve(EpollConnection connection, uint events)
+    private static void Serve(EpollConnection connection, uint events)
     {
         try
         {
@@ -201,43 +201,7 @@ internal sealed partial class EpollReactor : IReactor
         }
         catch (Exception ex)
         {
-            Fail(connection, ex);
-        }
-    }
-
-    private void Serve(EpollConnection connection, ReactorWork work)
-    {
-        try
-        {
-            switch (work)
-            {
-                case ReactorWork.Resume:
-                    connection.OnResume();
-                    break;
-                case ReactorWork.Abort:
-                    connection.OnAborted();
-                    break;
-                default:
-                    connection.Close();
-                    break;
-            }
-        }
-        catch (Exception ex)
-        {
-            Fail(connection, ex);
-        }
-    }
-
-    private void Fail(EpollConnection connection, Exception ex)
-    {
-        TransportFault(Logger, ex);
-        try
-        {
-            connection.Abort(new ConnectionAbortedException("The transport failed.", ex));
-        }
-        catch (Exception abortFailure)
-        {
-            TransportFault(Logger, abortFailure);
+            connection.Fail(ex);
         }
     }
 
@@ -253,9 +217,6 @@ internal sealed partial class EpollReactor : IReactor
             LinuxCalls.Close(_epoll);
         }
     }
-
-    [LoggerMessage(EventId = 60, Level = LogLevel.Error, Message = "The epoll transport failed serving a connection; aborting it")]
-    private static partial void TransportFault(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 64, Level = LogLevel.Warning, Message = "{Thread} did not stop in time; its epoll descriptors stay open")]
     private static partial void StopTimedOut(ILogger logger, string? thread);

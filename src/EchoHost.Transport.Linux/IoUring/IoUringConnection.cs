@@ -81,8 +81,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         SendThenRead(afterRead: false);
     }
 
-    /// <summary>On the reactor's thread: a send that a flush on another thread handed over.</summary>
-    public void OnSendPosted()
+    protected override void OnSendPosted()
     {
         if (IsAborted || _socketClosing)
         {

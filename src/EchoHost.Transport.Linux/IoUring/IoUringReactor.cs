@@ -252,7 +252,7 @@ internal sealed partial class IoUringReactor : IReactor
                     deadline = Stopwatch.GetTimestamp() + (long)(CancelTimeout.TotalSeconds * Stopwatch.Frequency);
                     foreach (var connection in _connections.Values)
                     {
-                        Serve(connection, ReactorWork.Close);
+                        connection.RunPosted(ReactorWork.Close);
                     }
                 }
             }
@@ -332,7 +332,8 @@ internal sealed partial class IoUringReactor : IReactor
             }
             catch (Exception ex)
             {
-                Fail(connection, ex);
+                // A fault in one connection is that connection's end, never the loop's.
+                connection.Fail(ex);
             }
         }
 
@@ -356,52 +357,9 @@ internal sealed partial class IoUringReactor : IReactor
     {
         while (_work.TryDequeue(out var item))
         {
-            Serve(item.Connection, item.Work);
+            item.Connection.RunPosted(item.Work);
         }
     }
-
-    // A fault in one connection is that connection's end, never the loop's.
-    private void Serve(IoUringConnection connection, ReactorWork work)
-    {
-        try
-        {
-            switch (work)
-            {
-                case ReactorWork.Resume:
-                    connection.OnResume();
-                    break;
-                case ReactorWork.Abort:
-                    connection.OnAborted();
-                    break;
-                case ReactorWork.Send:
-                    connection.OnSendPosted();
-                    break;
-                default:
-                    connection.Close();
-                    break;
-            }
-        }
-        catch (Exception ex)
-        {
-            Fail(connection, ex);
-        }
-    }
-
-    private void Fail(IoUringConnection connection, Exception ex)
-    {
-        TransportFault(Logger, ex);
-        try
-        {
-            connection.Abort(new ConnectionAbortedException("The transport failed.", ex));
-        }
-        catch (Exception abortFailure)
-        {
-            TransportFault(Logger, abortFailure);
-        }
-    }
-
-    [LoggerMessage(EventId = 65, Level = LogLevel.Error, Message = "The io_uring transport failed serving a connection; aborting it")]
-    private static partial void TransportFault(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 66, Level = LogLevel.Error, Message = "io_uring_enter failed (errno {Errno}); retrying")]
     private static partial void RingFailed(ILogger logger, int errno);
