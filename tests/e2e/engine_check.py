@@ -1,7 +1,7 @@
 """Drives a running echo host the way its engine is stressed: many connections at once, a reply larger than the
 socket buffers (back pressure, multi-block sends), and clients that leave; then checks what the kernel shows.
 
-Usage: engine_check.py PORT HOST_PID. 200 connections each send 50 lines and must get 50 replies in order; one
+Usage: engine_check.py PORT HOST_PID. 400 connections (more than an io_uring reactor has receive buffers) each send 50 lines and must get 50 replies in order; one
 connection sends 4 MiB of lines without reading until it has sent them all; then every client closes, and the
 host's socket descriptors must come back to their count before the run within 10 s. Prints one line; exits 1 on
 any miss.
@@ -11,7 +11,7 @@ import os
 import sys
 import time
 
-CONNECTIONS = 200
+CONNECTIONS = 400
 LINES = 50
 BULK_LINES = 4 * 1024 * 1024 // 64
 

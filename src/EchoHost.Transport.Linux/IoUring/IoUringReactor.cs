@@ -20,8 +20,8 @@ namespace EchoHost.Transport.Linux;
 internal sealed partial class IoUringReactor : IReactor
 {
     private const uint Entries = 4096;
-    private const ushort BufferCount = 1024;
-    private const int BufferSize = 4096;
+    private const ushort BufferCount = 256;
+    private const int BufferSize = 16 * 1024;
     private const int NonBlocking = 0x800;
     private const uint PollIn = 1;
     private const int StoppingWaitMilliseconds = 50;
