@@ -19,7 +19,6 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
 
     private bool _receiving;
     private bool _sending;
-    private bool _socketClosing;
     private MemoryHandle _pin;
     private MemoryHandle[]? _pins;
     private Message* _message;
@@ -27,6 +26,9 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
     protected override TimeProvider Time => reactor.Time;
 
     protected override ILogger Logger => reactor.Logger;
+
+    // Set on the reactor's thread only, by Close and Abandon.
+    private bool Closing => (State & ConnectionState.Closed) != 0;
 
     public override int Start()
     {
@@ -49,7 +51,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
             EndReceive(ReceiveError(result));
         }
 
-        if (_socketClosing)
+        if (Closing)
         {
             FinishCloseWhenIdle();
         }
@@ -64,7 +66,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
     {
         _sending = false;
         Unpin();
-        if (_socketClosing || IsAborted)
+        if (Closing || IsAborted)
         {
             EndSending(null);
             FinishCloseWhenIdle();
@@ -83,7 +85,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
 
     protected override void OnSendPosted()
     {
-        if (IsAborted || _socketClosing)
+        if (IsAborted || Closing)
         {
             EndSending(null);
             return;
@@ -94,7 +96,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
 
     public override void OnResume()
     {
-        if ((State & ConnectionState.Closed) != 0)
+        if (Closing)
         {
             return;
         }
@@ -137,7 +139,6 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
             State |= ConnectionState.Closed;
         }
 
-        _socketClosing = true;
         CancelPending();
         FinishCloseWhenIdle();
     }
@@ -150,7 +151,6 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
             State |= ConnectionState.Closed;
         }
 
-        _socketClosing = true;
         _sending = _receiving = false;
         FinishCloseWhenIdle();
     }
@@ -297,7 +297,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
 
     private void FinishCloseWhenIdle()
     {
-        if (!_socketClosing || _sending || _receiving || (State & ConnectionState.SocketClosed) != 0)
+        if (!Closing || _sending || _receiving || (State & ConnectionState.SocketClosed) != 0)
         {
             return;
         }
