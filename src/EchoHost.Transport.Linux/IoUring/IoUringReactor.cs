@@ -10,9 +10,8 @@ namespace EchoHost.Transport.Linux;
 /// <summary>
 /// One thread and one io_uring serving many connections. Each turn of its loop is one <c>io_uring_enter</c>: it
 /// submits every send and receive the last turn queued and waits for completions (only the eventfd's poll is
-/// multishot). A receive completion's bytes
-/// are copied into the connection's pipe and the protocol runs inline, on this thread, so the reply it flushes is
-/// queued for the same submission as everyone else's. Work that must run on this thread (a send flushed on another
+/// multishot). A receive completion's bytes are copied into the connection's pipe and the protocol runs inline, on
+/// this thread, so the reply it flushes is queued for the same submission as everyone else's. Work that must run on this thread (a send flushed on another
 /// thread, resuming a paused read, an abort, the final close) is queued and the loop woken through an eventfd,
 /// which the ring polls. Stopping aborts the connections, waits for them to close up to
 /// <see cref="EpollReactor.StopTimeout"/>, then closes the rest.
