@@ -267,8 +267,8 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         }
     }
 
-    // One receive at a time, never a multishot one: a multishot receive goes on taking up to 32 buffers per wake-up
-    // after the pipe is full, and 300 clients that never read grew the host by 100 MiB that way, 30 MiB on epoll.
+    // One receive at a time, never a multishot one: a multishot receive goes on taking buffers after the pipe is
+    // full, so a client that never reads would hold far more than the pipe's limit.
     private void ReceiveIfReading()
     {
         if (!_receiving && (State & (ConnectionState.ReadingPaused | ConnectionState.ReceiveEnded | ConnectionState.Closed)) == 0)
