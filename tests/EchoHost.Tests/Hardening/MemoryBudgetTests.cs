@@ -48,7 +48,8 @@ public sealed partial class MemoryBudgetTests
 
             var growth = host.ResidentBytes() - baseline;
             Assert.True(growth < 96L * 1024 * 1024, $"the host grew by {growth / 1024 / 1024} MiB");
-            Assert.True(slowest < TimeSpan.FromSeconds(1), $"the polite client waited {slowest.TotalMilliseconds:0} ms for an echo");
+            // Starved, the polite client would wait for the 20 s deadline; 3 s leaves room for a machine busy with other tests.
+            Assert.True(slowest < TimeSpan.FromSeconds(3), $"the polite client waited {slowest.TotalMilliseconds:0} ms for an echo");
 
             // On a loaded machine the flood can stall more slowly than the 300 connects above arrive, so no
             // connection was turned away yet: keep knocking with more writers until one is, within the deadline.
