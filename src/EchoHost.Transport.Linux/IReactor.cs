@@ -5,6 +5,12 @@ namespace EchoHost.Transport.Linux;
 /// <summary>One thread of the Linux transport serving many connections, whichever engine it runs.</summary>
 internal interface IReactor : IDisposable
 {
+    /// <summary>
+    /// How long a stopping reactor waits for its connections to close before it closes them itself: real time,
+    /// whatever clock the host runs on, since it bounds a thread's life.
+    /// </summary>
+    static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>A connection of this reactor for an accepted socket; <see cref="LinuxConnection.Start"/> joins it.</summary>
     LinuxConnection Connect(Socket accepted);
 }

@@ -12,13 +12,10 @@ namespace EchoHost.Transport.Linux;
 /// protocol runs on this thread too, so a request costs one recv and one send and no thread hop. Work that must
 /// happen on this thread (resuming a paused read, an abort's end of input, the final close) is queued and the loop
 /// woken through an eventfd. Stopping aborts the connections still open and waits for them to close, up to
-/// <see cref="StopTimeout"/> of real time (a bound on a thread's life, whatever clock the host runs on); whatever
-/// is left then is closed by the reactor itself.
+/// <see cref="IReactor.StopTimeout"/>; whatever is left then is closed by the reactor itself.
 /// </summary>
 internal sealed partial class EpollReactor : IReactor
 {
-    public static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
-
     private const int MaxEvents = 512;
     private const ulong WakeKey = 0;
     private const int NonBlocking = 0x800;
@@ -104,7 +101,7 @@ internal sealed partial class EpollReactor : IReactor
         LinuxCalls.Signal(_wake);
 
         // The loop bounds itself; the margin is for a protocol still running on its thread.
-        if (_thread.Join(StopTimeout + StopTimeout))
+        if (_thread.Join(IReactor.StopTimeout + IReactor.StopTimeout))
         {
             CloseDescriptors();
         }
@@ -177,7 +174,7 @@ internal sealed partial class EpollReactor : IReactor
             connection.Abort(new ConnectionAbortedException("The server is stopping."));
         }
 
-        return Stopwatch.GetTimestamp() + (long)(StopTimeout.TotalSeconds * Stopwatch.Frequency);
+        return Stopwatch.GetTimestamp() + (long)(IReactor.StopTimeout.TotalSeconds * Stopwatch.Frequency);
     }
 
     private void RunQueuedWork()

@@ -14,7 +14,7 @@ namespace EchoHost.Transport.Linux;
 /// this thread, so the reply it flushes is queued for the same submission as everyone else's. Work that must run on this thread (a send flushed on another
 /// thread, resuming a paused read, an abort, the final close) is queued and the loop woken through an eventfd,
 /// which the ring polls. Stopping aborts the connections, waits for them to close up to
-/// <see cref="EpollReactor.StopTimeout"/>, then closes the rest.
+/// <see cref="IReactor.StopTimeout"/>, then closes the rest.
 /// </summary>
 internal sealed partial class IoUringReactor : IReactor
 {
@@ -153,7 +153,7 @@ internal sealed partial class IoUringReactor : IReactor
     {
         _stopping = true;
         LinuxCalls.Signal(_wake);
-        if (_thread.Join(EpollReactor.StopTimeout + EpollReactor.StopTimeout))
+        if (_thread.Join(IReactor.StopTimeout + IReactor.StopTimeout))
         {
             LinuxCalls.Close(_wake);
         }
@@ -277,7 +277,7 @@ internal sealed partial class IoUringReactor : IReactor
             connection.Abort(new ConnectionAbortedException("The server is stopping."));
         }
 
-        return Stopwatch.GetTimestamp() + (long)(EpollReactor.StopTimeout.TotalSeconds * Stopwatch.Frequency);
+        return Stopwatch.GetTimestamp() + (long)(IReactor.StopTimeout.TotalSeconds * Stopwatch.Frequency);
     }
 
     private void Complete()

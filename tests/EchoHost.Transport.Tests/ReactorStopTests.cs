@@ -10,15 +10,23 @@ namespace EchoHost.Transport.Tests;
 
 /// <summary>
 /// Stopping the Linux transport while connections are still open, as the host does when Kestrel has given up on
-/// them: the reactors abort them, close what the application never disposed, and stop within their bound.
+/// them: the reactors of either engine abort them, close what the application never disposed (io_uring cancels
+/// what it has in flight first), and stop within their bound.
 /// </summary>
-public sealed class EpollReactorStopTests
+public sealed class ReactorStopTests
 {
-    [LinuxTransportFact]
-    public async Task Stopping_with_connections_nobody_disposes_closes_their_sockets_within_the_bound()
+    public static TheoryData<string> Epoll => LinuxTransportFactory.IsSupported ? ["Linux"] : [];
+
+    [Theory]
+    [MemberData(nameof(Epoll))]
+    [IoUringKind]
+    public async Task Stopping_with_connections_nobody_disposes_closes_their_sockets_within_the_bound(string kind)
     {
-        var factory = new LinuxTransportFactory(
-            new LinuxTransportOptions(new BlockPool(), 64 * 1024, 64 * 1024, Threads: 2), TimeProvider.System, NullLoggerFactory.Instance);
+        var options = new LinuxTransportOptions(new BlockPool(), 64 * 1024, 64 * 1024, Threads: 2)
+        {
+            Engine = kind == "IoUring" ? LinuxEngine.IoUring : LinuxEngine.Epoll,
+        };
+        var factory = new LinuxTransportFactory(options, TimeProvider.System, NullLoggerFactory.Instance);
         var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
         var clients = new List<Socket>();
         var inodes = new List<long>();
@@ -37,7 +45,7 @@ public sealed class EpollReactorStopTests
         var stopping = Stopwatch.StartNew();
         factory.Dispose();
 
-        Assert.True(stopping.Elapsed < EpollReactor.StopTimeout + TimeSpan.FromSeconds(2), $"stopping took {stopping.Elapsed.TotalSeconds:0.0} s");
+        Assert.True(stopping.Elapsed < IReactor.StopTimeout + TimeSpan.FromSeconds(2), $"stopping took {stopping.Elapsed.TotalSeconds:0.0} s");
         Assert.All(inodes, inode => Assert.False(KernelView.IsOpen(inode), "a socket outlived its reactor"));
         await Eventually.TrueAsync(() => closedTokens.All(t => t.IsCancellationRequested), "ConnectionClosed did not fire for every connection");
         foreach (var client in clients)
