@@ -44,14 +44,9 @@ else
 fi
 
 # As in a container with the default seccomp profile.
-log="$work/host.log"
-(cd / && exec "$work/no_io_uring" "$work/out/EchoHost" --Echo:Port=0 --Health:Port=0 --Transport:Kind=Auto) >"$log" 2>&1 &
-host_pid=$!
-for _ in $(seq 1 100); do
-  echo_port=$(sed -n 's/.*Echo listener serving on .*:\([0-9]*\) (raw TCP).*/\1/p' "$log")
-  [ -n "$echo_port" ] && break
-  sleep 0.1
-done
+host_launcher=("$work/no_io_uring")
+start_host --Transport:Kind=Auto || fail "start host (Auto under seccomp)"
+host_launcher=()
 reply=$(printf 'Hello, World!\n' | nc -N 127.0.0.1 "${echo_port:-1}")
 if [ "$reply" = "Echoed back: Hello, World!" ] \
   && grep -q "Transport:Kind=Auto runs epoll, not io_uring: io_uring_setup was refused (EPERM)" "$log" \

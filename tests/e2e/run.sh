@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end: publish the host, start it as users do, and drive it with the real telnet (through expect)
 # and nc binaries. Prints one PASS/FAIL line per case and ends with "e2e: N passed, M failed, K skipped".
-# Needs: dotnet, telnet, expect, nc (netcat-openbsd), curl, haproxy, openssl, prometheus, python3.
+# Needs: dotnet, telnet, expect, nc (netcat-openbsd), curl, haproxy, openssl, prometheus, python3, and Debian's
+# python3-seccomp for /usr/bin/python3.
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -35,11 +36,13 @@ echo "e2e: publishing the host (Native AOT)"
 dotnet publish "$repo/src/EchoHost" -c Release --use-current-runtime -o "$work/out" --nologo -v quiet >"$work/publish.log" 2>&1 \
   || { cat "$work/publish.log"; echo "e2e: 0 passed, 1 failed, 0 skipped"; exit 1; }
 
-# Starts the published host from an unrelated directory on ephemeral ports; sets echo_port and health_port
-# from its start-up log, which is the only place the real ports are announced.
+# Starts the published host from an unrelated directory on ephemeral ports, through the launcher command in
+# host_launcher when one is set (a seccomp filter); sets echo_port and health_port from its start-up log, which is
+# the only place the real ports are announced.
+host_launcher=()
 start_host() {
   log="$work/host.log"
-  (cd / && exec "$work/out/EchoHost" --Echo:Port=0 --Health:Port=0 "$@") >"$log" 2>&1 &
+  (cd / && exec ${host_launcher[@]+"${host_launcher[@]}"} "$work/out/EchoHost" --Echo:Port=0 --Health:Port=0 "$@") >"$log" 2>&1 &
   host_pid=$!
   for _ in $(seq 1 100); do
     echo_port=$(sed -n 's/.*Echo listener serving on .*:\([0-9]*\) (\(raw\|TLS over\) TCP).*/\1/p' "$log")
@@ -156,6 +159,9 @@ source "$here/io-uring.sh"
 
 # --- PROXY protocol and TLS -----------------------------------------------------------------------
 source "$here/proxy-tls.sh"
+
+# --- the io-uring component's seccomp profile, applied as a kubelet would ---------------------------
+source "$here/seccomp-profile.sh"
 
 # --- metrics, scraped by a real Prometheus ---------------------------------------------------------
 source "$here/prometheus.sh"
