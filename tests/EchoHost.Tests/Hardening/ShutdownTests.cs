@@ -28,7 +28,8 @@ public sealed class ShutdownTests
         var exitCode = await host.WaitForExitAsync();
         var stoppedAfter = stopwatch.Elapsed;
 
-        Assert.True(notReadyAfter < TimeSpan.FromSeconds(1), $"/readyz was still 200 {notReadyAfter} after SIGTERM");
+        // Probes come every 5 s (deployment.yaml); 2 s still shows the flip is at once, on a machine busy with other tests.
+        Assert.True(notReadyAfter < TimeSpan.FromSeconds(2), $"/readyz was still 200 {notReadyAfter} after SIGTERM");
         Assert.All(ends, end => Assert.Equal(ConnectionEnd.Fin, end.End));
         Assert.Equal("Echoed back: unfinished", Encoding.UTF8.GetString(ends[0].Data));
         Assert.Equal(0, exitCode);
