@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
@@ -32,8 +33,30 @@ internal static partial class LinuxCalls
     private const byte TcpClose = 7;
     private const int DontWait = 0x40;
 
+    /// <summary>The most blocks one <see cref="SendGather"/> sends.</summary>
+    public const int MaxGather = 8;
+
     /// <summary>The kernel's <c>struct epoll_event</c> is packed on x86-64 only; the transport runs there only.</summary>
     public static bool IsSupported => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
+
+    /// <summary>The kernel's <c>struct msghdr</c>: the iovecs of a gathered send, no address, no control data.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct MessageHeader
+    {
+        public nint Name;
+        public int NameLength;
+        public nint Vectors;
+        public nint VectorCount;
+        public nint Control;
+        public nint ControlLength;
+        public int Flags;
+    }
+
+    [System.Runtime.CompilerServices.InlineArray(MaxGather)]
+    private struct GatherPins
+    {
+        private MemoryHandle _pin;
+    }
 
     [StructLayout(LayoutKind.Sequential, Pack = 4)]
     public struct EpollEvent
@@ -65,6 +88,9 @@ internal static partial class LinuxCalls
 
     [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
     private static unsafe partial nint SendRaw(SafeSocketHandle socket, byte* buffer, nuint length, int flags);
+
+    [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
+    private static unsafe partial nint SendMessageRaw(SafeSocketHandle socket, MessageHeader* message, int flags);
 
     [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
     private static unsafe partial nint ReceiveRaw(SafeSocketHandle socket, byte* buffer, nuint length, int flags);
@@ -126,6 +152,46 @@ internal static partial class LinuxCalls
         {
             var sent = SendRaw(socket, pointer, (nuint)data.Length, NoSignal | DontWait);
             return sent >= 0 ? (int)sent : -Marshal.GetLastPInvokeError();
+        }
+    }
+
+    /// <summary>
+    /// Bytes sent from the first <see cref="MaxGather"/> blocks of <paramref name="data"/> in one sendmsg, or -errno
+    /// (EAGAIN rather than waiting): one system call, and one wake-up of the reader, for a reply of several blocks.
+    /// </summary>
+    public static unsafe int SendGather(SafeSocketHandle socket, in ReadOnlySequence<byte> data)
+    {
+        var vectors = stackalloc nint[MaxGather * 2];
+        var pins = default(GatherPins);
+        var count = 0;
+        try
+        {
+            foreach (var segment in data)
+            {
+                if (segment.IsEmpty)
+                {
+                    continue;
+                }
+
+                pins[count] = segment.Pin();
+                vectors[count * 2] = (nint)pins[count].Pointer;
+                vectors[(count * 2) + 1] = segment.Length;
+                if (++count == MaxGather)
+                {
+                    break;
+                }
+            }
+
+            var message = new MessageHeader { Vectors = (nint)vectors, VectorCount = count };
+            var sent = SendMessageRaw(socket, &message, NoSignal | DontWait);
+            return sent >= 0 ? (int)sent : -Marshal.GetLastPInvokeError();
+        }
+        finally
+        {
+            for (var i = 0; i < count; i++)
+            {
+                pins[i].Dispose();
+            }
         }
     }
 

@@ -16,8 +16,10 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
     // What a receive asks of the pipe: the last block is reused while it has this much room, so a trickle of
     // small segments shares one block, and a new block is taken only for a bigger read.
     private const int ReceiveHint = 2048;
+    private const int MaxReceivesPerFlush = 4;
 
     private uint _watched;
+    private int? _endAfterFlush;
 
     protected override TimeProvider Time => reactor.Time;
 
@@ -126,7 +128,7 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
     {
         while (SkipEmptySegments())
         {
-            var sent = LinuxCalls.Send(Handle, Unsent.FirstSpan);
+            var sent = Unsent.IsSingleSegment ? LinuxCalls.Send(Handle, Unsent.FirstSpan) : LinuxCalls.SendGather(Handle, Unsent);
             if (sent > 0)
             {
                 Unsent = Unsent.Slice(sent);
@@ -159,11 +161,16 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
 
     private ReceiveStep Receive()
     {
-        var memory = Input.Writer.GetMemory(ReceiveHint);
-        var received = LinuxCalls.Receive(Handle, memory.Span);
+        if (_endAfterFlush is { } end)
+        {
+            _endAfterFlush = null;
+            EndReceive(ReceiveError(end));
+            return ReceiveStep.Ended;
+        }
+
+        var received = ReceiveIntoPipe();
         if (received > 0)
         {
-            Input.Writer.Advance(received);
             var flush = Input.Writer.FlushAsync();
             if (!flush.IsCompleted)
             {
@@ -177,7 +184,8 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
                 return ReceiveStep.Ended;
             }
 
-            return ReceiveStep.Continue;
+            // The protocol ran inline and has the bytes: an end read after them can be delivered now.
+            return _endAfterFlush is null ? ReceiveStep.Continue : Receive();
         }
 
         if (received == -LinuxCalls.WouldBlock || received == -LinuxCalls.Interrupted)
@@ -187,6 +195,43 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
 
         EndReceive(ReceiveError(received));
         return ReceiveStep.Ended;
+    }
+
+    // Bytes received, or the first receive's -errno. While a receive fills the block it was given, the socket likely
+    // holds more, so up to MaxReceivesPerFlush are taken before one flush: a pipelining client's stream reaches the
+    // protocol, and its replies the socket, in fewer and larger pieces. An end (0 or -errno) read after bytes waits
+    // in _endAfterFlush until the protocol has them.
+    private int ReceiveIntoPipe()
+    {
+        var total = 0;
+        for (var receives = 0; receives < MaxReceivesPerFlush; receives++)
+        {
+            var memory = Input.Writer.GetMemory(ReceiveHint);
+            var received = LinuxCalls.Receive(Handle, memory.Span);
+            if (received <= 0)
+            {
+                if (total == 0)
+                {
+                    return received;
+                }
+
+                if (received != -LinuxCalls.WouldBlock && received != -LinuxCalls.Interrupted)
+                {
+                    _endAfterFlush = received;
+                }
+
+                break;
+            }
+
+            Input.Writer.Advance(received);
+            total += received;
+            if (received < memory.Length)
+            {
+                break;
+            }
+        }
+
+        return total;
     }
 
     // Asks epoll for EPOLLOUT; false when the connection was aborted or left epoll meanwhile.

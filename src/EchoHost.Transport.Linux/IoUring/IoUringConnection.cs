@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using EchoHost.Shared;
 using Microsoft.Extensions.Logging;
 
 namespace EchoHost.Transport.Linux;
@@ -15,7 +16,7 @@ namespace EchoHost.Transport.Linux;
 /// </summary>
 internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor reactor, LinuxTransportOptions options) : LinuxConnection(socket, options)
 {
-    private const int MaxSegments = 8;
+    private const int MaxSegments = LinuxCalls.MaxGather;
 
     private bool _receiving;
     private bool _sending;
@@ -312,23 +313,11 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         CloseSocket();
     }
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct MessageHeader
-    {
-        public nint Name;
-        public int NameLength;
-        public nint Vectors;
-        public nint VectorCount;
-        public nint Control;
-        public nint ControlLength;
-        public int Flags;
-    }
-
     // A msghdr and the iovecs it points at, in one allocation made on the connection's first multi-block send.
     [StructLayout(LayoutKind.Sequential)]
     private struct Message
     {
-        public MessageHeader Header;
+        public LinuxCalls.MessageHeader Header;
         public fixed long Vectors[MaxSegments * 2];
     }
 }
