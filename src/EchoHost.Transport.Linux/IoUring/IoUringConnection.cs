@@ -17,6 +17,7 @@ namespace EchoHost.Transport.Linux;
 internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor reactor, LinuxTransportOptions options) : LinuxConnection(socket, options)
 {
     private const int MaxSegments = LinuxCalls.MaxGather;
+    private const int MaxUnflushed = 48 * 1024;
 
     private bool _receiving;
     private bool _sending;
@@ -38,17 +39,21 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         return result;
     }
 
-    /// <summary>On the reactor's thread: a receive completed, with its bytes when it had any.</summary>
-    public void OnReceived(int result, ReadOnlySpan<byte> data)
+    /// <summary>
+    /// On the reactor's thread: a receive completed, with its bytes when it had any, and whether the socket still
+    /// holds more (IORING_CQE_F_SOCK_NONEMPTY).
+    /// </summary>
+    public void OnReceived(int result, ReadOnlySpan<byte> data, bool more)
     {
         _receiving = false;
         if (result > 0)
         {
-            Deliver(data);
+            Deliver(data, more);
         }
         else if (result == 0 || (result != -Ring.NoBuffers && result != -Ring.Canceled))
         {
-            // The peer closed, or the socket failed; no buffer left only means receiving again.
+            // The peer closed, or the socket failed (completing the input commits what is held); no buffer left
+            // only means receiving again.
             EndReceive(ReceiveError(result));
         }
 
@@ -249,7 +254,10 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
     }
 
     // Bytes that arrive after an abort ended the input are dropped, as a socket's would be.
-    private void Deliver(ReadOnlySpan<byte> data)
+    // While the socket holds more, a few receives' bytes are gathered before one flush (the next receive completes
+    // in the next turn), so a pipelining client's stream reaches the protocol, and its replies the socket, in
+    // fewer and larger pieces; anything else is flushed at once.
+    private void Deliver(ReadOnlySpan<byte> data, bool more)
     {
         if ((State & ConnectionState.ReceiveEnded) != 0)
         {
@@ -257,6 +265,11 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         }
 
         Input.Writer.Write(data);
+        if (more && Input.Writer.UnflushedBytes < MaxUnflushed)
+        {
+            return;
+        }
+
         var flush = Input.Writer.FlushAsync();
         if (!flush.IsCompleted)
         {

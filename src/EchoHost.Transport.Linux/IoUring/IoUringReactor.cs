@@ -322,7 +322,7 @@ internal sealed partial class IoUringReactor : IReactor
                 if (operation == Operation.Receive)
                 {
                     var data = hasBuffer ? _buffers!.Data(buffer, completion.Result) : default;
-                    connection.OnReceived(completion.Result, data);
+                    connection.OnReceived(completion.Result, data, (completion.Flags & Ring.CqeSocketNonEmpty) != 0);
                 }
                 else
                 {

@@ -22,6 +22,7 @@ internal sealed unsafe partial class Ring : IDisposable
 
     public const uint CqeBuffer = 1;
     public const uint CqeMore = 2;
+    public const uint CqeSocketNonEmpty = 4;
     public const int CqeBufferShift = 16;
 
     public const int NoBuffers = 105;
