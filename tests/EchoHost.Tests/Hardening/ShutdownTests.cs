@@ -18,7 +18,7 @@ public sealed class ShutdownTests
         var clients = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => EchoClient.ConnectAsync(echo)));
         await clients[0].SendAsync("unfinished");
         await Eventually.TrueAsync(() => host.StandardOutput.Count(l => l.Contains("INF] Connection from 127.0.0.1:", StringComparison.Ordinal)) == 3);
-        using var http = new HttpClient { BaseAddress = health, Timeout = TimeSpan.FromSeconds(2) };
+        using var http = new HttpClient { BaseAddress = health, Timeout = TimeSpan.FromSeconds(10) };
         Assert.True((await http.GetAsync(new Uri("/readyz", UriKind.Relative))).IsSuccessStatusCode);
 
         var stopwatch = Stopwatch.StartNew();
