@@ -6,9 +6,9 @@ namespace EchoHost.Shared;
 
 /// <summary>
 /// The Linux calls made on raw descriptors by the host's epoll transport and by echoctl bench's epoll engine:
-/// epoll, eventfd, recv, send and shutdown, with no task, copy or exception between a loop and the kernel. A socket
-/// is always passed as its <see cref="SafeSocketHandle"/>, which is held for the call, so a descriptor number that
-/// was closed and reused by another socket is never acted on.
+/// epoll, eventfd, recv, send (one block, or several in one sendmsg) and shutdown, with no task, copy or exception
+/// between a loop and the kernel. A socket is always passed as its <see cref="SafeSocketHandle"/>, which is held
+/// for the call, so a descriptor number that was closed and reused by another socket is never acted on.
 /// </summary>
 internal static partial class LinuxCalls
 {
