@@ -163,36 +163,46 @@ internal static partial class LinuxCalls
     {
         var vectors = stackalloc nint[MaxGather * 2];
         var pins = default(GatherPins);
-        var count = 0;
         try
         {
-            foreach (var segment in data)
-            {
-                if (segment.IsEmpty)
-                {
-                    continue;
-                }
-
-                pins[count] = segment.Pin();
-                vectors[count * 2] = (nint)pins[count].Pointer;
-                vectors[(count * 2) + 1] = segment.Length;
-                if (++count == MaxGather)
-                {
-                    break;
-                }
-            }
-
-            var message = new MessageHeader { Vectors = (nint)vectors, VectorCount = count };
+            var message = new MessageHeader { Vectors = (nint)vectors, VectorCount = PinBlocks(data, pins, vectors) };
             var sent = SendMessageRaw(socket, &message, NoSignal | DontWait);
             return sent >= 0 ? (int)sent : -Marshal.GetLastPInvokeError();
         }
         finally
         {
-            for (var i = 0; i < count; i++)
+            // An unused handle is a default one, whose Dispose does nothing.
+            foreach (ref var pin in pins[..])
             {
-                pins[i].Dispose();
+                pin.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// Pins the first non-empty blocks of <paramref name="data"/>, as many as <paramref name="pins"/> holds, and
+    /// writes an iovec (address, length) for each into <paramref name="vectors"/>; returns how many.
+    /// </summary>
+    public static unsafe int PinBlocks(in ReadOnlySequence<byte> data, Span<MemoryHandle> pins, nint* vectors)
+    {
+        var count = 0;
+        foreach (var segment in data)
+        {
+            if (segment.IsEmpty)
+            {
+                continue;
+            }
+
+            pins[count] = segment.Pin();
+            vectors[count * 2] = (nint)pins[count].Pointer;
+            vectors[(count * 2) + 1] = segment.Length;
+            if (++count == pins.Length)
+            {
+                break;
+            }
+        }
+
+        return count;
     }
 
     /// <summary>Bytes received (0: the peer closed), or -errno (EAGAIN rather than waiting, whatever the socket's blocking mode).</summary>

@@ -216,23 +216,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
             _message = (Message*)NativeMemory.AllocZeroed((nuint)sizeof(Message));
         }
 
-        var count = 0;
-        foreach (var segment in Unsent)
-        {
-            if (segment.IsEmpty)
-            {
-                continue;
-            }
-
-            _pins[count] = segment.Pin();
-            _message->Vectors[count * 2] = (nint)_pins[count].Pointer;
-            _message->Vectors[(count * 2) + 1] = segment.Length;
-            if (++count == MaxSegments)
-            {
-                break;
-            }
-        }
-
+        var count = LinuxCalls.PinBlocks(Unsent, _pins, (nint*)&_message->Vectors[0]);
         _message->Header = default;
         _message->Header.Vectors = (nint)(&_message->Vectors[0]);
         _message->Header.VectorCount = count;
