@@ -8,21 +8,18 @@ namespace EchoHost.Connections.Limits;
 internal sealed class MemoryBudgetMiddleware(
     ConnectionDelegate next, MemoryBudget budget, RejectionReport report, ConnectionMetrics? metrics, ILogger logger)
 {
-    public async Task OnConnectionAsync(ConnectionContext connection)
-    {
-        if (budget.IsOver)
-        {
-            metrics?.Rejected(RejectionReasons.Memory);
-            var rejected = report.Count();
-            if (rejected > 0)
-            {
-                ConnectionLimitLog.OverMemoryBudget(logger, rejected, budget.Held, budget.Budget, RejectionReport.Interval.TotalSeconds);
-            }
+    // An admitted connection is handed on without an awaiting frame of this middleware's own for its whole life.
+    public Task OnConnectionAsync(ConnectionContext connection) => budget.IsOver ? RejectAsync(connection) : next(connection);
 
-            await connection.CloseUnansweredAsync();
-            return;
+    private Task RejectAsync(ConnectionContext connection)
+    {
+        metrics?.Rejected(RejectionReasons.Memory);
+        var rejected = report.Count();
+        if (rejected > 0)
+        {
+            ConnectionLimitLog.OverMemoryBudget(logger, rejected, budget.Held, budget.Budget, RejectionReport.Interval.TotalSeconds);
         }
 
-        await next(connection);
+        return connection.CloseUnansweredAsync();
     }
 }

@@ -1,7 +1,9 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using EchoHost.Connections.Diagnostics;
 using EchoHost.Connections.Logging;
 using Microsoft.AspNetCore.Connections;
@@ -11,7 +13,7 @@ using Microsoft.Extensions.Logging;
 namespace EchoHost.Connections.Protocols;
 
 /// <summary>
-/// Runs one <see cref="IConnectionProtocol"/> over one <see cref="ConnectionContext"/>: the read loop, the
+/// Runs one <see cref="IConnectionProtocol"/> over one <see cref="ConnectionContext"/>: the reads, the
 /// transport the protocol writes through, one flush per read, the idle and write timeouts, and a graceful end
 /// (FIN) on end of input, on the protocol's <see cref="IProtocolTransport.Close"/>, on idleness and on server
 /// shutdown. Whatever happens, the protocol hears <see cref="IConnectionProtocol.ConnectionLost"/> and both
@@ -28,6 +30,8 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     private readonly ILogger _logger;
     private readonly long _idleTimeoutTicks;
     private readonly long _writeTimeoutTicks;
+    private readonly Action _onInput;
+    private readonly TaskCompletionSource<ConnectionOutcome> _run = new();
     private long _lastActivity;
     private long _flushStarted;
     private int _timeoutQueued;
@@ -39,6 +43,10 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     private bool _hasUnflushedOutput;
     private long _inputHeld;
     private ITimer? _shutdownTicks;
+    private IConnectionProtocol? _protocol;
+    private ExecutionContext? _context;
+    private ValueTaskAwaiter<ReadResult> _read;
+    private CancellationTokenRegistration _shutdownRequest;
 
     public ProtocolConnection(
         ConnectionContext connection, ProtocolConnectionOptions options, TimeProvider time, ConnectionMetrics? metrics, ILogger logger)
@@ -56,6 +64,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         _logger = logger;
         _idleTimeoutTicks = ToTicks(options.IdleTimeout, time);
         _writeTimeoutTicks = ToTicks(options.WriteTimeout, time);
+        _onInput = OnInput;
     }
 
     public EndPoint? RemoteEndPoint => _connection.RemoteEndPoint;
@@ -88,20 +97,27 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     /// outcome, never thrown: for a server that is a peer leaving, not a fault. An exception from the protocol
     /// itself is rethrown once the connection is cleaned up, so Kestrel logs it as the bug it is.
     /// </summary>
-    public async Task<ConnectionOutcome> RunAsync(IConnectionProtocol protocol)
+    public Task<ConnectionOutcome> RunAsync(IConnectionProtocol protocol)
     {
         ArgumentNullException.ThrowIfNull(protocol);
+        if (Interlocked.CompareExchange(ref _protocol, protocol, null) is not null)
+        {
+            throw new InvalidOperationException("A protocol connection runs one protocol.");
+        }
 
-        // One method: every awaiting method is a state machine that each idle connection keeps.
+        // Nothing here awaits a read: between reads the connection is a callback left on its input, so an idle
+        // connection holds no suspended method. The callback runs in this context (its log scopes), as an await would.
+        _context = ExecutionContext.Capture();
         try
         {
             _connection.Features.Set<IConnectionTrafficFeature>(this);
 
             // Kestrel asks connections to finish on shutdown; a read that never returns would hold shutdown for
             // the host's whole timeout and end in a reset, so the request cancels the pending read instead.
-            var lifetime = _connection.Features.Get<IConnectionLifetimeNotificationFeature>();
-            using var shutdown = lifetime?.ConnectionClosedRequested.Register(
-                static state => ((ProtocolConnection)state!).RequestShutdown(), this);
+            if (_connection.Features.Get<IConnectionLifetimeNotificationFeature>() is { } lifetime)
+            {
+                _shutdownRequest = lifetime.ConnectionClosedRequested.Register(static state => ((ProtocolConnection)state!).RequestShutdown(), this);
+            }
 
             // Timeouts are checked on Kestrel's once-a-second heartbeat, shared by all connections, rather than
             // with a timer per connection.
@@ -111,44 +127,245 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
                     static state => ((ProtocolConnection)state).OnHeartbeat(), this);
             }
 
-            var outcome = new ConnectionOutcome(ConnectionEndReason.Failed, null);
+            protocol.ConnectionMade(this);
+            MarkActivity();
+            ReadNext();
+        }
+        catch (Exception ex)
+        {
+            Fail(ex);
+            return _run.Task;
+        }
+
+        Pump();
+        return _run.Task;
+    }
+
+    private void OnInput()
+    {
+        if (_context is null)
+        {
+            Pump();
+        }
+        else
+        {
+            ExecutionContext.Run(_context, static state => ((ProtocolConnection)state!).Pump(), this);
+        }
+    }
+
+    [SuppressMessage("Reliability", "CA2012", Justification = "Each read is consumed once: GetResult in Pump, after it completed.")]
+    private void ReadNext() => _read = _input.ReadAsync().GetAwaiter();
+
+    // Handles every read that has completed, then leaves a callback for the next one.
+    private void Pump()
+    {
+        try
+        {
+            while (_read.IsCompleted)
+            {
+                if (!Handle(_read.GetResult()))
+                {
+                    return;
+                }
+
+                ReadNext();
+            }
+
+            _read.UnsafeOnCompleted(_onInput);
+        }
+        catch (Exception ex)
+        {
+            Fail(ex);
+        }
+    }
+
+    // One read: the protocol's turn, the counts, and one flush of what it wrote. False when the connection ended
+    // here, or when a flush waits on the peer and reading goes on once it completes.
+    private bool Handle(in ReadResult result)
+    {
+        var buffer = result.Buffer;
+        ConnectionEndReason? end = result switch
+        {
+            { IsCompleted: true } => ConnectionEndReason.PeerClosed,
+            { IsCanceled: true } when _shutdownRequested => ConnectionEndReason.ServerShutdown,
+            { IsCanceled: true } when IsIdle() => ConnectionEndReason.IdleTimeout,
+            _ => null,
+        };
+        MarkActivity();
+        if (end == ConnectionEndReason.IdleTimeout && _logger.IsEnabled(LogLevel.Information))
+        {
+            var peer = PeerAddress.Format(RemoteEndPoint);
+            ConnectionLifetimeLog.ConnectionIdle(_logger, peer, _options.IdleTimeout);
+        }
+
+        var protocol = _protocol!;
+        var sentBefore = BytesSent;
+        var consumed = protocol.DataReceived(buffer);
+        if (end is not null && !_closeRequested)
+        {
+            protocol.EofReceived(buffer.Slice(consumed));
+            consumed = buffer.End;
+        }
+
+        var received = buffer.Slice(buffer.Start, consumed).Length;
+        BytesReceived += received;
+        _metrics?.Transferred(received, BytesSent - sentBefore);
+        _input.AdvanceTo(consumed, buffer.End);
+        HoldInput(buffer.Length - received);
+
+        if (!_hasUnflushedOutput)
+        {
+            return GoOn(end);
+        }
+
+        // Waiting for the flush is the back-pressure: while the peer does not read, this connection does not
+        // read either, and Kestrel stops reading the socket once its input buffer is full. The write timeout
+        // bounds how long that may last.
+        _hasUnflushedOutput = false;
+        Volatile.Write(ref _flushStarted, _time.GetTimestamp());
+        var pending = _output.FlushAsync();
+        if (pending.IsCompleted)
+        {
+            return Flushed(pending.Result, end);
+        }
+
+        _ = FlushStalledAsync(pending, end);
+        return false;
+    }
+
+    private bool Flushed(FlushResult flush, ConnectionEndReason? end)
+    {
+        Volatile.Write(ref _flushStarted, 0);
+        if (_writeTimedOut)
+        {
+            End(ConnectionEndReason.WriteTimeout);
+            return false;
+        }
+
+        if (flush.IsCompleted)
+        {
+            End(ConnectionEndReason.PeerClosed);
+            return false;
+        }
+
+        return GoOn(end);
+    }
+
+    // After a read and its flush: true to read on.
+    private bool GoOn(ConnectionEndReason? end)
+    {
+        if (_closeRequested)
+        {
+            End(ConnectionEndReason.ProtocolClosed);
+            return false;
+        }
+
+        if (end is not null)
+        {
+            End(end.Value);
+            return false;
+        }
+
+        return true;
+    }
+
+    // A flush that completes at once is the common case: it costs the budget nothing, and the read just before
+    // it already marked the connection active. One that waits means the client is not reading: the connection is
+    // charged its worst case until it does, and its completion is the activity.
+    private async Task FlushStalledAsync(ValueTask<FlushResult> pending, ConnectionEndReason? end)
+    {
+        var budget = _options.MemoryBudget;
+        budget?.ConnectionStalled();
+        try
+        {
+            FlushResult flush;
             try
             {
-                protocol.ConnectionMade(this);
-                outcome = new(await PumpAsync(protocol), null);
-            }
-            catch (Exception ex) when (IsConnectionFailure(ex))
-            {
-                outcome = _writeTimedOut ? new(ConnectionEndReason.WriteTimeout, null) : new(ConnectionEndReason.Failed, ex);
-            }
-            catch (Exception ex)
-            {
-                outcome = new(ConnectionEndReason.Failed, ex);
-                throw;
+                flush = await pending;
             }
             finally
             {
-                _ended = true;
-                _shutdownTicks?.Dispose();
-                Outcome = outcome;
-                try
-                {
-                    protocol.ConnectionLost(outcome.Error);
-                }
-                finally
-                {
-                    ReleaseHeldInput();
-                    BoundDeliveryAfterClose();
-                    await _output.CompleteAsync();
-                    await _input.CompleteAsync();
-                }
+                budget?.ConnectionResumed();
+                MarkActivity();
             }
 
-            return outcome;
+            if (!Flushed(flush, end))
+            {
+                return;
+            }
+
+            ReadNext();
+        }
+        catch (Exception ex)
+        {
+            Fail(ex);
+            return;
+        }
+
+        Pump();
+    }
+
+    private void End(ConnectionEndReason reason) => _ = EndAsync(new ConnectionOutcome(reason, null), null);
+
+    // A reset or abort ends the connection as the peer's doing; anything else is the protocol's fault, rethrown.
+    private void Fail(Exception ex)
+    {
+        if (IsConnectionFailure(ex))
+        {
+            _ = EndAsync(_writeTimedOut ? new(ConnectionEndReason.WriteTimeout, null) : new(ConnectionEndReason.Failed, ex), null);
+        }
+        else
+        {
+            _ = EndAsync(new ConnectionOutcome(ConnectionEndReason.Failed, ex), ex);
+        }
+    }
+
+    // However the connection ended: the protocol hears it, both pipes are completed and the transport closed, and
+    // only then does the run complete, with the outcome or the fault.
+    private async Task EndAsync(ConnectionOutcome outcome, Exception? fault)
+    {
+        try
+        {
+            _ended = true;
+            _shutdownTicks?.Dispose();
+            Outcome = outcome;
+            try
+            {
+                _protocol?.ConnectionLost(outcome.Error);
+            }
+            finally
+            {
+                ReleaseHeldInput();
+                BoundDeliveryAfterClose();
+                await _output.CompleteAsync();
+                await _input.CompleteAsync();
+            }
+        }
+        catch (Exception ex)
+        {
+            fault = ex;
         }
         finally
         {
+            _shutdownRequest.Dispose();
+        }
+
+        try
+        {
             await CloseTransportAsync();
+        }
+        catch (Exception ex)
+        {
+            fault ??= ex;
+        }
+
+        if (fault is null)
+        {
+            _run.SetResult(outcome);
+        }
+        else
+        {
+            _run.SetException(fault);
         }
     }
 
@@ -200,93 +417,6 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     }
 
     private void ReleaseHeldInput() => HoldInput(0);
-
-    private async Task<ConnectionEndReason> PumpAsync(IConnectionProtocol protocol)
-    {
-        MarkActivity();
-        while (true)
-        {
-            var result = await _input.ReadAsync();
-            var buffer = result.Buffer;
-            ConnectionEndReason? end = result switch
-            {
-                { IsCompleted: true } => ConnectionEndReason.PeerClosed,
-                { IsCanceled: true } when _shutdownRequested => ConnectionEndReason.ServerShutdown,
-                { IsCanceled: true } when IsIdle() => ConnectionEndReason.IdleTimeout,
-                _ => null,
-            };
-            MarkActivity();
-            if (end == ConnectionEndReason.IdleTimeout && _logger.IsEnabled(LogLevel.Information))
-            {
-                var peer = PeerAddress.Format(RemoteEndPoint);
-                ConnectionLifetimeLog.ConnectionIdle(_logger, peer, _options.IdleTimeout);
-            }
-
-            var sentBefore = BytesSent;
-            var consumed = protocol.DataReceived(buffer);
-            if (end is not null && !_closeRequested)
-            {
-                protocol.EofReceived(buffer.Slice(consumed));
-                consumed = buffer.End;
-            }
-
-            var received = buffer.Slice(buffer.Start, consumed).Length;
-            BytesReceived += received;
-            _metrics?.Transferred(received, BytesSent - sentBefore);
-            _input.AdvanceTo(consumed, buffer.End);
-            HoldInput(buffer.Length - received);
-
-            if (_hasUnflushedOutput)
-            {
-                _hasUnflushedOutput = false;
-
-                // Awaiting the flush is the back-pressure: while the peer does not read, this loop does not
-                // read either, and Kestrel stops reading the socket once its input buffer is full. The write
-                // timeout bounds how long that may last.
-                Volatile.Write(ref _flushStarted, _time.GetTimestamp());
-                var pending = _output.FlushAsync();
-                var flush = pending.IsCompleted ? pending.Result : await FlushStalledAsync(pending);
-                Volatile.Write(ref _flushStarted, 0);
-                if (_writeTimedOut)
-                {
-                    return ConnectionEndReason.WriteTimeout;
-                }
-
-                if (flush.IsCompleted)
-                {
-                    return ConnectionEndReason.PeerClosed;
-                }
-            }
-
-            if (_closeRequested)
-            {
-                return ConnectionEndReason.ProtocolClosed;
-            }
-
-            if (end is not null)
-            {
-                return end.Value;
-            }
-        }
-    }
-
-    // A flush that completes at once is the common case: it costs the budget nothing, and the read just before
-    // it already marked the connection active. One that waits means the client is not reading: the connection is
-    // charged its worst case until it does, and its completion is the activity.
-    private async ValueTask<FlushResult> FlushStalledAsync(ValueTask<FlushResult> pending)
-    {
-        var budget = _options.MemoryBudget;
-        budget?.ConnectionStalled();
-        try
-        {
-            return await pending;
-        }
-        finally
-        {
-            budget?.ConnectionResumed();
-            MarkActivity();
-        }
-    }
 
     // Kestrel's heartbeat no longer reaches connections once the server is stopping, so a connection that is
     // still flushing to a peer that does not read checks its write timeout on a clock of its own from here on.

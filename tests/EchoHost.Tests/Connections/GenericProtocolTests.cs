@@ -105,6 +105,54 @@ public sealed class GenericProtocolTests
         Assert.Equal(0, budget.Held);
     }
 
+    [Fact]
+    public async Task The_protocol_hears_its_input_in_the_context_its_connection_started_in()
+    {
+        using var connection = new PipeConnection();
+        var protocol = new ContextRecordingProtocol();
+        var runner = new ProtocolConnection(connection.Context, new ProtocolConnectionOptions(), TimeProvider.System, null, NullLogger.Instance);
+
+        // What a log scope keeps (Kestrel's names the connection); input arrives on a thread-pool thread without it.
+        ContextRecordingProtocol.Scope.Value = "connection 1";
+        var run = runner.RunAsync(protocol);
+        ContextRecordingProtocol.Scope.Value = null;
+        await connection.SendAsync("one\n"u8.ToArray());
+        await Eventually.TrueAsync(() => protocol.Seen.Count == 1);
+        await connection.SendAsync("two\n"u8.ToArray());
+        await connection.ToServer.CompleteAsync();
+
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(["connection 1", "connection 1", "connection 1"], protocol.Seen);
+    }
+
+    // Notes the scope each input and the end found; 'two' and the end of input may come in one read.
+    private sealed class ContextRecordingProtocol : IConnectionProtocol
+    {
+        public static readonly AsyncLocal<string?> Scope = new();
+
+        public List<string?> Seen { get; } = [];
+
+        public void ConnectionMade(IProtocolTransport transport)
+        {
+        }
+
+        public SequencePosition DataReceived(in ReadOnlySequence<byte> data)
+        {
+            if (!data.IsEmpty)
+            {
+                Seen.Add(Scope.Value);
+            }
+
+            return data.End;
+        }
+
+        public void EofReceived(in ReadOnlySequence<byte> unconsumed)
+        {
+        }
+
+        public void ConnectionLost(Exception? exception) => Seen.Add(Scope.Value);
+    }
+
     // The sample's protocol, noting on which thread it heard the connection end.
     private sealed class ThreadRecordingProtocol : IConnectionProtocol
     {
