@@ -4,7 +4,7 @@ using EchoHost.Connections.Protocols;
 namespace EchoHost.Tests.Support;
 
 /// <summary>
-/// Feeds a protocol the way the connection's read loop does: bytes it did not consume are handed back,
+/// Feeds a protocol the way its runner (`ProtocolConnection`) does: bytes it did not consume are handed back,
 /// in front of the next piece, as a multi-segment buffer; the end of input hands over what is left.
 /// </summary>
 internal sealed class ProtocolDriver(IConnectionProtocol protocol)
