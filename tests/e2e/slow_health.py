@@ -2,8 +2,8 @@
 
 300 clients each send half a request and wait; a client the host closes connects again at once. Meanwhile a
 probe opens a new connection every second and must get 200 within 1 s, 20 times. One miss in 20 is allowed: such
-clients turn the listener's slots over every few tens of milliseconds, so a probe whose request waits that long for
-a thread may be reset, and the kubelet restarts a pod only after three misses in a row. Prints one line with the
+clients turn the listener's slots over faster than a busy host may read a new connection, so a probe it has not read
+yet may be reset, and the kubelet restarts a pod only after three misses in a row. Prints one line with the
 probe times, each miss and the clients the host closed; exits 1 if more than one probe missed.
 """
 import asyncio
