@@ -12,6 +12,7 @@ WORKDIR /source
 
 # Project files first: the restore layer is reused until a dependency changes.
 COPY global.json Directory.Build.props Directory.Packages.props ./
+COPY src/EchoHost.Connections.Abstractions/EchoHost.Connections.Abstractions.csproj src/EchoHost.Connections.Abstractions/
 COPY src/EchoHost.Connections/EchoHost.Connections.csproj src/EchoHost.Connections/
 COPY src/EchoHost.Echo/EchoHost.Echo.csproj src/EchoHost.Echo/
 COPY src/EchoHost.Transport.Linux/EchoHost.Transport.Linux.csproj src/EchoHost.Transport.Linux/

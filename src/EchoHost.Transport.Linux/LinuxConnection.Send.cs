@@ -20,6 +20,13 @@ internal abstract partial class LinuxConnection
     private ValueTaskAwaiter<ReadResult> _outputRead;
     private TaskCompletionSource? _sendEndedWaiter;
     private bool _unsentIsLast;
+    private volatile bool _sendIdle;
+
+    /// <summary>
+    /// True while the send side waits on an empty output pipe: all that was written was sent, and bytes sent
+    /// around the pipe now would not overtake any.
+    /// </summary>
+    protected bool SendIdle => _sendIdle;
 
     /// <summary>What the last read of the output returned and the socket has not taken yet.</summary>
     protected ReadOnlySequence<byte> Unsent { get; set; }
@@ -35,6 +42,7 @@ internal abstract partial class LinuxConnection
                 _outputRead = Output.Reader.ReadAsync().GetAwaiter();
                 if (!_outputRead.IsCompleted)
                 {
+                    _sendIdle = true;
                     _outputRead.UnsafeOnCompleted(_onOutput);
                     return;
                 }
@@ -51,7 +59,11 @@ internal abstract partial class LinuxConnection
         }
     }
 
-    private void OnOutput() => SendThenRead(afterRead: true);
+    private void OnOutput()
+    {
+        _sendIdle = false;
+        SendThenRead(afterRead: true);
+    }
 
     /// <summary>
     /// One sending step, after a completed read or once the socket took more (writable, or a send completed);

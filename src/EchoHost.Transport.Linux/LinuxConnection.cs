@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using EchoHost.Connections;
 using EchoHost.Shared;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -112,6 +113,9 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     protected bool IsAborted => Volatile.Read(ref _abortReason) is not null;
 
     protected ConnectionAbortedException? AbortReason => Volatile.Read(ref _abortReason);
+
+    /// <summary>The runner that reads this connection on the inline path, where the engine offers one.</summary>
+    protected IInlineReceiver? InlineReceiver { get; set; }
 
     protected abstract TimeProvider Time { get; }
 
@@ -326,6 +330,9 @@ internal abstract partial class LinuxConnection : ConnectionContext,
         }
 
         Input.Writer.Complete(error);
+
+        // A parked receiver waits on no read of the pipe: it learns of the end here.
+        InlineReceiver?.Wake();
         ThreadPool.UnsafeQueueUserWorkItem(static connection => connection.FireConnectionClosed(), this, preferLocal: false);
     }
 

@@ -1,4 +1,5 @@
 using System.Collections;
+using EchoHost.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -60,7 +61,7 @@ internal sealed class LinuxConnectionFeatures(LinuxConnection connection) : IFea
 
         foreach (var key in OwnTypes)
         {
-            if (IndexOf(key) < 0)
+            if (IndexOf(key) < 0 && key.IsInstanceOfType(connection))
             {
                 yield return new(key, connection);
             }
@@ -73,9 +74,10 @@ internal sealed class LinuxConnectionFeatures(LinuxConnection connection) : IFea
     [
         typeof(IConnectionIdFeature), typeof(IConnectionTransportFeature), typeof(IConnectionItemsFeature),
         typeof(IMemoryPoolFeature), typeof(IConnectionLifetimeFeature), typeof(IConnectionSocketFeature),
+        typeof(IInlineReceiveFeature),
     ];
 
-    private LinuxConnection? Own(Type key) => Array.IndexOf(OwnTypes, key) >= 0 ? connection : null;
+    private LinuxConnection? Own(Type key) => Array.IndexOf(OwnTypes, key) >= 0 && key.IsInstanceOfType(connection) ? connection : null;
 
     private int IndexOf(Type key)
     {

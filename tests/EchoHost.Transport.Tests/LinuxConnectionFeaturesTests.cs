@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using EchoHost.Connections;
 using EchoHost.Transport.Linux;
 using EchoHost.Transport.Tests.Support;
 using Microsoft.AspNetCore.Connections;
@@ -32,8 +33,9 @@ public sealed class LinuxConnectionFeaturesTests
         Assert.Same(connection, features.Get<IConnectionIdFeature>());
         Assert.Same(connection, features.Get<IConnectionTransportFeature>());
         Assert.Same(connection, features.Get<IConnectionSocketFeature>());
+        Assert.Same(connection, features.Get<IInlineReceiveFeature>());
         Assert.Null(features.Get<IAddedFeature>());
-        Assert.Equal(6, features.Count());
+        Assert.Equal(7, features.Count());
 
         var added = new AddedFeature();
         var revision = features.Revision;
@@ -52,7 +54,7 @@ public sealed class LinuxConnectionFeaturesTests
         Assert.Null(features.Get<IConnectionSocketFeature>());
         Assert.Null(features.Get<IAddedFeature>());
         Assert.DoesNotContain(features, pair => pair.Key == typeof(IConnectionSocketFeature) || pair.Key == typeof(IAddedFeature));
-        Assert.Equal(5, features.Count());
+        Assert.Equal(6, features.Count());
     }
 
     private static async Task<AcceptedConnection> AcceptOneAsync()

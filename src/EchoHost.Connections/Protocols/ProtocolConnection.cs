@@ -19,8 +19,12 @@ namespace EchoHost.Connections.Protocols;
 /// shutdown. Whatever happens, the protocol hears <see cref="IConnectionProtocol.ConnectionLost"/> and both
 /// pipes are completed.
 /// </summary>
-public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficFeature
+public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficFeature, IInlineReceiver
 {
+    private const int Reading = 0;
+    private const int Parked = 1;
+    private const int InTurn = 2;
+
     private readonly ConnectionContext _connection;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
@@ -46,6 +50,9 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     private IConnectionProtocol? _protocol;
     private ExecutionContext? _context;
     private ValueTaskAwaiter<ReadResult> _read;
+    private IInlineReceiveFeature? _inline;
+    private IBufferWriter<byte> _writer;
+    private int _inlineState;
     private CancellationTokenRegistration _shutdownRequest;
 
     public ProtocolConnection(
@@ -58,6 +65,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         _connection = connection;
         _input = connection.Transport.Input;
         _output = connection.Transport.Output;
+        _writer = _output;
         _options = options;
         _time = time;
         _metrics = metrics;
@@ -77,7 +85,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
 
     public void Write(ReadOnlySpan<byte> data)
     {
-        _output.Write(data);
+        _writer.Write(data);
         BytesSent += data.Length;
         _hasUnflushedOutput |= !data.IsEmpty;
     }
@@ -91,6 +99,41 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     }
 
     public void Close() => _closeRequested = true;
+
+    bool IInlineReceiver.IsParked => Volatile.Read(ref _inlineState) == Parked;
+
+    SequencePosition? IInlineReceiver.Receive(in ReadOnlySequence<byte> data)
+    {
+        if (Interlocked.CompareExchange(ref _inlineState, InTurn, Parked) != Parked)
+        {
+            return null;
+        }
+
+        // The turn runs in the connection's context (its log scopes), as a read of the pipe would.
+        var outside = ExecutionContext.Capture();
+        if (_context is null || outside is null)
+        {
+            return InlineTurn(data);
+        }
+
+        ExecutionContext.Restore(_context);
+        try
+        {
+            return InlineTurn(data);
+        }
+        finally
+        {
+            ExecutionContext.Restore(outside);
+        }
+    }
+
+    void IInlineReceiver.Wake()
+    {
+        if (Interlocked.CompareExchange(ref _inlineState, Reading, Parked) == Parked)
+        {
+            ReadOn();
+        }
+    }
 
     /// <summary>
     /// Runs the protocol until the connection ends and says why it ended. A reset or abort is reported in the
@@ -111,6 +154,10 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         try
         {
             _connection.Features.Set<IConnectionTrafficFeature>(this);
+            if (_connection.Features.Get<IInlineReceiveFeature>() is { } inline && inline.Attach(this, _input, _output))
+            {
+                _inline = inline;
+            }
 
             // Kestrel asks connections to finish on shutdown; a read that never returns would hold shutdown for
             // the host's whole timeout and end in a reset, so the request cancels the pending read instead.
@@ -163,7 +210,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         {
             while (_read.IsCompleted)
             {
-                if (!Handle(_read.GetResult()))
+                if (!Handle(_read.GetResult()) || TryPark())
                 {
                     return;
                 }
@@ -198,6 +245,52 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
             ConnectionLifetimeLog.ConnectionIdle(_logger, peer, _options.IdleTimeout);
         }
 
+        var consumed = Deliver(buffer, end);
+        _input.AdvanceTo(consumed, buffer.End);
+        HoldInput(buffer.Slice(consumed).Length);
+        return FlushTurn(end, inline: false);
+    }
+
+    // A turn the transport runs on its own thread with what it received, neither pipe in between. The runner goes
+    // back to the pipe for what the protocol left unconsumed (the transport puts it there), and whenever the turn
+    // does not end as it began: a flush that waits, or the connection's end.
+    private SequencePosition InlineTurn(in ReadOnlySequence<byte> input)
+    {
+        var consumed = input.End;
+        bool goOn;
+        try
+        {
+            MarkActivity();
+            _writer = _inline!.BeginOutput();
+            try
+            {
+                consumed = Deliver(input, end: null);
+            }
+            finally
+            {
+                _writer = _output;
+                Volatile.Write(ref _inlineState, Reading);
+            }
+
+            goOn = FlushTurn(end: null, inline: true);
+        }
+        catch (Exception ex)
+        {
+            Fail(ex);
+            return consumed;
+        }
+
+        if (goOn && (!input.Slice(consumed).IsEmpty || !TryPark()))
+        {
+            ReadOn();
+        }
+
+        return consumed;
+    }
+
+    // The protocol's turn over what was received, and the counts: returns how far the input was consumed.
+    private SequencePosition Deliver(in ReadOnlySequence<byte> buffer, ConnectionEndReason? end)
+    {
         var protocol = _protocol!;
         var sentBefore = BytesSent;
         var consumed = protocol.DataReceived(buffer);
@@ -210,9 +303,13 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         var received = buffer.Slice(buffer.Start, consumed).Length;
         BytesReceived += received;
         _metrics?.Transferred(received, BytesSent - sentBefore);
-        _input.AdvanceTo(consumed, buffer.End);
-        HoldInput(buffer.Length - received);
+        return consumed;
+    }
 
+    // After the protocol's turn: one flush of what it wrote. False when the connection ended here, or when the
+    // flush waits on the peer and reading goes on once it completes.
+    private bool FlushTurn(ConnectionEndReason? end, bool inline)
+    {
         if (!_hasUnflushedOutput)
         {
             return GoOn(end);
@@ -223,7 +320,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         // bounds how long that may last.
         _hasUnflushedOutput = false;
         Volatile.Write(ref _flushStarted, _time.GetTimestamp());
-        var pending = _output.FlushAsync();
+        var pending = inline ? _inline!.Send() : _output.FlushAsync();
         if (pending.IsCompleted)
         {
             return Flushed(pending.Result, end);
@@ -303,6 +400,43 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         }
 
         Pump();
+    }
+
+    // After a turn on the transport's receiving thread over all the input there was (a read of the pipe, or an
+    // inline turn), with none of it held, the runner parks instead of reading the pipe: the transport then hands
+    // it what arrives, inline. After a flush that waited, the pipe may hold input unread, so it is read instead.
+    // A shutdown or timeout asked for meanwhile finds the runner parked and wakes it, or is seen here; false to
+    // read the pipe on.
+    private bool TryPark()
+    {
+        if (_inline is null || _inputHeld != 0 || !_inline.IsReceivingThread)
+        {
+            return false;
+        }
+
+        Interlocked.Exchange(ref _inlineState, Parked);
+        if (!_shutdownRequested && Volatile.Read(ref _timeoutQueued) == 0)
+        {
+            return true;
+        }
+
+        return Interlocked.CompareExchange(ref _inlineState, Reading, Parked) != Parked;
+    }
+
+    // Back from being parked or from an inline turn: a read of the pipe, handled now if it completed.
+    private void ReadOn()
+    {
+        try
+        {
+            ReadNext();
+        }
+        catch (Exception ex)
+        {
+            Fail(ex);
+            return;
+        }
+
+        OnInput();
     }
 
     private void End(ConnectionEndReason reason) => _ = EndAsync(new ConnectionOutcome(reason, null), null);
@@ -429,6 +563,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         }
 
         _input.CancelPendingRead();
+        ((IInlineReceiver)this).Wake();
     }
 
     // Runs on Kestrel's heartbeat thread, which serves every connection: it only decides, and leaves the closing
@@ -467,6 +602,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
 
         // The loop checks idleness again when the read returns, so a byte that arrived meanwhile keeps it open.
         _input.CancelPendingRead();
+        ((IInlineReceiver)this).Wake();
         Volatile.Write(ref _timeoutQueued, 0);
     }
 

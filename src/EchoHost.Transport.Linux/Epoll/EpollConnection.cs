@@ -1,4 +1,7 @@
+using System.Buffers;
+using System.IO.Pipelines;
 using System.Net.Sockets;
+using EchoHost.Connections;
 using EchoHost.Shared;
 using Microsoft.Extensions.Logging;
 
@@ -11,7 +14,8 @@ namespace EchoHost.Transport.Linux;
 /// for EPOLLOUT only when the socket's buffer is full. The reactor's thread alone sets and clears
 /// <c>ReadingPaused</c> and <c>ReceiveEnded</c>.
 /// </summary>
-internal sealed class EpollConnection(Socket socket, EpollReactor reactor, LinuxTransportOptions options) : LinuxConnection(socket, options)
+internal sealed class EpollConnection(Socket socket, EpollReactor reactor, LinuxTransportOptions options)
+    : LinuxConnection(socket, options), IInlineReceiveFeature
 {
     // What a receive asks of the pipe: the last block is reused while it has this much room, so a trickle of
     // small segments shares one block, and a new block is taken only for a bigger read.
@@ -22,6 +26,8 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
     private int? _endAfterFlush;
 
     protected override TimeProvider Time => reactor.Time;
+
+    public bool IsReceivingThread => reactor.IsReactorThread;
 
     protected override ILogger Logger => reactor.Logger;
 
@@ -118,6 +124,56 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
         CloseSocket();
     }
 
+    public bool Attach(IInlineReceiver receiver, PipeReader input, PipeWriter output)
+    {
+        if (input != Input.Reader || output != Output.Writer)
+        {
+            return false;
+        }
+
+        InlineReceiver = receiver;
+        return true;
+    }
+
+    public IBufferWriter<byte> BeginOutput() => reactor.InlineOutput.Begin(Output.Writer);
+
+    public ValueTask<FlushResult> Send()
+    {
+        var overflowed = reactor.InlineOutput.Overflowed;
+        var unsent = reactor.InlineOutput.End();
+        if (overflowed)
+        {
+            return Output.Writer.FlushAsync();
+        }
+
+        while (!unsent.IsEmpty && SendIdle && !IsAborted)
+        {
+            var sent = LinuxCalls.Send(Handle, unsent);
+            if (sent > 0)
+            {
+                unsent = unsent[sent..];
+            }
+            else if (sent == -LinuxCalls.WouldBlock)
+            {
+                break;
+            }
+            else if (sent != -LinuxCalls.Interrupted)
+            {
+                SendRefused(sent);
+                return new(new FlushResult(isCanceled: false, isCompleted: true));
+            }
+        }
+
+        if (unsent.IsEmpty)
+        {
+            return default;
+        }
+
+        // The socket's buffer is full, or the send side has bytes of its own waiting: the pipe takes the rest.
+        Output.Writer.Write(unsent);
+        return Output.Writer.FlushAsync();
+    }
+
     protected override void Post(ReactorWork work) => reactor.Post(this, work);
 
     protected override void OnAbortedAnyThread() => WakeWriter(false);
@@ -168,26 +224,59 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
             return ReceiveStep.Ended;
         }
 
-        var received = ReceiveIntoPipe();
-        if (received > 0)
+        if (InlineReceiver is { IsParked: true } receiver)
         {
-            var flush = Input.Writer.FlushAsync();
-            if (!flush.IsCompleted)
-            {
-                PauseReading(flush);
-                return ReceiveStep.Wait;
-            }
-
-            if (flush.Result.IsCompleted)
-            {
-                EndReceive(null);
-                return ReceiveStep.Ended;
-            }
-
-            // The protocol ran inline and has the bytes: an end read after them can be delivered now.
-            return _endAfterFlush is null ? ReceiveStep.Continue : Receive();
+            return ReceiveInline(receiver);
         }
 
+        var received = ReceiveIntoPipe();
+        return received > 0 ? FlushReceived() : NothingReceived(received);
+    }
+
+    // One receive into the reactor's buffer, handed to the parked receiver without the pipe; only what it left
+    // unconsumed is copied into the pipe, where it waits for more.
+    private ReceiveStep ReceiveInline(IInlineReceiver receiver)
+    {
+        var buffer = reactor.InlineInput;
+        var received = LinuxCalls.Receive(Handle, buffer);
+        if (received <= 0)
+        {
+            return NothingReceived(received);
+        }
+
+        var data = new ReadOnlySequence<byte>(buffer, 0, received);
+        var left = receiver.Receive(data) is { } consumed ? (int)data.Slice(consumed).Length : received;
+        if (left == 0)
+        {
+            return ReceiveStep.Continue;
+        }
+
+        Input.Writer.Write(buffer.AsSpan(received - left, left));
+        return FlushReceived();
+    }
+
+    private ReceiveStep FlushReceived()
+    {
+        var flush = Input.Writer.FlushAsync();
+        if (!flush.IsCompleted)
+        {
+            PauseReading(flush);
+            return ReceiveStep.Wait;
+        }
+
+        if (flush.Result.IsCompleted)
+        {
+            EndReceive(null);
+            return ReceiveStep.Ended;
+        }
+
+        // The protocol ran inline and has the bytes: an end read after them can be delivered now.
+        return _endAfterFlush is null ? ReceiveStep.Continue : Receive();
+    }
+
+    // A receive that brought no bytes: 0 or -errno.
+    private ReceiveStep NothingReceived(int received)
+    {
         if (received == -LinuxCalls.WouldBlock || received == -LinuxCalls.Interrupted)
         {
             return ReceiveStep.Wait;

@@ -21,6 +21,7 @@ internal sealed partial class EpollReactor : IReactor
     private const int NonBlocking = 0x800;
     private const int StoppingWaitMilliseconds = 50;
     private const int BadDescriptor = 9;
+    private const int InlineBufferSize = 64 * 1024;
     private readonly ConcurrentDictionary<ulong, EpollConnection> _connections = new();
     private readonly ConcurrentQueue<(EpollConnection Connection, ReactorWork Work)> _work = new();
     private readonly int _epoll;
@@ -52,6 +53,13 @@ internal sealed partial class EpollReactor : IReactor
     public ILogger Logger { get; }
 
     public TimeProvider Time { get; }
+
+    /// <summary>Where an inline turn's input is received: one turn runs at a time, so one buffer serves them all.</summary>
+    public byte[] InlineInput { get; } = GC.AllocateUninitializedArray<byte>(InlineBufferSize, pinned: true);
+
+    public InlineOutput InlineOutput { get; } = new(InlineBufferSize);
+
+    public bool IsReactorThread => Environment.CurrentManagedThreadId == _thread.ManagedThreadId;
 
     public LinuxConnection Connect(System.Net.Sockets.Socket accepted) => new EpollConnection(accepted, this, _options);
 

@@ -1,0 +1,32 @@
+using System.Buffers;
+using System.IO.Pipelines;
+
+namespace EchoHost.Connections;
+
+/// <summary>
+/// Offered by a transport that receives on a thread of its own and can run the protocol there. While the runner
+/// that reads the connection is parked (it holds no input and waits for more), the transport hands it what it
+/// receives straight from its own buffer, and the bytes written in that turn go straight to the socket. Whatever
+/// does not fit that path (input left unconsumed, a socket that takes less than all, the end of input) goes
+/// through the connection's pipes, as it would without this feature.
+/// </summary>
+public interface IInlineReceiveFeature
+{
+    /// <summary>True on the thread that receives for this connection: the only thread a runner may park on.</summary>
+    bool IsReceivingThread { get; }
+
+    /// <summary>
+    /// Makes <paramref name="receiver"/> the connection's inline receiver, if it reads and writes the transport's
+    /// own pipes: a connection whose pipes middleware replaced (TLS) keeps to them. False when it does not apply.
+    /// </summary>
+    bool Attach(IInlineReceiver receiver, PipeReader input, PipeWriter output);
+
+    /// <summary>During an inline turn: an empty writer for the turn's output, sent by <see cref="Send"/>.</summary>
+    IBufferWriter<byte> BeginOutput();
+
+    /// <summary>
+    /// At the end of an inline turn: sends what was written since <see cref="BeginOutput"/>. What the socket does
+    /// not take at once is handed to the output pipe, and the result is that pipe's flush, back pressure included.
+    /// </summary>
+    ValueTask<FlushResult> Send();
+}

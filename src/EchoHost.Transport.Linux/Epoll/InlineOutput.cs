@@ -1,0 +1,76 @@
+using System.Buffers;
+using System.IO.Pipelines;
+
+namespace EchoHost.Transport.Linux;
+
+/// <summary>
+/// What a protocol writes in an inline turn: one buffer per reactor, which runs one turn at a time, so no
+/// connection holds a send buffer between turns. Output that outgrows it goes to the connection's output pipe
+/// from then on, after what the buffer held, so the order is kept.
+/// </summary>
+internal sealed class InlineOutput(int size) : IBufferWriter<byte>
+{
+    private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(size, pinned: true);
+    private PipeWriter? _pipe;
+    private PipeWriter? _overflow;
+    private int _written;
+
+    /// <summary>True once the turn's output went to the pipe: what it wrote is there, to be flushed.</summary>
+    public bool Overflowed => _overflow is not null;
+
+    /// <summary>Starts a turn's output, empty, for a connection whose output pipe is <paramref name="pipe"/>.</summary>
+    public IBufferWriter<byte> Begin(PipeWriter pipe)
+    {
+        _pipe = pipe;
+        _overflow = null;
+        _written = 0;
+        return this;
+    }
+
+    /// <summary>Ends the turn's output: what the buffer holds, valid until the next turn begins.</summary>
+    public ReadOnlySpan<byte> End()
+    {
+        var written = _buffer.AsSpan(0, _written);
+        _pipe = null;
+        _overflow = null;
+        _written = 0;
+        return written;
+    }
+
+    public void Advance(int count)
+    {
+        if (_overflow is { } overflow)
+        {
+            overflow.Advance(count);
+            return;
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, _buffer.Length - _written);
+        _written += count;
+    }
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        if (_overflow is null && Math.Max(sizeHint, 1) <= _buffer.Length - _written)
+        {
+            return _buffer.AsMemory(_written);
+        }
+
+        return Overflow().GetMemory(sizeHint);
+    }
+
+    public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
+
+    private PipeWriter Overflow()
+    {
+        if (_overflow is null)
+        {
+            _overflow = _pipe ?? throw new InvalidOperationException("An inline turn's output is written between its begin and end.");
+            _overflow.Write(_buffer.AsSpan(0, _written));
+            _written = 0;
+        }
+
+        return _overflow;
+    }
+}
