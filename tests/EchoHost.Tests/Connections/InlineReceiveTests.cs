@@ -1,0 +1,124 @@
+using System.IO.Pipelines;
+using System.Text;
+using EchoHost.Connections.Protocols;
+using EchoHost.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using UpperCaseHost;
+
+namespace EchoHost.Tests.Connections;
+
+/// <summary>
+/// The runner on a transport that offers the inline path: it parks between turns with nothing held, hears input
+/// and replies without the pipes, goes back to the pipe for what it leaves, and a shutdown, an idle timeout or
+/// the peer's end still reach it while it is parked.
+/// </summary>
+public sealed class InlineReceiveTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public Task After_its_first_read_the_runner_parks_and_hears_input_and_replies_inline() => WithoutSynchronizationContext(async () =>
+        {
+            using var connection = new PipeConnection(inlineScheduling: true);
+            var transport = new InlineTransport(connection);
+            var runner = Runner(connection);
+            var run = runner.RunAsync(new UpperCaseProtocol());
+
+            await transport.ReceiveAsync("one\n"u8.ToArray());
+            Assert.True(transport.IsParked);
+            await transport.ReceiveAsync("two\nthree\n"u8.ToArray());
+            Assert.Equal((1, 1), (transport.InlineTurns, transport.InlineSends));
+            Assert.True(transport.IsParked);
+            await transport.EndAsync();
+
+            Assert.Equal("ONE\nTWO\nTHREE\n", Encoding.ASCII.GetString(await connection.ReadToEndAsync()));
+            await run.WaitAsync(Bound);
+            Assert.Equal(ConnectionEndReason.PeerClosed, runner.Outcome?.Reason);
+            Assert.Equal(14, runner.BytesReceived);
+        });
+
+    [Fact]
+    public Task Input_left_unconsumed_inline_is_offered_again_from_the_pipe_with_what_follows() => WithoutSynchronizationContext(async () =>
+        {
+            using var connection = new PipeConnection(inlineScheduling: true);
+            var transport = new InlineTransport(connection);
+            var runner = Runner(connection);
+            var run = runner.RunAsync(new UpperCaseProtocol());
+            await transport.ReceiveAsync("one\n"u8.ToArray());
+
+            await transport.ReceiveAsync("tw"u8.ToArray());
+            Assert.False(transport.IsParked);
+            await transport.ReceiveAsync("o\n"u8.ToArray());
+            Assert.True(transport.IsParked);
+            await transport.EndAsync();
+
+            Assert.Equal("ONE\nTWO\n", Encoding.ASCII.GetString(await connection.ReadToEndAsync()));
+            await run.WaitAsync(Bound);
+            Assert.Equal(1, transport.InlineTurns);
+            Assert.Equal(8, runner.BytesReceived);
+        });
+
+    [Fact]
+    public Task A_shutdown_request_wakes_a_parked_runner_which_ends_with_fin() => WithoutSynchronizationContext(async () =>
+        {
+            using var connection = new PipeConnection(inlineScheduling: true);
+            var transport = new InlineTransport(connection);
+            var runner = Runner(connection);
+            var run = runner.RunAsync(new UpperCaseProtocol());
+            await transport.ReceiveAsync("one\n"u8.ToArray());
+            Assert.True(transport.IsParked);
+
+            connection.RequestClose();
+
+            Assert.Equal("ONE\n", Encoding.ASCII.GetString(await connection.ReadToEndAsync()));
+            await run.WaitAsync(Bound);
+            Assert.Equal(ConnectionEndReason.ServerShutdown, runner.Outcome?.Reason);
+        });
+
+    [Fact]
+    public Task An_idle_timeout_ends_a_parked_connection() => WithoutSynchronizationContext(async () =>
+        {
+            var time = new FakeTimeProvider();
+            using var connection = new PipeConnection(inlineScheduling: true);
+            var transport = new InlineTransport(connection);
+            var runner = new ProtocolConnection(connection.Context, new ProtocolConnectionOptions { IdleTimeout = TimeSpan.FromSeconds(5) }, time, null, NullLogger.Instance);
+            var run = runner.RunAsync(new UpperCaseProtocol());
+            await transport.ReceiveAsync("one\n"u8.ToArray());
+            Assert.True(transport.IsParked);
+
+            time.Advance(TimeSpan.FromSeconds(5));
+            connection.Heartbeat();
+
+            await run.WaitAsync(Bound);
+            Assert.Equal(ConnectionEndReason.IdleTimeout, runner.Outcome?.Reason);
+        });
+
+    [Fact]
+    public Task A_runner_reading_pipes_that_middleware_put_in_place_keeps_to_them() => WithoutSynchronizationContext(async () =>
+        {
+            using var connection = new PipeConnection(inlineScheduling: true);
+            var transport = new InlineTransport(connection);
+            var middleware = new Pipe(new PipeOptions(readerScheduler: PipeScheduler.Inline));
+            connection.Context.Transport = new DuplexPipe(middleware.Reader, connection.Context.Transport.Output);
+            var runner = Runner(connection);
+            var run = runner.RunAsync(new UpperCaseProtocol());
+
+            await middleware.Writer.WriteAsync("one\n"u8.ToArray());
+            await middleware.Writer.CompleteAsync();
+
+            Assert.Equal("ONE\n", Encoding.ASCII.GetString(await connection.ReadToEndAsync()));
+            await run.WaitAsync(Bound);
+            Assert.False(transport.IsAttached);
+            Assert.Equal(0, transport.InlineTurns);
+        });
+
+    // As on Kestrel's and the reactor's threads: with no synchronization context, the pipes' inline callbacks run
+    // on the thread that completes them, so each step below has run its turn when it returns.
+    private static Task WithoutSynchronizationContext(Func<Task> test) => Task.Run(test);
+
+    private static ProtocolConnection Runner(PipeConnection connection) =>
+        new(connection.Context, new ProtocolConnectionOptions(), TimeProvider.System, null, NullLogger.Instance);
+
+    private sealed record DuplexPipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;
+}

@@ -1,0 +1,88 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using EchoHost.Connections;
+
+namespace EchoHost.Tests.Support;
+
+/// <summary>
+/// The transport's side of the inline path, played over a <see cref="PipeConnection"/> as the epoll engine plays
+/// it over a socket: received bytes go to a parked runner inline and what it leaves into the pipe, or all into
+/// the pipe while it is not parked; a turn's output lands in the connection's output pipe, and is counted.
+/// </summary>
+internal sealed class InlineTransport : IInlineReceiveFeature
+{
+    private readonly PipeConnection _connection;
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    private readonly ArrayBufferWriter<byte> _turnOutput = new();
+    private IInlineReceiver? _receiver;
+
+    public InlineTransport(PipeConnection connection)
+    {
+        _connection = connection;
+        _input = connection.Context.Transport.Input;
+        _output = connection.Context.Transport.Output;
+        connection.Context.Features.Set<IInlineReceiveFeature>(this);
+    }
+
+    // The test's thread stands in for the reactor's; with inline scheduling every turn runs on it.
+    public bool IsReceivingThread => true;
+
+    public bool IsParked => _receiver?.IsParked == true;
+
+    public bool IsAttached => _receiver is not null;
+
+    public int InlineTurns { get; private set; }
+
+    public int InlineSends { get; private set; }
+
+    public bool Attach(IInlineReceiver receiver, PipeReader input, PipeWriter output)
+    {
+        if (input != _input || output != _output)
+        {
+            return false;
+        }
+
+        _receiver = receiver;
+        return true;
+    }
+
+    public IBufferWriter<byte> BeginOutput()
+    {
+        _turnOutput.Clear();
+        return _turnOutput;
+    }
+
+    public ValueTask<FlushResult> Send()
+    {
+        InlineSends++;
+        _output.Write(_turnOutput.WrittenSpan);
+        return _output.FlushAsync();
+    }
+
+    /// <summary>What the engine does with bytes it received.</summary>
+    public async Task ReceiveAsync(byte[] data)
+    {
+        if (_receiver is { IsParked: true } receiver)
+        {
+            var received = new ReadOnlySequence<byte>(data);
+            if (receiver.Receive(received) is { } consumed)
+            {
+                InlineTurns++;
+                data = received.Slice(consumed).ToArray();
+            }
+        }
+
+        if (data.Length > 0)
+        {
+            await _connection.SendAsync(data);
+        }
+    }
+
+    /// <summary>The peer's FIN: the input pipe ends, and a parked runner hears of it.</summary>
+    public async Task EndAsync()
+    {
+        await _connection.ToServer.CompleteAsync();
+        _receiver?.Wake();
+    }
+}

@@ -1,0 +1,112 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using EchoHost.Connections;
+using EchoHost.Transport.Tests.Support;
+using Microsoft.AspNetCore.Connections.Features;
+
+namespace EchoHost.Transport.Tests;
+
+/// <summary>
+/// The epoll engine's inline path on real sockets, driven by a receiver that stands in for the runner: turns run
+/// on the reactor's thread, their output goes straight to the socket until it is full, and what it does not take
+/// goes through the output pipe after it, in order and under the pipe's back pressure.
+/// </summary>
+public sealed class InlineReceiveFeatureTests
+{
+    private const int BytesPerTurn = 16 * 1024;
+
+    [LinuxTransportFact]
+    public async Task Output_the_socket_does_not_take_goes_through_the_output_pipe_in_order_under_its_back_pressure()
+    {
+        await using var transport = await TransportUnderTest.StartAsync("Linux");
+        var (server, client) = await transport.ConnectAsync(clientReceiveBuffer: 4096);
+        server.Features.Get<IConnectionSocketFeature>()!.Socket.SendBufferSize = 4096;
+        var inline = server.Features.Get<IInlineReceiveFeature>()!;
+        var receiver = new PatternReceiver(inline);
+        Assert.False(inline.Attach(receiver, new Pipe().Reader, server.Transport.Output));
+        Assert.True(inline.Attach(receiver, server.Transport.Input, server.Transport.Output));
+
+        // Each byte the client sends is one turn that writes BytesPerTurn; the client reads nothing until the
+        // flush of a turn waits, which only the output pipe's limit can make it do.
+        for (var sent = 1; !receiver.Stalled; sent++)
+        {
+            Assert.True(sent <= 64, $"{sent * BytesPerTurn} bytes written and the flush never waited");
+            await client.SendAsync(new byte[1], SocketFlags.None);
+            await Eventually.TrueAsync(() => receiver.Turns == sent, $"turn {sent} did not run");
+        }
+
+        Assert.True(receiver.OnReactorThread, "a turn ran off the reactor's thread");
+        var expected = receiver.Turns * BytesPerTurn;
+        var received = new byte[expected];
+        var total = 0;
+        while (total < expected)
+        {
+            var read = await client.ReceiveAsync(received.AsMemory(total), SocketFlags.None);
+            Assert.True(read > 0, $"the server closed after {total} of {expected} bytes");
+            total += read;
+        }
+
+        Assert.True(received.AsSpan().SequenceEqual(Pattern(expected)), $"the bytes differ from byte {FirstDifference(received)} on");
+        await Eventually.WithinAsync(receiver.Flush!, "the waiting flush did not complete once the client read");
+    }
+
+    private static int FirstDifference(byte[] received) => received.AsSpan().CommonPrefixLength(Pattern(received.Length));
+
+    private static byte[] Pattern(int length)
+    {
+        var bytes = new byte[length];
+        for (var i = 0; i < length; i++)
+        {
+            bytes[i] = (byte)(i % 251);
+        }
+
+        return bytes;
+    }
+
+    // Writes the next BytesPerTurn of a running count each turn, and stops parking once a flush waits.
+    private sealed class PatternReceiver(IInlineReceiveFeature feature) : IInlineReceiver
+    {
+        private long _written;
+        private volatile int _turns;
+
+        public bool IsParked => Flush is null;
+
+        public int Turns => _turns;
+
+        public bool Stalled => Flush is { IsCompleted: false };
+
+        public bool OnReactorThread { get; private set; } = true;
+
+        public Task<FlushResult>? Flush { get; private set; }
+
+        public SequencePosition? Receive(in ReadOnlySequence<byte> data)
+        {
+            OnReactorThread &= feature.IsReceivingThread;
+            var output = feature.BeginOutput();
+            var span = output.GetSpan(BytesPerTurn)[..BytesPerTurn];
+            for (var i = 0; i < span.Length; i++)
+            {
+                span[i] = (byte)(_written++ % 251);
+            }
+
+            output.Advance(BytesPerTurn);
+            var flush = feature.Send();
+            if (!flush.IsCompleted)
+            {
+                Flush = flush.AsTask();
+            }
+            else
+            {
+                _ = flush.Result;
+            }
+
+            _turns++;
+            return data.End;
+        }
+
+        public void Wake()
+        {
+        }
+    }
+}
