@@ -246,8 +246,9 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         }
 
         var consumed = Deliver(buffer, end);
+        var held = buffer.Slice(consumed).Length;
         _input.AdvanceTo(consumed, buffer.End);
-        HoldInput(buffer.Slice(consumed).Length);
+        HoldInput(held);
         return FlushTurn(end, inline: false);
     }
 
