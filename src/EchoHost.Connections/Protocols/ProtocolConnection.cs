@@ -17,7 +17,8 @@ namespace EchoHost.Connections.Protocols;
 /// transport the protocol writes through, one flush per read, the idle and write timeouts, and a graceful end
 /// (FIN) on end of input, on the protocol's <see cref="IProtocolTransport.Close"/>, on idleness and on server
 /// shutdown. Whatever happens, the protocol hears <see cref="IConnectionProtocol.ConnectionLost"/> and both
-/// pipes are completed.
+/// pipes are completed. On a transport that offers <see cref="IInlineReceiveFeature"/>, the runner parks between
+/// turns instead of reading its pipe, and the transport runs its turns with what it receives.
 /// </summary>
 public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficFeature, IInlineReceiver
 {

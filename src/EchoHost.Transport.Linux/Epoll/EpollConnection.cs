@@ -11,8 +11,10 @@ namespace EchoHost.Transport.Linux;
 /// A connection of the epoll engine: readiness from its <see cref="EpollReactor"/>, and a recv or send right
 /// there. Receiving sizes each read by what the pipe's last block still holds, so a client that drips bytes fills
 /// one block rather than taking a block per byte. Sending sends what the protocol flushed at once, leaving the rest
-/// for EPOLLOUT only when the socket's buffer is full. The reactor's thread alone sets and clears
-/// <c>ReadingPaused</c> and <c>ReceiveEnded</c>.
+/// for EPOLLOUT only when the socket's buffer is full. While its runner is parked, a readable socket takes the
+/// inline path instead (<see cref="IInlineReceiveFeature"/>): one receive into the reactor's buffer, the runner's
+/// turn, one send from the reactor's buffer, and only what does not fit goes through the pipes. The reactor's
+/// thread alone sets and clears <c>ReadingPaused</c> and <c>ReceiveEnded</c>.
 /// </summary>
 internal sealed class EpollConnection(Socket socket, EpollReactor reactor, LinuxTransportOptions options)
     : LinuxConnection(socket, options), IInlineReceiveFeature
