@@ -20,78 +20,59 @@ public sealed class InlineReceiveTests
     [Fact]
     public Task After_its_first_read_the_runner_parks_and_hears_input_and_replies_inline() => WithoutSynchronizationContext(async () =>
         {
-            using var connection = new PipeConnection(inlineScheduling: true);
-            var transport = new InlineTransport(connection);
-            var runner = Runner(connection);
-            var run = runner.RunAsync(new UpperCaseProtocol());
+            using var parked = await ParkedAfterOneLineAsync();
 
-            await transport.ReceiveAsync("one\n"u8.ToArray());
-            Assert.True(transport.IsParked);
-            await transport.ReceiveAsync("two\nthree\n"u8.ToArray());
-            Assert.Equal((1, 1), (transport.InlineTurns, transport.InlineSends));
-            Assert.True(transport.IsParked);
-            await transport.EndAsync();
+            await parked.Transport.ReceiveAsync("two\nthree\n"u8.ToArray());
+            Assert.Equal((1, 1), (parked.Transport.InlineTurns, parked.Transport.InlineSends));
+            Assert.True(parked.Transport.IsParked);
+            await parked.Transport.EndAsync();
 
-            Assert.Equal("ONE\nTWO\nTHREE\n", Encoding.ASCII.GetString(await connection.ReadToEndAsync()));
-            await run.WaitAsync(Bound);
-            Assert.Equal(ConnectionEndReason.PeerClosed, runner.Outcome?.Reason);
-            Assert.Equal(14, runner.BytesReceived);
+            Assert.Equal("ONE\nTWO\nTHREE\n", Encoding.ASCII.GetString(await parked.Connection.ReadToEndAsync()));
+            await parked.Run.WaitAsync(Bound);
+            Assert.Equal(ConnectionEndReason.PeerClosed, parked.Runner.Outcome?.Reason);
+            Assert.Equal(14, parked.Runner.BytesReceived);
         });
 
     [Fact]
     public Task Input_left_unconsumed_inline_is_offered_again_from_the_pipe_with_what_follows() => WithoutSynchronizationContext(async () =>
         {
-            using var connection = new PipeConnection(inlineScheduling: true);
-            var transport = new InlineTransport(connection);
-            var runner = Runner(connection);
-            var run = runner.RunAsync(new UpperCaseProtocol());
-            await transport.ReceiveAsync("one\n"u8.ToArray());
+            using var parked = await ParkedAfterOneLineAsync();
 
-            await transport.ReceiveAsync("tw"u8.ToArray());
-            Assert.False(transport.IsParked);
-            await transport.ReceiveAsync("o\n"u8.ToArray());
-            Assert.True(transport.IsParked);
-            await transport.EndAsync();
+            await parked.Transport.ReceiveAsync("tw"u8.ToArray());
+            Assert.False(parked.Transport.IsParked);
+            await parked.Transport.ReceiveAsync("o\n"u8.ToArray());
+            Assert.True(parked.Transport.IsParked);
+            await parked.Transport.EndAsync();
 
-            Assert.Equal("ONE\nTWO\n", Encoding.ASCII.GetString(await connection.ReadToEndAsync()));
-            await run.WaitAsync(Bound);
-            Assert.Equal(1, transport.InlineTurns);
-            Assert.Equal(8, runner.BytesReceived);
+            Assert.Equal("ONE\nTWO\n", Encoding.ASCII.GetString(await parked.Connection.ReadToEndAsync()));
+            await parked.Run.WaitAsync(Bound);
+            Assert.Equal(1, parked.Transport.InlineTurns);
+            Assert.Equal(8, parked.Runner.BytesReceived);
         });
 
     [Fact]
     public Task A_shutdown_request_wakes_a_parked_runner_which_ends_with_fin() => WithoutSynchronizationContext(async () =>
         {
-            using var connection = new PipeConnection(inlineScheduling: true);
-            var transport = new InlineTransport(connection);
-            var runner = Runner(connection);
-            var run = runner.RunAsync(new UpperCaseProtocol());
-            await transport.ReceiveAsync("one\n"u8.ToArray());
-            Assert.True(transport.IsParked);
+            using var parked = await ParkedAfterOneLineAsync();
 
-            connection.RequestClose();
+            parked.Connection.RequestClose();
 
-            Assert.Equal("ONE\n", Encoding.ASCII.GetString(await connection.ReadToEndAsync()));
-            await run.WaitAsync(Bound);
-            Assert.Equal(ConnectionEndReason.ServerShutdown, runner.Outcome?.Reason);
+            Assert.Equal("ONE\n", Encoding.ASCII.GetString(await parked.Connection.ReadToEndAsync()));
+            await parked.Run.WaitAsync(Bound);
+            Assert.Equal(ConnectionEndReason.ServerShutdown, parked.Runner.Outcome?.Reason);
         });
 
     [Fact]
     public Task An_idle_timeout_ends_a_parked_connection() => WithoutSynchronizationContext(async () =>
         {
             var time = new FakeTimeProvider();
-            using var connection = new PipeConnection(inlineScheduling: true);
-            var transport = new InlineTransport(connection);
-            var runner = new ProtocolConnection(connection.Context, new ProtocolConnectionOptions { IdleTimeout = TimeSpan.FromSeconds(5) }, time, null, NullLogger.Instance);
-            var run = runner.RunAsync(new UpperCaseProtocol());
-            await transport.ReceiveAsync("one\n"u8.ToArray());
-            Assert.True(transport.IsParked);
+            using var parked = await ParkedAfterOneLineAsync(new ProtocolConnectionOptions { IdleTimeout = TimeSpan.FromSeconds(5) }, time);
 
             time.Advance(TimeSpan.FromSeconds(5));
-            connection.Heartbeat();
+            parked.Connection.Heartbeat();
 
-            await run.WaitAsync(Bound);
-            Assert.Equal(ConnectionEndReason.IdleTimeout, runner.Outcome?.Reason);
+            await parked.Run.WaitAsync(Bound);
+            Assert.Equal(ConnectionEndReason.IdleTimeout, parked.Runner.Outcome?.Reason);
         });
 
     [Fact]
@@ -117,8 +98,26 @@ public sealed class InlineReceiveTests
     // on the thread that completes them, so each step below has run its turn when it returns.
     private static Task WithoutSynchronizationContext(Func<Task> test) => Task.Run(test);
 
-    private static ProtocolConnection Runner(PipeConnection connection) =>
-        new(connection.Context, new ProtocolConnectionOptions(), TimeProvider.System, null, NullLogger.Instance);
+    private static ProtocolConnection Runner(PipeConnection connection, ProtocolConnectionOptions? options = null, TimeProvider? time = null) =>
+        new(connection.Context, options ?? new ProtocolConnectionOptions(), time ?? TimeProvider.System, null, NullLogger.Instance);
+
+    // A runner over the test double, after a first line through the pipe, which parks it.
+    private static async Task<ParkedRunner> ParkedAfterOneLineAsync(ProtocolConnectionOptions? options = null, TimeProvider? time = null)
+    {
+        var connection = new PipeConnection(inlineScheduling: true);
+        var transport = new InlineTransport(connection);
+        var runner = Runner(connection, options, time);
+        var run = runner.RunAsync(new UpperCaseProtocol());
+        await transport.ReceiveAsync("one\n"u8.ToArray());
+        Assert.True(transport.IsParked);
+        return new ParkedRunner(connection, transport, runner, run);
+    }
+
+    private sealed record ParkedRunner(PipeConnection Connection, InlineTransport Transport, ProtocolConnection Runner, Task<ConnectionOutcome> Run)
+        : IDisposable
+    {
+        public void Dispose() => Connection.Dispose();
+    }
 
     private sealed record DuplexPipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;
 }
