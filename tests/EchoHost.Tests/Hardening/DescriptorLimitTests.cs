@@ -7,8 +7,8 @@ namespace EchoHost.Tests.Hardening;
 [Collection(SerialTests.Name)]
 public sealed class DescriptorLimitTests
 {
-    // 272: too low for the reserve, so no echo connection is admitted, yet above what the test's JIT-run host
-    // opens by itself (each loaded assembly holds two descriptors: about 205 at start and 50 more on first use).
+    // The lower limit is too low for the reserve, so no echo connection is admitted, yet above what the test's
+    // JIT-run host opens by itself, which holds two descriptors for each assembly it loads.
     [Theory]
     [InlineData(272)]
     [InlineData(400)]
