@@ -253,9 +253,8 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         return FlushTurn(end, inline: false);
     }
 
-    // A turn the transport runs on its own thread with what it received, neither pipe in between. The runner goes
-    // back to the pipe for what the protocol left unconsumed (the transport puts it there), and whenever the turn
-    // does not end as it began: a flush that waits, or the connection's end.
+    // A turn the transport runs with what it received; the runner goes back to the pipe for what the protocol left
+    // unconsumed (the transport puts it there), and after a flush that waits or the connection's end.
     private SequencePosition InlineTurn(in ReadOnlySequence<byte> input)
     {
         var consumed = input.End;
@@ -404,11 +403,8 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         Pump();
     }
 
-    // After a turn on the transport's receiving thread over all the input there was (a read of the pipe, or an
-    // inline turn), with none of it held, the runner parks instead of reading the pipe: the transport then hands
-    // it what arrives, inline. After a flush that waited, the pipe may hold input unread, so it is read instead.
-    // A shutdown or timeout asked for meanwhile finds the runner parked and wakes it, or is seen here; false to
-    // read the pipe on.
+    // Parks only on the receiving thread after a turn that saw all input there was, so nothing waits unread in the
+    // pipe; a shutdown or timeout asked for meanwhile either finds it parked and wakes it, or is seen here.
     private bool TryPark()
     {
         if (_inline is null || _inputHeld != 0 || !_inline.IsReceivingThread)
