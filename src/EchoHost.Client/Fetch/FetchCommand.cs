@@ -124,14 +124,14 @@ internal static class FetchCommand
     }
 
     private static HttpClient CreateHttpClient(FetchTimeouts timeouts, int perHost, int retries) => new(FetchRetries.Around(
-        new SocketsHttpHandler
+        new OneResponseServers(() => new SocketsHttpHandler
         {
             // One client for every download: connections to the same host are reused.
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
             ConnectTimeout = timeouts.Connect,
             MaxConnectionsPerServer = perHost,
             AutomaticDecompression = System.Net.DecompressionMethods.All,
-        },
+        }),
         retries,
         timeouts.Idle))
     {

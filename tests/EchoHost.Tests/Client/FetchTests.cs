@@ -63,6 +63,24 @@ public sealed class FetchTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_server_that_closes_after_each_http_1_0_response_gets_every_request_on_a_new_connection()
+    {
+        await using var origin = new Http10Origin();
+        var urls = Enumerable.Range(0, 5).Select(i => origin.Url($"/h{i}?size=20000")).ToArray();
+
+        var run = await FetchAsync([.. urls, "--sequential", "--retries", "0", "--json"]);
+
+        Assert.True(run.ExitCode == 0, run.Out + run.Error);
+        Assert.Equal(0, origin.Unanswered);
+        Assert.Equal(5, origin.Connections);
+        foreach (var download in run.Json().GetProperty("downloads").EnumerateArray())
+        {
+            var name = new Uri(download.GetProperty("url").GetString()!).AbsolutePath.TrimStart('/');
+            Assert.Equal(FetchOrigin.ContentOf(name, 20000), await File.ReadAllBytesAsync(Path.Combine(_out.FullName, download.GetProperty("file").GetString()!)));
+        }
+    }
+
+    [Fact]
     public async Task Retry_after_is_honoured_and_404_is_not_retried_and_retries_0_turns_retrying_off()
     {
         var run = await FetchAsync(_origin.Url("/flaky/later?failures=1&status=503&retryAfter=1"), _origin.Url("/flaky/missing?failures=5&status=404"));
