@@ -6,9 +6,10 @@ namespace EchoHost.Connections.Diagnostics;
 /// <summary>
 /// One listener's connection instruments, named <c>{prefix}.connections.opened</c> and so on so that
 /// OpenTelemetry's Prometheus naming turns them into <c>{prefix}_connections_opened_total</c>. The counts are
-/// plain interlocked fields, read by observable instruments when a scraper collects: the echo path pays one
-/// atomic add per read and nothing else, and every series (each reason included) is exported from the first
-/// scrape on, at zero, so rates and alerts work before the first event.
+/// plain interlocked fields, read by observable instruments when a scraper collects: the echo path pays an atomic
+/// add per count, on a cache line of its processor's (<see cref="TrafficCounts"/>), and nothing else. Every series
+/// (each reason included) is exported from the first scrape on, at zero, so rates and alerts work before the first
+/// event.
 /// </summary>
 public sealed class ConnectionMetrics
 {
@@ -19,11 +20,9 @@ public sealed class ConnectionMetrics
     private readonly Histogram<double> _duration;
     private readonly long[] _closedByReason = new long[EndReasonNames.Length];
     private readonly long[] _rejectedByReason = new long[RejectionReasons.All.Length];
+    private readonly TrafficCounts _traffic = new();
     private long _opened;
     private long _active;
-    private long _messages;
-    private long _received;
-    private long _sent;
 
     public ConnectionMetrics(Meter meter, string prefix)
     {
@@ -32,9 +31,9 @@ public sealed class ConnectionMetrics
         meter.CreateObservableUpDownCounter($"{prefix}.connections.active", () => Volatile.Read(ref _active), "{connection}", "Connections open now.");
         meter.CreateObservableCounter($"{prefix}.connections.closed", () => ByReason(_closedByReason, EndReasonNames), "{connection}", "Admitted connections that ended, by reason.");
         meter.CreateObservableCounter($"{prefix}.connections.rejected", () => ByReason(_rejectedByReason, RejectionReasons.All), "{connection}", "Connections turned away before the protocol, by reason.");
-        meter.CreateObservableCounter($"{prefix}.messages.received", () => Volatile.Read(ref _messages), "{message}", "Framed messages received.");
-        meter.CreateObservableCounter($"{prefix}.received", () => Volatile.Read(ref _received), "By", "Bytes read from clients.");
-        meter.CreateObservableCounter($"{prefix}.sent", () => Volatile.Read(ref _sent), "By", "Bytes written to clients.");
+        meter.CreateObservableCounter($"{prefix}.messages.received", () => _traffic.Messages, "{message}", "Framed messages received.");
+        meter.CreateObservableCounter($"{prefix}.received", () => _traffic.Received, "By", "Bytes read from clients.");
+        meter.CreateObservableCounter($"{prefix}.sent", () => _traffic.Sent, "By", "Bytes written to clients.");
         _duration = meter.CreateHistogram<double>(
             $"{prefix}.connection.duration",
             "s",
@@ -68,7 +67,7 @@ public sealed class ConnectionMetrics
     {
         if (count > 0)
         {
-            Interlocked.Add(ref _messages, count);
+            _traffic.AddMessages(count);
         }
     }
 
@@ -76,12 +75,12 @@ public sealed class ConnectionMetrics
     {
         if (received > 0)
         {
-            Interlocked.Add(ref _received, received);
+            _traffic.AddReceived(received);
         }
 
         if (sent > 0)
         {
-            Interlocked.Add(ref _sent, sent);
+            _traffic.AddSent(sent);
         }
     }
 
