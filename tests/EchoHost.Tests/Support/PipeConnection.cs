@@ -16,6 +16,7 @@ internal sealed class PipeConnection : IConnectionLifetimeNotificationFeature, I
     private readonly Pipe _toServer;
     private readonly Pipe _fromServer;
     private readonly CancellationTokenSource _closeRequested = new();
+    private readonly PipeConnectionContext _context;
 
     /// <param name="remoteEndPoint">The peer the server sees.</param>
     /// <param name="serverOutputLimit">Bytes the server may write before its flush waits for the peer to read; 0 for the pipe's default.</param>
@@ -25,16 +26,15 @@ internal sealed class PipeConnection : IConnectionLifetimeNotificationFeature, I
         _toServer = new Pipe(new PipeOptions(readerScheduler: inlineScheduling ? PipeScheduler.Inline : PipeScheduler.ThreadPool));
         _fromServer = serverOutputLimit > 0 ? new Pipe(new PipeOptions(pauseWriterThreshold: serverOutputLimit, resumeWriterThreshold: serverOutputLimit / 2)) : new Pipe();
         ServerOutput = new FlushCountingWriter(_fromServer.Writer);
-        Context = new DefaultConnectionContext("test", new DuplexPipe(_toServer.Reader, ServerOutput), new DuplexPipe(_fromServer.Reader, _toServer.Writer))
+        _context = new PipeConnectionContext(new DuplexPipe(_toServer.Reader, ServerOutput), new DuplexPipe(_fromServer.Reader, _toServer.Writer))
         {
             RemoteEndPoint = remoteEndPoint,
         };
-        Context.ConnectionClosed.Register(() => Aborted = true);
         Context.Features.Set<IConnectionLifetimeNotificationFeature>(this);
         Context.Features.Set<IConnectionHeartbeatFeature>(this);
     }
 
-    public DefaultConnectionContext Context { get; }
+    public DefaultConnectionContext Context => _context;
 
     public PipeWriter ToServer => _toServer.Writer;
 
@@ -43,7 +43,7 @@ internal sealed class PipeConnection : IConnectionLifetimeNotificationFeature, I
     public FlushCountingWriter ServerOutput { get; }
 
     /// <summary>The server aborted the connection (what Kestrel turns into a reset).</summary>
-    public bool Aborted { get; private set; }
+    public bool Aborted => _context.IsAborted;
 
     public CancellationToken ConnectionClosedRequested
     {
@@ -102,6 +102,27 @@ internal sealed class PipeConnection : IConnectionLifetimeNotificationFeature, I
             }
 
             FromServer.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        }
+    }
+
+    // DefaultConnectionContext fires ConnectionClosed on the thread pool after an abort, and that throws, taking the
+    // test process down, when the context was disposed meanwhile (dotnet/aspnetcore#57098), as a connection whose
+    // write timeout aborts it after its runner disposed it is. This one's source is never disposed: it holds no timer.
+    private sealed class PipeConnectionContext : DefaultConnectionContext
+    {
+        private readonly CancellationTokenSource _closed = new();
+
+        private volatile bool _aborted;
+
+        public PipeConnectionContext(IDuplexPipe transport, IDuplexPipe application)
+            : base("test", transport, application) => ConnectionClosed = _closed.Token;
+
+        public bool IsAborted => _aborted;
+
+        public override void Abort(ConnectionAbortedException abortReason)
+        {
+            _aborted = true;
+            ThreadPool.UnsafeQueueUserWorkItem(static closed => closed.Cancel(), _closed, preferLocal: false);
         }
     }
 
