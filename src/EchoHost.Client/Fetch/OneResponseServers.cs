@@ -5,10 +5,10 @@ namespace EchoHost.Client.Fetch;
 
 /// <summary>
 /// Sends requests to a server that closes every connection after one response (HTTP/1.0 without keep-alive, as
-/// Python's http.server) over connections used once. SocketsHttpHandler pools such a connection all the same, and a
-/// request handed it before the server's close arrives gets no response at all; with 50 downloads at once from
-/// http.server that was 2-5% of requests. Each server is judged by its first response; requests already sent
-/// through the pooled handler by then finish there, so for that moment a server may see up to twice --per-host.
+/// Python's http.server) over connections used once: SocketsHttpHandler pools such a connection all the same, and a
+/// request handed it as the server closes it gets no response. Each server is judged by its first response;
+/// requests already sent through the pooled handler finish there, so for that moment a server may see up to twice
+/// --per-host.
 /// </summary>
 internal sealed class OneResponseServers(Func<SocketsHttpHandler> handler) : HttpMessageHandler
 {

@@ -105,9 +105,8 @@ internal sealed class PipeConnection : IConnectionLifetimeNotificationFeature, I
         }
     }
 
-    // DefaultConnectionContext fires ConnectionClosed on the thread pool after an abort, and that throws, taking the
-    // test process down, when the context was disposed meanwhile (dotnet/aspnetcore#57098), as a connection whose
-    // write timeout aborts it after its runner disposed it is. This one's source is never disposed: it holds no timer.
+    // DefaultConnectionContext cancels ConnectionClosed on the thread pool after Abort, which throws and ends the test
+    // process if it was disposed meanwhile (dotnet/aspnetcore#57098); this source holds no timer and is never disposed.
     private sealed class PipeConnectionContext : DefaultConnectionContext
     {
         private readonly CancellationTokenSource _closed = new();
