@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
 
 namespace EchoHost.Connections.Diagnostics;
 
@@ -10,48 +9,43 @@ namespace EchoHost.Connections.Diagnostics;
 /// </summary>
 internal sealed class TrafficCounts
 {
-    private readonly Cell[] _cells = new Cell[(int)BitOperations.RoundUpToPowerOf2((uint)Environment.ProcessorCount)];
+    private const int MessagesAt = 0;
+    private const int ReceivedAt = 1;
+    private const int SentAt = 2;
 
-    public long Messages => Sum(static (ref Cell cell) => ref cell.Messages);
+    // Two lines' worth of longs per processor, so that neighbours stay apart even where lines are fetched in pairs.
+    private const int Stride = 16;
 
-    public long Received => Sum(static (ref Cell cell) => ref cell.Received);
+    private readonly int _cellMask = (int)BitOperations.RoundUpToPowerOf2((uint)Environment.ProcessorCount) - 1;
+    private readonly long[] _counts;
 
-    public long Sent => Sum(static (ref Cell cell) => ref cell.Sent);
+    public TrafficCounts() => _counts = new long[(_cellMask + 1) * Stride];
 
-    private delegate ref long Field(ref Cell cell);
+    public long Messages => Sum(MessagesAt);
 
-    public void AddMessages(long count) => Interlocked.Add(ref Mine().Messages, count);
+    public long Received => Sum(ReceivedAt);
 
-    public void AddReceived(long bytes) => Interlocked.Add(ref Mine().Received, bytes);
+    public long Sent => Sum(SentAt);
 
-    public void AddSent(long bytes) => Interlocked.Add(ref Mine().Sent, bytes);
+    public void AddMessages(long count) => Add(MessagesAt, count);
 
-    // Two threads may share a cell (a processor number read just before a migration), hence the atomic adds; on a
-    // line this core already holds they cost a few cycles.
-    private ref Cell Mine() => ref _cells[Thread.GetCurrentProcessorId() & (_cells.Length - 1)];
+    public void AddReceived(long bytes) => Add(ReceivedAt, bytes);
 
-    private long Sum(Field field)
+    public void AddSent(long bytes) => Add(SentAt, bytes);
+
+    // Two threads may share a cell (a processor number read just before a migration), hence the atomic add; on a
+    // line this core already holds it costs a few cycles.
+    private void Add(int field, long value) =>
+        Interlocked.Add(ref _counts[((Thread.GetCurrentProcessorId() & _cellMask) * Stride) + field], value);
+
+    private long Sum(int field)
     {
         long total = 0;
-        for (var i = 0; i < _cells.Length; i++)
+        for (var at = field; at < _counts.Length; at += Stride)
         {
-            total += Volatile.Read(ref field(ref _cells[i]));
+            total += Volatile.Read(ref _counts[at]);
         }
 
         return total;
-    }
-
-    // Two lines' worth, so that neighbouring cells stay apart even where the processor fetches lines in pairs.
-    [StructLayout(LayoutKind.Explicit, Size = 128)]
-    private struct Cell
-    {
-        [FieldOffset(0)]
-        public long Messages;
-
-        [FieldOffset(8)]
-        public long Received;
-
-        [FieldOffset(16)]
-        public long Sent;
     }
 }
