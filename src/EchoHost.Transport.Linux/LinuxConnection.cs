@@ -64,8 +64,11 @@ internal abstract partial class LinuxConnection : ConnectionContext,
         SocketClosed = 128,
     }
 
-    /// <summary>Unique in the process: how a reactor finds the connection an event or completion is for.</summary>
+    /// <summary>Unique in the process: the connection's id, and part of its <see cref="Token"/>.</summary>
     public ulong Key { get; }
+
+    /// <summary>What its reactor's events or completions carry to find it (<see cref="ConnectionTable{T}"/>); set when it joins the reactor.</summary>
+    public ulong Token { get; set; }
 
     public SafeSocketHandle Handle { get; }
 

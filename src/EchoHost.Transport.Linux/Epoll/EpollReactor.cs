@@ -22,7 +22,7 @@ internal sealed partial class EpollReactor : IReactor
     private const int StoppingWaitMilliseconds = 50;
     private const int BadDescriptor = 9;
     private const int InlineBufferSize = 64 * 1024;
-    private readonly ConcurrentDictionary<ulong, EpollConnection> _connections = new();
+    private readonly ConnectionTable<EpollConnection> _connections = new();
     private readonly ConcurrentQueue<(EpollConnection Connection, ReactorWork Work)> _work = new();
     private readonly int _epoll;
     private readonly int _wake;
@@ -71,11 +71,11 @@ internal sealed partial class EpollReactor : IReactor
             return -LinuxCalls.ShuttingDown;
         }
 
-        _connections[connection.Key] = connection;
+        connection.Token = _connections.Add(connection);
         var result = Control(LinuxCalls.Add, connection, interest);
         if (result != 0)
         {
-            _connections.TryRemove(connection.Key, out _);
+            _connections.Remove(connection.Token);
         }
 
         return result;
@@ -121,7 +121,7 @@ internal sealed partial class EpollReactor : IReactor
 
     private int Control(int operation, EpollConnection connection, uint interest)
     {
-        var change = new LinuxCalls.EpollEvent { Events = interest, Data = connection.Key };
+        var change = new LinuxCalls.EpollEvent { Events = interest, Data = connection.Token };
         try
         {
             return LinuxCalls.EpollControl(_epoll, operation, connection.Handle, ref change);
@@ -155,7 +155,7 @@ internal sealed partial class EpollReactor : IReactor
                 {
                     LinuxCalls.Drain(_wake);
                 }
-                else if (_connections.TryGetValue(events[i].Data, out var connection))
+                else if (_connections.TryGet(events[i].Data, out var connection))
                 {
                     Serve(connection, events[i].Events);
                 }
@@ -166,7 +166,7 @@ internal sealed partial class EpollReactor : IReactor
 
         _stopped = true;
         RunQueuedWork();
-        foreach (var connection in _connections.Values)
+        foreach (var connection in _connections.Snapshot())
         {
             connection.RunPosted(ReactorWork.Close);
         }
@@ -177,7 +177,7 @@ internal sealed partial class EpollReactor : IReactor
     // Asks every connection to end; the loop then waits for their closes, up to the deadline.
     private long BeginStop()
     {
-        foreach (var connection in _connections.Values)
+        foreach (var connection in _connections.Snapshot())
         {
             connection.Abort(new ConnectionAbortedException("The server is stopping."));
         }
@@ -192,7 +192,7 @@ internal sealed partial class EpollReactor : IReactor
             item.Connection.RunPosted(item.Work);
             if (item.Work == ReactorWork.Close)
             {
-                _connections.TryRemove(item.Connection.Key, out _);
+                _connections.Remove(item.Connection.Token);
             }
         }
     }

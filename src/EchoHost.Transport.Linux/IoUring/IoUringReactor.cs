@@ -27,7 +27,7 @@ internal sealed partial class IoUringReactor : IReactor
     private const ulong WakeData = 0;
     private static readonly TimeSpan CancelTimeout = TimeSpan.FromSeconds(1);
 
-    private readonly ConcurrentDictionary<ulong, IoUringConnection> _connections = new();
+    private readonly ConnectionTable<IoUringConnection> _connections = new();
     private readonly ConcurrentQueue<(IoUringConnection Connection, ReactorWork Work)> _work = new();
     private readonly LinuxTransportOptions _options;
     private readonly int _wake;
@@ -89,13 +89,13 @@ internal sealed partial class IoUringReactor : IReactor
             return -LinuxCalls.ShuttingDown;
         }
 
-        _connections[connection.Key] = connection;
+        connection.Token = _connections.Add(connection);
         Post(connection, ReactorWork.Resume);
         return 0;
     }
 
     /// <summary>On this thread: the connection's last operation completed and its socket is closing.</summary>
-    public void Leave(IoUringConnection connection) => _connections.TryRemove(connection.Key, out _);
+    public void Leave(IoUringConnection connection) => _connections.Remove(connection.Token);
 
     /// <summary>Runs the work on this reactor's thread, after any completion being handled for the connection.</summary>
     public void Post(IoUringConnection connection, ReactorWork work)
@@ -182,7 +182,7 @@ internal sealed partial class IoUringReactor : IReactor
         _submitting.Clear();
     }
 
-    private static ulong UserData(IoUringConnection connection, Operation operation) => (connection.Key << 2) | (ulong)operation;
+    private static ulong UserData(IoUringConnection connection, Operation operation) => (connection.Token << 2) | (ulong)operation;
 
     private void Run()
     {
@@ -210,7 +210,7 @@ internal sealed partial class IoUringReactor : IReactor
         RunQueuedWork();
         Release();
         var abandoned = !_connections.IsEmpty;
-        foreach (var connection in _connections.Values)
+        foreach (var connection in _connections.Snapshot())
         {
             connection.Abandon();
         }
@@ -249,7 +249,7 @@ internal sealed partial class IoUringReactor : IReactor
                     // What is left is closed; its cancellations complete in the next turns.
                     closing = true;
                     deadline = Stopwatch.GetTimestamp() + (long)(CancelTimeout.TotalSeconds * Stopwatch.Frequency);
-                    foreach (var connection in _connections.Values)
+                    foreach (var connection in _connections.Snapshot())
                     {
                         connection.RunPosted(ReactorWork.Close);
                     }
@@ -272,7 +272,7 @@ internal sealed partial class IoUringReactor : IReactor
     // Asks every connection to end; the loop then waits for their closes, up to the deadline.
     private long BeginStop()
     {
-        foreach (var connection in _connections.Values)
+        foreach (var connection in _connections.Snapshot())
         {
             connection.Abort(new ConnectionAbortedException("The server is stopping."));
         }
@@ -315,7 +315,7 @@ internal sealed partial class IoUringReactor : IReactor
         var operation = (Operation)(completion.UserData & 3);
         var hasBuffer = operation == Operation.Receive && (completion.Flags & Ring.CqeBuffer) != 0;
         var buffer = (ushort)(completion.Flags >> Ring.CqeBufferShift);
-        if (operation != Operation.Cancel && _connections.TryGetValue(completion.UserData >> 2, out var connection))
+        if (operation != Operation.Cancel && _connections.TryGet(completion.UserData >> 2, out var connection))
         {
             try
             {
