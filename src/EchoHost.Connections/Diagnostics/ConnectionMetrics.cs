@@ -73,14 +73,9 @@ public sealed class ConnectionMetrics
 
     public void Transferred(long received, long sent)
     {
-        if (received > 0)
+        if (received > 0 || sent > 0)
         {
-            _traffic.AddReceived(received);
-        }
-
-        if (sent > 0)
-        {
-            _traffic.AddSent(sent);
+            _traffic.AddTransferred(received, sent);
         }
     }
 

@@ -27,16 +27,26 @@ internal sealed class TrafficCounts
 
     public long Sent => Sum(SentAt);
 
-    public void AddMessages(long count) => Add(MessagesAt, count);
+    public void AddMessages(long count) => Interlocked.Add(ref _counts[CellStart() + MessagesAt], count);
 
-    public void AddReceived(long bytes) => Add(ReceivedAt, bytes);
+    /// <summary>A turn's bytes both ways, with one look-up of the processor's cell.</summary>
+    public void AddTransferred(long received, long sent)
+    {
+        var cell = CellStart();
+        if (received > 0)
+        {
+            Interlocked.Add(ref _counts[cell + ReceivedAt], received);
+        }
 
-    public void AddSent(long bytes) => Add(SentAt, bytes);
+        if (sent > 0)
+        {
+            Interlocked.Add(ref _counts[cell + SentAt], sent);
+        }
+    }
 
-    // Two threads may share a cell (a processor number read just before a migration), hence the atomic add; on a
-    // line this core already holds it costs a few cycles.
-    private void Add(int field, long value) =>
-        Interlocked.Add(ref _counts[((Thread.GetCurrentProcessorId() & _cellMask) * Stride) + field], value);
+    // Two threads may share a cell (a processor number read just before a migration), hence the atomic adds; on a
+    // line this core already holds they cost a few cycles.
+    private int CellStart() => (Thread.GetCurrentProcessorId() & _cellMask) * Stride;
 
     private long Sum(int field)
     {

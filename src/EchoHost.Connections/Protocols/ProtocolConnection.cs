@@ -86,13 +86,24 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
 
     public void Write(ReadOnlySpan<byte> data)
     {
+        if (data.IsEmpty)
+        {
+            return;
+        }
+
         _writer.Write(data);
         BytesSent += data.Length;
-        _hasUnflushedOutput |= !data.IsEmpty;
+        _hasUnflushedOutput = true;
     }
 
     public void Write(in ReadOnlySequence<byte> data)
     {
+        if (data.IsSingleSegment)
+        {
+            Write(data.FirstSpan);
+            return;
+        }
+
         foreach (var segment in data)
         {
             Write(segment.Span);

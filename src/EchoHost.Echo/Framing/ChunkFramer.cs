@@ -14,7 +14,12 @@ public sealed class ChunkFramer : IMessageFramer
     public bool TryReadMessage(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> message)
     {
         message = buffer;
+        if (buffer.IsEmpty)
+        {
+            return false;
+        }
+
         buffer = buffer.Slice(buffer.End);
-        return !message.IsEmpty;
+        return true;
     }
 }

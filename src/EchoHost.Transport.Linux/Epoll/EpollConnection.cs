@@ -24,6 +24,7 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
     private const int ReceiveHint = 2048;
     private const int MaxReceivesPerFlush = 4;
 
+    private readonly int _descriptor = (int)socket.Handle;
     private uint _watched;
     private int? _endAfterFlush;
 
@@ -139,6 +140,7 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
 
     public IBufferWriter<byte> BeginOutput() => reactor.InlineOutput.Begin(Output.Writer);
 
+    /// <summary>Only in the turn <see cref="ReceiveInline"/> runs, which holds the handle.</summary>
     public ValueTask<FlushResult> Send()
     {
         var overflowed = reactor.InlineOutput.Overflowed;
@@ -150,7 +152,7 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
 
         while (!unsent.IsEmpty && SendIdle && !IsAborted)
         {
-            var sent = LinuxCalls.Send(Handle, unsent);
+            var sent = LinuxCalls.Send(_descriptor, unsent);
             if (sent > 0)
             {
                 unsent = unsent[sent..];
@@ -217,6 +219,8 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
         Ended,
     }
 
+    // The handle is held for the whole receive, the inline turn's send included, so the calls in it take the bare
+    // descriptor: it cannot be closed, and its number reused, before the release.
     private ReceiveStep Receive()
     {
         if (_endAfterFlush is { } end)
@@ -226,13 +230,25 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
             return ReceiveStep.Ended;
         }
 
-        if (InlineReceiver is { IsParked: true } receiver)
+        var held = false;
+        try
         {
-            return ReceiveInline(receiver);
-        }
+            Handle.DangerousAddRef(ref held);
+            if (InlineReceiver is { IsParked: true } receiver)
+            {
+                return ReceiveInline(receiver);
+            }
 
-        var received = ReceiveIntoPipe();
-        return received > 0 ? FlushReceived() : NothingReceived(received);
+            var received = ReceiveIntoPipe();
+            return received > 0 ? FlushReceived() : NothingReceived(received);
+        }
+        finally
+        {
+            if (held)
+            {
+                Handle.DangerousRelease();
+            }
+        }
     }
 
     // One receive into the reactor's buffer, handed to the parked receiver without the pipe; only what it left
@@ -240,7 +256,7 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
     private ReceiveStep ReceiveInline(IInlineReceiver receiver)
     {
         var buffer = reactor.InlineInput;
-        var received = LinuxCalls.Receive(Handle, buffer);
+        var received = LinuxCalls.Receive(_descriptor, buffer);
         if (received <= 0)
         {
             return NothingReceived(received);
@@ -298,7 +314,7 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
         for (var receives = 0; receives < MaxReceivesPerFlush; receives++)
         {
             var memory = Input.Writer.GetMemory(ReceiveHint);
-            var received = LinuxCalls.Receive(Handle, memory.Span);
+            var received = LinuxCalls.Receive(_descriptor, memory.Span);
             if (received <= 0)
             {
                 if (total == 0)

@@ -60,7 +60,15 @@ internal sealed class InlineOutput(int size) : IBufferWriter<byte>
         return Overflow().GetMemory(sizeHint);
     }
 
-    public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        if (_overflow is null && Math.Max(sizeHint, 1) <= _buffer.Length - _written)
+        {
+            return _buffer.AsSpan(_written);
+        }
+
+        return Overflow().GetSpan(sizeHint);
+    }
 
     private PipeWriter Overflow()
     {
