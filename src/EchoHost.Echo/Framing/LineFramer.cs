@@ -21,6 +21,11 @@ public sealed class LineFramer : IMessageFramer
 
     public bool TryReadMessage(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> message)
     {
+        if (buffer.IsSingleSegment)
+        {
+            return TryReadMessage(buffer.FirstSpan, ref buffer, out message);
+        }
+
         // Only the first MaxLineBytes can hold this message's LF: never scan further than that.
         var window = buffer.Length > MaxLineBytes ? buffer.Slice(0, MaxLineBytes) : buffer;
         var reader = new SequenceReader<byte>(window);
@@ -40,6 +45,23 @@ public sealed class LineFramer : IMessageFramer
         }
 
         buffer = buffer.Slice(message.End);
+        return true;
+    }
+
+    // The same for a buffer in one piece (every read that fits one block), scanned as a span.
+    private bool TryReadMessage(ReadOnlySpan<byte> span, ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> message)
+    {
+        var window = Math.Min(span.Length, MaxLineBytes);
+        var lineFeed = span[..window].IndexOf(LineFeed);
+        if (lineFeed < 0 && window < MaxLineBytes)
+        {
+            message = default;
+            return false;
+        }
+
+        var length = lineFeed < 0 ? window : lineFeed + 1;
+        message = buffer.Slice(0, length);
+        buffer = buffer.Slice(length);
         return true;
     }
 }
