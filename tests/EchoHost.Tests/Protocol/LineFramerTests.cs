@@ -91,6 +91,23 @@ public sealed class LineFramerTests
         Assert.Equal(["a", "b", "\n"], messages.Select(Encoding.ASCII.GetString));
     }
 
+    [Theory]
+    [InlineData("a\nbb\r\nccc", 8)]
+    [InlineData("xxxxxxxxxxxxxxxxxxxxx\nyy", 8)]
+    [InlineData("12345678\n", 8)]
+    [InlineData("\n\n\n", 1)]
+    [InlineData("no line feed", 64)]
+    public void A_buffer_in_one_piece_is_framed_as_the_same_bytes_one_per_segment(string text, int limit)
+    {
+        var bytes = Encoding.ASCII.GetBytes(text);
+
+        var whole = Frame(new LineFramer(limit), Sequences.Of(bytes), out var leftWhole);
+        var split = Frame(new LineFramer(limit), Sequences.Of([.. bytes.Select(b => new[] { b })]), out var leftSplit);
+
+        Assert.Equal(split, whole);
+        Assert.Equal(leftSplit, leftWhole);
+    }
+
     [Fact]
     public void The_limit_must_be_positive()
     {
