@@ -20,7 +20,7 @@ public sealed class EchoProtocol(EchoBehavior behavior, ConnectionMetrics? metri
     {
         var buffer = data;
         var messages = 0;
-        while (!_closing && behavior.Framer.TryReadMessage(ref buffer, out var message))
+        while (!_closing && !buffer.IsEmpty && behavior.Framer.TryReadMessage(ref buffer, out var message))
         {
             OnMessage(message);
             messages++;
