@@ -49,7 +49,7 @@ def readable_copy(executable, directory):
 
 def count(command, port, prefix, size, seconds, out, toggle):
     callgrind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
-    callgrind += [f"--collect-atstart=no", f"--toggle-collect={toggle}"] if toggle else []
+    callgrind += ["--collect-atstart=no", f"--toggle-collect={toggle}"] if toggle else []
     # The GC reserves less address space than valgrind allows only when told a limit.
     environment = dict(os.environ, DOTNET_GCHeapHardLimit="C800000")
     server = subprocess.Popen(callgrind + command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
