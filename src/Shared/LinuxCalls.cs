@@ -7,9 +7,8 @@ namespace EchoHost.Shared;
 /// <summary>
 /// The Linux calls made on raw descriptors by the host's epoll transport and by echoctl bench's epoll engine:
 /// epoll, eventfd, recv, send (one block, or several in one sendmsg) and shutdown, with no task, copy or exception
-/// between a loop and the kernel. A socket is passed as its <see cref="SafeSocketHandle"/>, which is held for the
-/// call, or as its bare descriptor by a caller that holds the handle itself across several calls; either way a
-/// descriptor number that was closed and reused by another socket is never acted on.
+/// between a loop and the kernel. A socket is always passed as its <see cref="SafeSocketHandle"/>, which is held
+/// for the call, so a descriptor number that was closed and reused by another socket is never acted on.
 /// </summary>
 internal static partial class LinuxCalls
 {
@@ -96,12 +95,6 @@ internal static partial class LinuxCalls
     [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
     private static unsafe partial nint ReceiveRaw(SafeSocketHandle socket, byte* buffer, nuint length, int flags);
 
-    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
-    private static unsafe partial nint SendRaw(int descriptor, byte* buffer, nuint length, int flags);
-
-    [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
-    private static unsafe partial nint ReceiveRaw(int descriptor, byte* buffer, nuint length, int flags);
-
     /// <summary>Adds, changes or removes a socket's interest; 0, or -errno (ENOSPC when the user's watches are spent).</summary>
     public static int EpollControl(int epoll, int operation, SafeSocketHandle socket, ref EpollEvent interest) =>
         EpollControlRaw(epoll, operation, socket, ref interest) == 0 ? 0 : -Marshal.GetLastPInvokeError();
@@ -162,16 +155,6 @@ internal static partial class LinuxCalls
         }
     }
 
-    /// <summary>The same on a descriptor whose handle the caller holds.</summary>
-    public static unsafe int Send(int descriptor, ReadOnlySpan<byte> data)
-    {
-        fixed (byte* pointer = data)
-        {
-            var sent = SendRaw(descriptor, pointer, (nuint)data.Length, NoSignal | DontWait);
-            return sent >= 0 ? (int)sent : -Marshal.GetLastPInvokeError();
-        }
-    }
-
     /// <summary>
     /// Bytes sent from the first <see cref="MaxGather"/> blocks of <paramref name="data"/> in one sendmsg, or -errno
     /// (EAGAIN rather than waiting): one system call, and one wake-up of the reader, for a reply of several blocks.
@@ -228,16 +211,6 @@ internal static partial class LinuxCalls
         fixed (byte* pointer = buffer)
         {
             var received = ReceiveRaw(socket, pointer, (nuint)buffer.Length, DontWait);
-            return received >= 0 ? (int)received : -Marshal.GetLastPInvokeError();
-        }
-    }
-
-    /// <summary>The same on a descriptor whose handle the caller holds.</summary>
-    public static unsafe int Receive(int descriptor, Span<byte> buffer)
-    {
-        fixed (byte* pointer = buffer)
-        {
-            var received = ReceiveRaw(descriptor, pointer, (nuint)buffer.Length, DontWait);
             return received >= 0 ? (int)received : -Marshal.GetLastPInvokeError();
         }
     }

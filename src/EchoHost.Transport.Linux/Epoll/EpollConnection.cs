@@ -24,7 +24,6 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
     private const int ReceiveHint = 2048;
     private const int MaxReceivesPerFlush = 4;
 
-    private readonly int _descriptor = (int)socket.Handle;
     private uint _watched;
     private int? _endAfterFlush;
 
@@ -140,7 +139,6 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
 
     public IBufferWriter<byte> BeginOutput() => reactor.InlineOutput.Begin(Output.Writer);
 
-    /// <summary>Only in the turn <see cref="ReceiveInline"/> runs, which holds the handle.</summary>
     public ValueTask<FlushResult> Send()
     {
         var overflowed = reactor.InlineOutput.Overflowed;
@@ -152,7 +150,7 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
 
         while (!unsent.IsEmpty && SendIdle && !IsAborted)
         {
-            var sent = LinuxCalls.Send(_descriptor, unsent);
+            var sent = LinuxCalls.Send(Handle, unsent);
             if (sent > 0)
             {
                 unsent = unsent[sent..];
@@ -219,8 +217,6 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
         Ended,
     }
 
-    // The handle is held for the whole receive, the inline turn's send included, so the calls in it take the bare
-    // descriptor: it cannot be closed, and its number reused, before the release.
     private ReceiveStep Receive()
     {
         if (_endAfterFlush is { } end)
@@ -230,25 +226,13 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
             return ReceiveStep.Ended;
         }
 
-        var held = false;
-        try
+        if (InlineReceiver is { IsParked: true } receiver)
         {
-            Handle.DangerousAddRef(ref held);
-            if (InlineReceiver is { IsParked: true } receiver)
-            {
-                return ReceiveInline(receiver);
-            }
+            return ReceiveInline(receiver);
+        }
 
-            var received = ReceiveIntoPipe();
-            return received > 0 ? FlushReceived() : NothingReceived(received);
-        }
-        finally
-        {
-            if (held)
-            {
-                Handle.DangerousRelease();
-            }
-        }
+        var received = ReceiveIntoPipe();
+        return received > 0 ? FlushReceived() : NothingReceived(received);
     }
 
     // One receive into the reactor's buffer, handed to the parked receiver without the pipe; only what it left
@@ -256,7 +240,7 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
     private ReceiveStep ReceiveInline(IInlineReceiver receiver)
     {
         var buffer = reactor.InlineInput;
-        var received = LinuxCalls.Receive(_descriptor, buffer);
+        var received = LinuxCalls.Receive(Handle, buffer);
         if (received <= 0)
         {
             return NothingReceived(received);
@@ -314,7 +298,7 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
         for (var receives = 0; receives < MaxReceivesPerFlush; receives++)
         {
             var memory = Input.Writer.GetMemory(ReceiveHint);
-            var received = LinuxCalls.Receive(_descriptor, memory.Span);
+            var received = LinuxCalls.Receive(Handle, memory.Span);
             if (received <= 0)
             {
                 if (total == 0)
