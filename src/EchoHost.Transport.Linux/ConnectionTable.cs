@@ -3,26 +3,29 @@ using System.Diagnostics.CodeAnalysis;
 namespace EchoHost.Transport.Linux;
 
 /// <summary>
-/// A reactor's connections, each in a slot. The token an epoll event or ring completion carries is the connection's
-/// key and its slot, so finding the connection is one array read on the reactor's thread, and a token that outlived
-/// its connection finds nothing even once the slot holds another. Adding and removing take a lock: they happen
-/// once per connection, on any thread.
+/// A reactor's connections, each in a slot. The token an epoll event or ring completion carries is the slot and
+/// the generation it was taken in, so finding the connection is one array read on the reactor's thread, and a token
+/// that outlived its connection finds nothing even once the slot holds another. Adding and removing take a lock:
+/// they happen once per connection, on any thread.
 /// </summary>
 internal sealed class ConnectionTable<T>
     where T : LinuxConnection
 {
-    // Slot numbers start at 1, so no token is 0; 2^24 slots is more than the descriptors a process may hold.
+    // Slot numbers start at 1, so no token is 0; 2^24 slots is more than the descriptors a process may hold. The
+    // generation wraps after 2^38 connections, and a ring's user data keeps the two bits left over.
     private const int SlotBits = 24;
     private const ulong SlotMask = (1UL << SlotBits) - 1;
+    private const ulong GenerationMask = (1UL << 38) - 1;
     private readonly Lock _gate = new();
     private readonly Stack<int> _free = new();
     private T?[] _slots = new T?[64];
+    private ulong _generation;
     private int _used;
     private int _count;
 
     public bool IsEmpty => Volatile.Read(ref _count) == 0;
 
-    /// <summary>The token that finds <paramref name="connection"/> until it is removed.</summary>
+    /// <summary>Gives <paramref name="connection"/> its <see cref="LinuxConnection.Token"/>, which finds it until it is removed.</summary>
     public ulong Add(T connection)
     {
         lock (_gate)
@@ -38,9 +41,11 @@ internal sealed class ConnectionTable<T>
                 }
             }
 
+            _generation = (_generation + 1) & GenerationMask;
+            connection.Token = (_generation << SlotBits) | (uint)(slot + 1);
             _slots[slot] = connection;
             _count++;
-            return (connection.Key << SlotBits) | (uint)(slot + 1);
+            return connection.Token;
         }
     }
 
@@ -50,7 +55,7 @@ internal sealed class ConnectionTable<T>
         var slots = Volatile.Read(ref _slots);
         var slot = (token & SlotMask) - 1;
         connection = slot < (ulong)slots.Length ? slots[slot] : null;
-        return connection is not null && connection.Key == token >> SlotBits;
+        return connection is not null && connection.Token == token;
     }
 
     public void Remove(ulong token)
@@ -58,7 +63,7 @@ internal sealed class ConnectionTable<T>
         lock (_gate)
         {
             var slot = (int)(token & SlotMask) - 1;
-            if (slot >= 0 && slot < _used && _slots[slot] is { } connection && connection.Key == token >> SlotBits)
+            if (slot >= 0 && slot < _used && _slots[slot] is { } connection && connection.Token == token)
             {
                 _slots[slot] = null;
                 _free.Push(slot);

@@ -64,10 +64,10 @@ internal abstract partial class LinuxConnection : ConnectionContext,
         SocketClosed = 128,
     }
 
-    /// <summary>Unique in the process: the connection's id, and part of its <see cref="Token"/>.</summary>
+    /// <summary>Unique in the process: the connection's id.</summary>
     public ulong Key { get; }
 
-    /// <summary>What its reactor's events or completions carry to find it (<see cref="ConnectionTable{T}"/>); set when it joins the reactor.</summary>
+    /// <summary>What its reactor's events or completions carry to find it, given by the reactor's <see cref="ConnectionTable{T}"/>.</summary>
     public ulong Token { get; set; }
 
     public SafeSocketHandle Handle { get; }

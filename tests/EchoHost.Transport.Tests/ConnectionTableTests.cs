@@ -42,15 +42,19 @@ public sealed class ConnectionTableTests
     [LinuxTransportFact]
     public async Task Tokens_keep_finding_their_connections_while_the_table_grows()
     {
-        await using var accepted = await AcceptedConnections.OpenAsync(1);
-        var connection = accepted.Connections[0];
+        await using var accepted = await AcceptedConnections.OpenAsync(100);
         var table = new ConnectionTable<LinuxConnection>();
 
-        var tokens = Enumerable.Range(0, 1000).Select(_ => table.Add(connection)).ToList();
+        var tokens = accepted.Connections.Select(table.Add).ToList();
 
-        Assert.Equal(1000, tokens.Distinct().Count());
-        Assert.All(tokens, token => Assert.True(table.TryGet(token, out _)));
-        Assert.Equal(1000, table.Snapshot().Count);
+        Assert.Equal(100, tokens.Distinct().Count());
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            Assert.True(table.TryGet(tokens[i], out var found));
+            Assert.Same(accepted.Connections[i], found);
+        }
+
+        Assert.Equal(100, table.Snapshot().Count);
         foreach (var token in tokens)
         {
             table.Remove(token);
@@ -72,47 +76,46 @@ public sealed class ConnectionTableTests
         Assert.True(table.IsEmpty);
     }
 
-    // Real connections of the epoll engine, accepted over loopback; the table holds them without their reactor.
+    // Connections of the epoll engine over real loopback sockets, made by a reactor but never started: no reactor's
+    // table holds them, so the table under test alone gives them tokens.
     private sealed class AcceptedConnections : IAsyncDisposable
     {
-        private readonly LinuxTransportFactory _factory;
-        private readonly List<Socket> _clients = [];
+        private readonly EpollReactor _reactor;
+        private readonly List<Socket> _sockets = [];
 
-        private AcceptedConnections(LinuxTransportFactory factory) => _factory = factory;
+        private AcceptedConnections(EpollReactor reactor) => _reactor = reactor;
 
         public List<LinuxConnection> Connections { get; } = [];
 
         public static async Task<AcceptedConnections> OpenAsync(int count)
         {
             var options = new LinuxTransportOptions(new BlockPool(), 64 * 1024, 64 * 1024, Threads: 1) { Engine = LinuxEngine.Epoll };
-            var accepted = new AcceptedConnections(new LinuxTransportFactory(options, TimeProvider.System, NullLoggerFactory.Instance));
-            var listener = await accepted._factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
+            var accepted = new AcceptedConnections(new EpollReactor(0, options, TimeProvider.System, NullLogger.Instance));
+            using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            listener.Listen(count);
             for (var i = 0; i < count; i++)
             {
                 var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                accepted._clients.Add(client);
-                await client.ConnectAsync((IPEndPoint)listener.EndPoint);
-                var server = await listener.AcceptAsync() ?? throw new InvalidOperationException("The listener accepted nothing.");
-                accepted.Connections.Add((LinuxConnection)server);
+                accepted._sockets.Add(client);
+                await client.ConnectAsync(listener.LocalEndPoint!);
+                var server = await listener.AcceptAsync();
+                accepted._sockets.Add(server);
+                accepted.Connections.Add(accepted._reactor.Connect(server));
             }
 
-            await listener.DisposeAsync();
             return accepted;
         }
 
-        public async ValueTask DisposeAsync()
+        public ValueTask DisposeAsync()
         {
-            foreach (var connection in Connections)
+            foreach (var socket in _sockets)
             {
-                await connection.DisposeAsync();
+                socket.Dispose();
             }
 
-            foreach (var client in _clients)
-            {
-                client.Dispose();
-            }
-
-            _factory.Dispose();
+            _reactor.Dispose();
+            return ValueTask.CompletedTask;
         }
     }
 }

@@ -71,7 +71,7 @@ internal sealed partial class EpollReactor : IReactor
             return -LinuxCalls.ShuttingDown;
         }
 
-        connection.Token = _connections.Add(connection);
+        _connections.Add(connection);
         var result = Control(LinuxCalls.Add, connection, interest);
         if (result != 0)
         {

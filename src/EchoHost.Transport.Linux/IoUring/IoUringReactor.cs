@@ -89,7 +89,7 @@ internal sealed partial class IoUringReactor : IReactor
             return -LinuxCalls.ShuttingDown;
         }
 
-        connection.Token = _connections.Add(connection);
+        _connections.Add(connection);
         Post(connection, ReactorWork.Resume);
         return 0;
     }
