@@ -26,7 +26,7 @@ internal sealed class ConnectionTable<T>
     public bool IsEmpty => Volatile.Read(ref _count) == 0;
 
     /// <summary>Gives <paramref name="connection"/> its <see cref="LinuxConnection.Token"/>, which finds it until it is removed.</summary>
-    public ulong Add(T connection)
+    public void Add(T connection)
     {
         lock (_gate)
         {
@@ -45,11 +45,10 @@ internal sealed class ConnectionTable<T>
             connection.Token = (_generation << SlotBits) | (uint)(slot + 1);
             _slots[slot] = connection;
             _count++;
-            return connection.Token;
         }
     }
 
-    /// <summary>Reads the current array, so it may run beside <see cref="Add"/>; a connection is found from when its token was returned.</summary>
+    /// <summary>Reads the current array, so it may run beside <see cref="Add"/>; a connection is found once <see cref="Add"/> has given it its token.</summary>
     public bool TryGet(ulong token, [NotNullWhen(true)] out T? connection)
     {
         var slots = Volatile.Read(ref _slots);

@@ -20,7 +20,8 @@ public sealed class ConnectionTableTests
         var (first, second) = (accepted.Connections[0], accepted.Connections[1]);
         var table = new ConnectionTable<LinuxConnection>();
 
-        var firstToken = table.Add(first);
+        table.Add(first);
+        var firstToken = first.Token;
         Assert.True(table.TryGet(firstToken, out var found));
         Assert.Same(first, found);
 
@@ -28,7 +29,8 @@ public sealed class ConnectionTableTests
         Assert.False(table.TryGet(firstToken, out _));
         Assert.True(table.IsEmpty);
 
-        var secondToken = table.Add(second);
+        table.Add(second);
+        var secondToken = second.Token;
         Assert.NotEqual(firstToken, secondToken);
         Assert.False(table.TryGet(firstToken, out _));
         Assert.True(table.TryGet(secondToken, out found));
@@ -45,7 +47,12 @@ public sealed class ConnectionTableTests
         await using var accepted = await AcceptedConnections.OpenAsync(100);
         var table = new ConnectionTable<LinuxConnection>();
 
-        var tokens = accepted.Connections.Select(table.Add).ToList();
+        foreach (var connection in accepted.Connections)
+        {
+            table.Add(connection);
+        }
+
+        var tokens = accepted.Connections.Select(connection => connection.Token).ToList();
 
         Assert.Equal(100, tokens.Distinct().Count());
         for (var i = 0; i < tokens.Count; i++)
