@@ -32,6 +32,8 @@ internal static partial class LinuxCalls
     private const int TcpInfo = 11;
     private const byte TcpClose = 7;
     private const int DontWait = 0x40;
+    private const long SysSendTo = 44;
+    private const long SysReceiveFrom = 45;
 
     /// <summary>The most blocks one <see cref="SendGather"/> sends.</summary>
     public const int MaxGather = 8;
@@ -86,14 +88,13 @@ internal static partial class LinuxCalls
     [LibraryImport("libc", EntryPoint = "shutdown", SetLastError = true)]
     public static partial int Shutdown(SafeSocketHandle socket, int how);
 
-    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
-    private static unsafe partial nint SendRaw(SafeSocketHandle socket, byte* buffer, nuint length, int flags);
-
     [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
     private static unsafe partial nint SendMessageRaw(SafeSocketHandle socket, MessageHeader* message, int flags);
 
-    [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
-    private static unsafe partial nint ReceiveRaw(SafeSocketHandle socket, byte* buffer, nuint length, int flags);
+    // send and recv, made once or twice per request, go through syscall(2) rather than glibc's wrappers: those are
+    // cancellation points, which in a process of several threads cost two calls more around each system call.
+    [LibraryImport("libc", EntryPoint = "syscall")]
+    private static partial nint Syscall(long number, nint a, nint b, nint c, nint d, nint e, nint f);
 
     /// <summary>Adds, changes or removes a socket's interest; 0, or -errno (ENOSPC when the user's watches are spent).</summary>
     public static int EpollControl(int epoll, int operation, SafeSocketHandle socket, ref EpollEvent interest) =>
@@ -150,8 +151,7 @@ internal static partial class LinuxCalls
     {
         fixed (byte* pointer = data)
         {
-            var sent = SendRaw(socket, pointer, (nuint)data.Length, NoSignal | DontWait);
-            return sent >= 0 ? (int)sent : -Marshal.GetLastPInvokeError();
+            return Transfer(SysSendTo, socket, pointer, data.Length, NoSignal | DontWait);
         }
     }
 
@@ -210,8 +210,27 @@ internal static partial class LinuxCalls
     {
         fixed (byte* pointer = buffer)
         {
-            var received = ReceiveRaw(socket, pointer, (nuint)buffer.Length, DontWait);
-            return received >= 0 ? (int)received : -Marshal.GetLastPInvokeError();
+            return Transfer(SysReceiveFrom, socket, pointer, buffer.Length, DontWait);
+        }
+    }
+
+    // sendto or recvfrom with no address: the bytes moved, or -errno. errno is read only on failure, right after the
+    // call, as a stub that sets the last error reads it, and before the handle's release, which may close the descriptor.
+    private static unsafe int Transfer(long call, SafeSocketHandle socket, byte* buffer, int length, int flags)
+    {
+        var added = false;
+        try
+        {
+            socket.DangerousAddRef(ref added);
+            var result = Syscall(call, socket.DangerousGetHandle(), (nint)buffer, length, flags, 0, 0);
+            return result >= 0 ? (int)result : -Marshal.GetLastSystemError();
+        }
+        finally
+        {
+            if (added)
+            {
+                socket.DangerousRelease();
+            }
         }
     }
 }

@@ -27,6 +27,7 @@ internal sealed partial class EpollReactor : IReactor
     private readonly int _epoll;
     private readonly int _wake;
     private readonly Thread _thread;
+    private readonly int _threadId;
     private readonly LinuxTransportOptions _options;
     private volatile bool _stopping;
     private volatile bool _stopped;
@@ -47,6 +48,7 @@ internal sealed partial class EpollReactor : IReactor
         }
 
         _thread = new Thread(Run) { IsBackground = true, Name = $"EchoHost epoll {index}" };
+        _threadId = _thread.ManagedThreadId;
         _thread.Start();
     }
 
@@ -59,7 +61,7 @@ internal sealed partial class EpollReactor : IReactor
 
     public InlineOutput InlineOutput { get; } = new(InlineBufferSize);
 
-    public bool IsReactorThread => Environment.CurrentManagedThreadId == _thread.ManagedThreadId;
+    public bool IsReactorThread => Environment.CurrentManagedThreadId == _threadId;
 
     public LinuxConnection Connect(System.Net.Sockets.Socket accepted) => new EpollConnection(accepted, this, _options);
 
