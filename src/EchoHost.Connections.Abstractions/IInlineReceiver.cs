@@ -9,11 +9,11 @@ public interface IInlineReceiver
     bool IsParked { get; }
 
     /// <summary>
-    /// One inline turn over <paramref name="data"/>: returns how far it was consumed, the rest being the
+    /// One inline turn over <paramref name="data"/>: returns how many of its bytes were consumed, the rest being the
     /// transport's to put in the input pipe, or <see langword="null"/> when the receiver is no longer parked and
     /// all of it goes there.
     /// </summary>
-    SequencePosition? Receive(in ReadOnlySequence<byte> data);
+    int? Receive(in ReadOnlySequence<byte> data);
 
     /// <summary>The input pipe has something for the receiver (its end): a parked receiver reads it now.</summary>
     void Wake();

@@ -80,7 +80,7 @@ public sealed class InlineReceiveFeatureTests
 
         public Task<FlushResult>? Flush { get; private set; }
 
-        public SequencePosition? Receive(in ReadOnlySequence<byte> data)
+        public int? Receive(in ReadOnlySequence<byte> data)
         {
             OnReactorThread &= feature.IsReceivingThread;
             var output = feature.BeginOutput();
@@ -102,7 +102,7 @@ public sealed class InlineReceiveFeatureTests
             }
 
             _turns++;
-            return data.End;
+            return (int)data.Length;
         }
 
         public void Wake()

@@ -114,7 +114,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
 
     bool IInlineReceiver.IsParked => Volatile.Read(ref _inlineState) == Parked;
 
-    SequencePosition? IInlineReceiver.Receive(in ReadOnlySequence<byte> data)
+    int? IInlineReceiver.Receive(in ReadOnlySequence<byte> data)
     {
         if (Interlocked.CompareExchange(ref _inlineState, InTurn, Parked) != Parked)
         {
@@ -222,7 +222,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         {
             while (_read.IsCompleted)
             {
-                if (!Handle(_read.GetResult()) || TryPark())
+                if (!Handle(_read.GetResult()) || TryPark(inlineTurn: false))
                 {
                     return;
                 }
@@ -257,18 +257,18 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
             ConnectionLifetimeLog.ConnectionIdle(_logger, peer, _options.IdleTimeout);
         }
 
-        var consumed = Deliver(buffer, end);
-        var held = buffer.Slice(consumed).Length;
+        var consumed = Deliver(buffer, end, out var received);
         _input.AdvanceTo(consumed, buffer.End);
-        HoldInput(held);
+        HoldInput(buffer.Length - received);
         return FlushTurn(end, inline: false, now);
     }
 
-    // A turn the transport runs with what it received; the runner goes back to the pipe for what the protocol left
-    // unconsumed (the transport puts it there), and after a flush that waits or the connection's end.
-    private SequencePosition InlineTurn(in ReadOnlySequence<byte> input)
+    // A turn the transport runs with what it received: returns how many bytes the protocol consumed. The runner goes
+    // back to the pipe for what it left (the transport puts it there), and after a flush that waits or the
+    // connection's end.
+    private int InlineTurn(in ReadOnlySequence<byte> input)
     {
-        var consumed = input.End;
+        var consumed = input.Length;
         bool goOn;
         try
         {
@@ -276,7 +276,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
             _writer = _inline!.BeginOutput();
             try
             {
-                consumed = Deliver(input, end: null);
+                Deliver(input, end: null, out consumed);
             }
             finally
             {
@@ -289,19 +289,20 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         catch (Exception ex)
         {
             Fail(ex);
-            return consumed;
+            return (int)consumed;
         }
 
-        if (goOn && (!input.Slice(consumed).IsEmpty || !TryPark()))
+        if (goOn && (consumed != input.Length || !TryPark(inlineTurn: true)))
         {
             ReadOn();
         }
 
-        return consumed;
+        return (int)consumed;
     }
 
-    // The protocol's turn over what was received, and the counts: returns how far the input was consumed.
-    private SequencePosition Deliver(in ReadOnlySequence<byte> buffer, ConnectionEndReason? end)
+    // The protocol's turn over what was received, and the counts: returns how far the input was consumed, and how
+    // many bytes that is.
+    private SequencePosition Deliver(in ReadOnlySequence<byte> buffer, ConnectionEndReason? end, out long received)
     {
         var protocol = _protocol!;
         var sentBefore = BytesSent;
@@ -312,7 +313,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
             consumed = buffer.End;
         }
 
-        var received = buffer.Slice(buffer.Start, consumed).Length;
+        received = buffer.Slice(buffer.Start, consumed).Length;
         BytesReceived += received;
         _metrics?.Transferred(received, BytesSent - sentBefore);
         return consumed;
@@ -415,11 +416,12 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         Pump();
     }
 
-    // Parks only on the receiving thread after a turn that saw all input there was, so nothing waits unread in the
-    // pipe; a shutdown or timeout asked for meanwhile either finds it parked and wakes it, or is seen here.
-    private bool TryPark()
+    // Parks only on the receiving thread (where an inline turn always runs) after a turn that saw all input there
+    // was, so nothing waits unread in the pipe; a shutdown or timeout asked for meanwhile either finds it parked and
+    // wakes it, or is seen here.
+    private bool TryPark(bool inlineTurn)
     {
-        if (_inline is null || _inputHeld != 0 || !_inline.IsReceivingThread)
+        if (_inline is null || _inputHeld != 0 || !(inlineTurn || _inline.IsReceivingThread))
         {
             return false;
         }

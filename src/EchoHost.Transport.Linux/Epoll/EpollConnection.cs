@@ -247,7 +247,7 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
         }
 
         var data = new ReadOnlySequence<byte>(buffer, 0, received);
-        var left = receiver.Receive(data) is { } consumed ? (int)data.Slice(consumed).Length : received;
+        var left = received - (receiver.Receive(data) ?? 0);
         if (left == 0)
         {
             return ReceiveStep.Continue;

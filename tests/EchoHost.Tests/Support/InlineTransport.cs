@@ -69,7 +69,7 @@ internal sealed class InlineTransport : IInlineReceiveFeature
             if (receiver.Receive(received) is { } consumed)
             {
                 InlineTurns++;
-                data = received.Slice(consumed).ToArray();
+                data = data[consumed..];
             }
         }
 
