@@ -32,6 +32,8 @@ internal static partial class LinuxCalls
     private const int TcpInfo = 11;
     private const byte TcpClose = 7;
     private const int DontWait = 0x40;
+
+    // x86-64's system call numbers: these calls run nowhere else (IsSupported).
     private const long SysSendTo = 44;
     private const long SysReceiveFrom = 45;
 
