@@ -118,7 +118,7 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     protected ConnectionAbortedException? AbortReason => Volatile.Read(ref _abortReason);
 
     /// <summary>The runner that reads this connection on the inline path, where the engine offers one.</summary>
-    protected IInlineReceiver? InlineReceiver { get; set; }
+    protected IInlineReceiver? InlineReceiver { get; private set; }
 
     protected abstract TimeProvider Time { get; }
 
@@ -132,6 +132,21 @@ internal abstract partial class LinuxConnection : ConnectionContext,
 
     /// <summary>Called on the reactor's thread, or by a stopped reactor: the socket leaves the reactor and closes.</summary>
     public abstract void Close();
+
+    /// <summary>
+    /// <see cref="IInlineReceiveFeature.Attach"/>, for the engines that offer the inline path: only a runner that reads
+    /// and writes this connection's own pipes may take it.
+    /// </summary>
+    public bool Attach(IInlineReceiver receiver, PipeReader input, PipeWriter output)
+    {
+        if (input != Input.Reader || output != Output.Writer)
+        {
+            return false;
+        }
+
+        InlineReceiver = receiver;
+        return true;
+    }
 
     /// <summary>On the reactor's thread: runs what was posted to it; a fault is this connection's end, never the reactor's.</summary>
     public void RunPosted(ReactorWork work)

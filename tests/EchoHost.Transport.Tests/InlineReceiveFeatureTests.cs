@@ -8,18 +8,27 @@ using Microsoft.AspNetCore.Connections.Features;
 namespace EchoHost.Transport.Tests;
 
 /// <summary>
-/// The epoll engine's inline path on real sockets, driven by a receiver that stands in for the runner: turns run
-/// on the reactor's thread, their output goes straight to the socket until it is full, and what it does not take
-/// goes through the output pipe after it, in order and under the pipe's back pressure.
+/// The inline path of both engines on real sockets, driven by a receiver that stands in for the runner: turns run
+/// on the reactor's thread, their output goes to the socket (epoll's at once, io_uring's in a send that completes
+/// later) until it is full, and what it does not take goes through the output pipe after it, in order and under the
+/// pipe's back pressure.
 /// </summary>
 public sealed class InlineReceiveFeatureTests
 {
     private const int BytesPerTurn = 16 * 1024;
 
     [LinuxTransportFact]
-    public async Task Output_the_socket_does_not_take_goes_through_the_output_pipe_in_order_under_its_back_pressure()
+    public Task On_epoll_output_the_socket_does_not_take_goes_through_the_output_pipe_in_order_under_its_back_pressure() =>
+        OutputTheSocketDoesNotTakeGoesThroughTheOutputPipeInOrder("Linux");
+
+    [Theory]
+    [IoUringKind]
+    public Task On_io_uring_output_the_socket_does_not_take_goes_through_the_output_pipe_in_order_under_its_back_pressure(string kind) =>
+        OutputTheSocketDoesNotTakeGoesThroughTheOutputPipeInOrder(kind);
+
+    private static async Task OutputTheSocketDoesNotTakeGoesThroughTheOutputPipeInOrder(string kind)
     {
-        await using var transport = await TransportUnderTest.StartAsync("Linux");
+        await using var transport = await TransportUnderTest.StartAsync(kind);
         var (server, client) = await transport.ConnectAsync(clientReceiveBuffer: 4096);
         server.Features.Get<IConnectionSocketFeature>()!.Socket.SendBufferSize = 4096;
         var inline = server.Features.Get<IInlineReceiveFeature>()!;

@@ -126,17 +126,6 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
         CloseSocket();
     }
 
-    public bool Attach(IInlineReceiver receiver, PipeReader input, PipeWriter output)
-    {
-        if (input != Input.Reader || output != Output.Writer)
-        {
-            return false;
-        }
-
-        InlineReceiver = receiver;
-        return true;
-    }
-
     public IBufferWriter<byte> BeginOutput() => reactor.InlineOutput.Begin(Output.Writer);
 
     public ValueTask<FlushResult> Send()

@@ -1,6 +1,8 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using EchoHost.Connections;
 using EchoHost.Shared;
 using Microsoft.Extensions.Logging;
 
@@ -13,8 +15,12 @@ namespace EchoHost.Transport.Linux;
 /// bytes stay pinned until it completes; the output is read on only then. Everything but <see cref="SendUnsent"/>'s
 /// hand-over runs on the reactor's thread, so the fields below take no lock. The socket's handle is held for each
 /// submission that names it (<see cref="IoUringReactor"/>), so its descriptor number is never another socket's.
+/// While its runner is parked, a completed receive takes the inline path instead (<see cref="IInlineReceiveFeature"/>):
+/// the runner's turn on the received bytes, and its output sent from a pooled block held until that send completes,
+/// with neither pipe in between. Output that meets a send in flight waits in the output pipe until it completes.
 /// </summary>
-internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor reactor, LinuxTransportOptions options) : LinuxConnection(socket, options)
+internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor reactor, LinuxTransportOptions options)
+    : LinuxConnection(socket, options), IInlineReceiveFeature
 {
     private const int MaxSegments = LinuxCalls.MaxGather;
     private const int MaxUnflushed = 48 * 1024;
@@ -24,6 +30,10 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
     private MemoryHandle _pin;
     private MemoryHandle[]? _pins;
     private Message* _message;
+    private IMemoryOwner<byte>? _inlineBlock;
+    private int _inlineSent;
+    private int _inlineLength;
+    private bool _outputWaiting;
 
     protected override TimeProvider Time => reactor.Time;
 
@@ -31,6 +41,8 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
 
     // Set on the reactor's thread only, by Close and Abandon.
     private bool Closing => (State & ConnectionState.Closed) != 0;
+
+    public bool IsReceivingThread => reactor.OnThread;
 
     public override int Start()
     {
@@ -48,7 +60,15 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         _receiving = false;
         if (result > 0)
         {
-            Deliver(data, more);
+            // Bytes that wait unflushed in the pipe go first: a turn on what came after them would overtake them.
+            if (InlineReceiver is { IsParked: true } receiver && Input.Writer.UnflushedBytes == 0 && (State & ConnectionState.ReceiveEnded) == 0)
+            {
+                DeliverInline(receiver, data);
+            }
+            else
+            {
+                Deliver(data, more);
+            }
         }
         else if (result == 0 || (result != -Ring.NoBuffers && result != -Ring.Canceled))
         {
@@ -74,6 +94,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         Unpin();
         if (Closing || IsAborted)
         {
+            ReturnInlineBlock();
             EndSending(null);
             FinishCloseWhenIdle();
             return;
@@ -81,12 +102,50 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
 
         if (result < 0)
         {
+            ReturnInlineBlock();
             SendRefused(result);
+            return;
+        }
+
+        if (_inlineBlock is not null)
+        {
+            InlineSent(result);
             return;
         }
 
         Unsent = Unsent.Slice(result);
         SendThenRead(afterRead: false);
+    }
+
+    public IBufferWriter<byte> BeginOutput() => reactor.InlineOutput.Begin(Output.Writer);
+
+    public ValueTask<FlushResult> Send()
+    {
+        var overflowed = reactor.InlineOutput.Overflowed;
+        var written = reactor.InlineOutput.End();
+        if (overflowed)
+        {
+            return Output.Writer.FlushAsync();
+        }
+
+        if (written.IsEmpty)
+        {
+            return default;
+        }
+
+        // A send in flight, or bytes the send side holds, go first: these follow them through the pipe.
+        if (_sending || !SendIdle || IsAborted || Closing)
+        {
+            Output.Writer.Write(written);
+            return Output.Writer.FlushAsync();
+        }
+
+        _inlineBlock = MemoryPool.Rent(written.Length);
+        written.CopyTo(_inlineBlock.Memory.Span);
+        _inlineSent = 0;
+        _inlineLength = written.Length;
+        SendInline();
+        return default;
     }
 
     protected override void OnSendPosted()
@@ -149,7 +208,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         FinishCloseWhenIdle();
     }
 
-    /// <summary>Once the reactor stopped: the socket is closed whatever the kernel still holds of it.</summary>
+    /// <summary>Once the reactor stopped: nothing more is sent, and the socket is closed whatever the kernel still holds of it.</summary>
     public void Abandon()
     {
         lock (Gate)
@@ -158,6 +217,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         }
 
         _sending = _receiving = false;
+        EndSending(null);
         FinishCloseWhenIdle();
     }
 
@@ -173,15 +233,22 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
 
     protected override bool SendUnsent()
     {
-        if (!SkipEmptySegments())
-        {
-            return FinishSent();
-        }
-
         if (!reactor.OnThread)
         {
             Post(ReactorWork.Send);
             return false;
+        }
+
+        // An inline turn's send is in flight: this output, and the end of output, wait until it completes.
+        if (_inlineBlock is not null)
+        {
+            _outputWaiting = true;
+            return false;
+        }
+
+        if (!SkipEmptySegments())
+        {
+            return FinishSent();
         }
 
         try
@@ -223,6 +290,38 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         reactor.Send(this, null, 0, &_message->Header);
     }
 
+    private void SendInline()
+    {
+        _pin = _inlineBlock!.Memory.Pin();
+        reactor.Send(this, (byte*)_pin.Pointer + _inlineSent, _inlineLength - _inlineSent, null);
+        _sending = true;
+    }
+
+    // What the socket took of the inline send: the rest is sent; once all of it went, the send side goes on with
+    // what the output pipe gave it meanwhile.
+    private void InlineSent(int sent)
+    {
+        _inlineSent += sent;
+        if (_inlineSent < _inlineLength)
+        {
+            SendInline();
+            return;
+        }
+
+        ReturnInlineBlock();
+        if (_outputWaiting)
+        {
+            _outputWaiting = false;
+            SendThenRead(afterRead: false);
+        }
+    }
+
+    private void ReturnInlineBlock()
+    {
+        _inlineBlock?.Dispose();
+        _inlineBlock = null;
+    }
+
     private void Unpin()
     {
         _pin.Dispose();
@@ -254,6 +353,25 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
             return;
         }
 
+        FlushReceived();
+    }
+
+    // The parked runner's turn on the received bytes; only what it left unconsumed goes into the pipe, where it
+    // waits for more.
+    private void DeliverInline(IInlineReceiver receiver, ReadOnlySpan<byte> data)
+    {
+        var buffer = reactor.InlineInput;
+        data.CopyTo(buffer);
+        var consumed = receiver.Receive(new ReadOnlySequence<byte>(buffer, 0, data.Length)) ?? 0;
+        if (consumed < data.Length)
+        {
+            Input.Writer.Write(data[consumed..]);
+            FlushReceived();
+        }
+    }
+
+    private void FlushReceived()
+    {
         var flush = Input.Writer.FlushAsync();
         if (!flush.IsCompleted)
         {

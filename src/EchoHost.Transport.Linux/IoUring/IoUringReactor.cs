@@ -10,8 +10,9 @@ namespace EchoHost.Transport.Linux;
 /// <summary>
 /// One thread and one io_uring serving many connections. Each turn of its loop is one <c>io_uring_enter</c>: it
 /// submits every send and receive the last turn queued and waits for completions (only the eventfd's poll is
-/// multishot). A receive completion's bytes are copied into the connection's pipe and the protocol runs inline, on
-/// this thread, so the reply it flushes is queued for the same submission as everyone else's. Work that must run on this thread (a send flushed on another
+/// multishot). The protocol runs inline, on this thread, on a receive completion's bytes (handed to a parked runner
+/// directly, or else through the connection's pipe), so the reply it writes is queued for the same submission as
+/// everyone else's. Work that must run on this thread (a send flushed on another
 /// thread, resuming a paused read, an abort, the final close) is queued and the loop woken through an eventfd,
 /// which the ring polls. Stopping aborts the connections, waits for them to close up to
 /// <see cref="IReactor.StopTimeout"/>, then closes the rest.
@@ -21,6 +22,7 @@ internal sealed partial class IoUringReactor : IReactor
     private const uint Entries = 4096;
     private const ushort BufferCount = 256;
     private const int BufferSize = 16 * 1024;
+    private const int MaxInlineOutput = 64 * 1024;
     private const int NonBlocking = 0x800;
     private const uint PollIn = 1;
     private const int StoppingWaitMilliseconds = 50;
@@ -47,6 +49,10 @@ internal sealed partial class IoUringReactor : IReactor
         _options = options;
         Time = time;
         Logger = logger;
+
+        // A turn's output is sent from one of the pool's blocks, so a turn that writes more goes through the pipe.
+        var pooled = options.MemoryPool.MaxBufferSize;
+        InlineOutput = new InlineOutput(pooled is > 0 and < MaxInlineOutput ? pooled : MaxInlineOutput);
         _wake = LinuxCalls.EventFd(0, NonBlocking);
         if (_wake < 0)
         {
@@ -76,6 +82,11 @@ internal sealed partial class IoUringReactor : IReactor
 
     public TimeProvider Time { get; }
 
+    /// <summary>Where an inline turn's input is copied from the ring's buffer: one turn runs at a time.</summary>
+    public byte[] InlineInput { get; } = new byte[BufferSize];
+
+    public InlineOutput InlineOutput { get; }
+
     /// <summary>True on the ring's own thread, the only one that may queue operations.</summary>
     public bool OnThread => Environment.CurrentManagedThreadId == _threadId;
 
@@ -102,7 +113,8 @@ internal sealed partial class IoUringReactor : IReactor
     {
         if (_stopped)
         {
-            if (work == ReactorWork.Close)
+            // No thread is left to send or close: a send handed over now ends the connection as a close would.
+            if (work is ReactorWork.Close or ReactorWork.Send)
             {
                 connection.Abandon();
             }

@@ -6,7 +6,8 @@ namespace EchoHost.Transport.Linux;
 /// <summary>
 /// What a protocol writes in an inline turn: one buffer per reactor, which runs one turn at a time, so no
 /// connection holds a send buffer between turns. Output that outgrows it goes to the connection's output pipe
-/// from then on, after what the buffer held, so the order is kept.
+/// from then on, after what the buffer held, so the order is kept. The engine sends what it holds when the turn
+/// ends: epoll at once from this buffer, io_uring from a block that stays the connection's until the send completes.
 /// </summary>
 internal sealed class InlineOutput(int size) : IBufferWriter<byte>
 {
