@@ -16,9 +16,6 @@ internal sealed class InlineOutput(int size) : IBufferWriter<byte>
     private PipeWriter? _overflow;
     private int _written;
 
-    /// <summary>True once the turn's output went to the pipe: what it wrote is there, to be flushed.</summary>
-    public bool Overflowed => _overflow is not null;
-
     /// <summary>Starts a turn's output, empty, for a connection whose output pipe is <paramref name="pipe"/>.</summary>
     public IBufferWriter<byte> Begin(PipeWriter pipe)
     {
@@ -28,14 +25,18 @@ internal sealed class InlineOutput(int size) : IBufferWriter<byte>
         return this;
     }
 
-    /// <summary>Ends the turn's output: what the buffer holds, valid until the next turn begins.</summary>
-    public ReadOnlySpan<byte> End()
+    /// <summary>
+    /// Ends the turn's output: true with what the buffer holds, valid until the next turn begins; false when the
+    /// output outgrew the buffer and all of it is in the pipe, to be flushed.
+    /// </summary>
+    public bool End(out ReadOnlySpan<byte> written)
     {
-        var written = _buffer.AsSpan(0, _written);
+        var held = _overflow is null;
+        written = _buffer.AsSpan(0, _written);
         _pipe = null;
         _overflow = null;
         _written = 0;
-        return written;
+        return held;
     }
 
     public void Advance(int count)

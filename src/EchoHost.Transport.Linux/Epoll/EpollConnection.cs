@@ -130,9 +130,7 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
 
     public ValueTask<FlushResult> Send()
     {
-        var overflowed = reactor.InlineOutput.Overflowed;
-        var unsent = reactor.InlineOutput.End();
-        if (overflowed)
+        if (!reactor.InlineOutput.End(out var unsent))
         {
             return Output.Writer.FlushAsync();
         }

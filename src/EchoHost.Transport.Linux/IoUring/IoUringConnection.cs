@@ -121,9 +121,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
 
     public ValueTask<FlushResult> Send()
     {
-        var overflowed = reactor.InlineOutput.Overflowed;
-        var written = reactor.InlineOutput.End();
-        if (overflowed)
+        if (!reactor.InlineOutput.End(out var written))
         {
             return Output.Writer.FlushAsync();
         }
