@@ -16,10 +16,12 @@ public interface IInlineReceiveFeature
     bool IsReceivingThread { get; }
 
     /// <summary>
-    /// Makes <paramref name="receiver"/> the connection's inline receiver, if it reads and writes the transport's
-    /// own pipes: a connection whose pipes middleware replaced (TLS) keeps to them. False when it does not apply.
+    /// Makes <paramref name="receiver"/>, parked, the connection's inline receiver, if <paramref name="transport"/> is
+    /// the transport's own: a connection whose pipes middleware replaced (TLS) keeps to them. It starts parked without
+    /// having read the pipe, so the pipes need not exist; whatever was received into the pipe before it attached,
+    /// the transport wakes it to read first. False when it does not apply, or the input has ended.
     /// </summary>
-    bool Attach(IInlineReceiver receiver, PipeReader input, PipeWriter output);
+    bool Attach(IInlineReceiver receiver, IDuplexPipe transport);
 
     /// <summary>During an inline turn: an empty writer for the turn's output, sent by <see cref="Send"/>.</summary>
     IBufferWriter<byte> BeginOutput();

@@ -12,14 +12,14 @@ namespace EchoHost.Transport.Linux;
 internal sealed class InlineOutput(int size) : IBufferWriter<byte>
 {
     private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(size, pinned: true);
-    private PipeWriter? _pipe;
+    private LinuxConnection? _connection;
     private PipeWriter? _overflow;
     private int _written;
 
-    /// <summary>Starts a turn's output, empty, for a connection whose output pipe is <paramref name="pipe"/>.</summary>
-    public IBufferWriter<byte> Begin(PipeWriter pipe)
+    /// <summary>Starts a turn's output, empty, for <paramref name="connection"/>, whose output pipe takes what outgrows it.</summary>
+    public IBufferWriter<byte> Begin(LinuxConnection connection)
     {
-        _pipe = pipe;
+        _connection = connection;
         _overflow = null;
         _written = 0;
         return this;
@@ -33,7 +33,7 @@ internal sealed class InlineOutput(int size) : IBufferWriter<byte>
     {
         var held = _overflow is null;
         written = _buffer.AsSpan(0, _written);
-        _pipe = null;
+        _connection = null;
         _overflow = null;
         _written = 0;
         return held;
@@ -76,7 +76,7 @@ internal sealed class InlineOutput(int size) : IBufferWriter<byte>
     {
         if (_overflow is null)
         {
-            _overflow = _pipe ?? throw new InvalidOperationException("An inline turn's output is written between its begin and end.");
+            _overflow = _connection?.OutputWriter ?? throw new InvalidOperationException("An inline turn's output is written between its begin and end.");
             _overflow.Write(_buffer.AsSpan(0, _written));
             _written = 0;
         }

@@ -9,8 +9,8 @@ using Microsoft.Extensions.Logging;
 namespace EchoHost.Transport.Linux;
 
 /// <summary>
-/// The send side, with nothing suspended while there is nothing to send: a read of the output pipe that would
-/// wait leaves a callback on the pipe instead of an awaiting loop. The protocol's flush runs that callback inline,
+/// The send side, with nothing suspended while there is nothing to send: it starts when the output pipe is made,
+/// and a read of the output pipe that would wait leaves a callback on the pipe instead of an awaiting loop. The protocol's flush runs that callback inline,
 /// and the engine sends what it read (<see cref="SendUnsent"/>): epoll at once, io_uring in its ring's next
 /// submission. Whatever ends it, the output's reader is completed and <see cref="SendEndedAsync"/> completes.
 /// </summary>
@@ -20,7 +20,7 @@ internal abstract partial class LinuxConnection
     private ValueTaskAwaiter<ReadResult> _outputRead;
     private TaskCompletionSource? _sendEndedWaiter;
     private bool _unsentIsLast;
-    private volatile bool _sendIdle;
+    private volatile bool _sendIdle = true;
 
     /// <summary>
     /// True while the send side waits on an empty output pipe: all that was written was sent, and bytes sent
@@ -161,6 +161,7 @@ internal abstract partial class LinuxConnection
     protected void EndSending(Exception? failure)
     {
         TaskCompletionSource? waiter;
+        Pipe? output;
         lock (Gate)
         {
             if ((State & ConnectionState.SendEnded) != 0)
@@ -170,9 +171,10 @@ internal abstract partial class LinuxConnection
 
             State |= ConnectionState.SendEnded;
             waiter = _sendEndedWaiter;
+            output = _output;
         }
 
-        Output.Reader.Complete(failure ?? AbortReason);
+        output?.Reader.Complete(failure ?? AbortReason);
         waiter?.TrySetResult();
     }
 

@@ -14,7 +14,9 @@ namespace EchoHost.Transport.Linux;
 /// <summary>
 /// A connection of the Linux transport, as Kestrel sees any connection: a <see cref="ConnectionContext"/> with a
 /// duplex pipe. What both engines share lives here: the pipes, abort, the orderly dispose (send what was written,
-/// wait for the peer to acknowledge it, close) and the end of input. The engine (<see cref="EpollConnection"/>,
+/// wait for the peer to acknowledge it, close) and the end of input. Each pipe is made when something first uses
+/// it, so a connection whose runner is parked on the inline path and has never held unconsumed input or unsent
+/// output holds neither. The engine (<see cref="EpollConnection"/>,
 /// <see cref="IoUringConnection"/>) moves the bytes. Its reactor owns the input pipe's writer: readiness or
 /// completions, resuming a paused read, an abort and the final close all run on the reactor's thread, so no two
 /// threads ever write the input. <see cref="ConnectionClosed"/> fires on the thread pool when the receive side ends.
@@ -26,6 +28,8 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     private static readonly TimeSpan DeliveryPollInterval = TimeSpan.FromMilliseconds(20);
 
     private static long _lastKey;
+    private readonly LinuxTransportOptions _options;
+    private readonly OwnPipes _pipes;
     private readonly CancellationTokenSource _closed = new();
     // Made when someone first waits for them, so a connection that is only open holds none.
     private TaskCompletionSource? _disposal;
@@ -34,6 +38,10 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     private ConnectionAbortedException? _abortReason;
     private string? _id;
     private IDictionary<object, object?>? _items;
+    private Pipe? _input;
+    private Pipe? _output;
+    private IInlineReceiver? _receiver;
+    private bool _receiverAttached;
 
     protected LinuxConnection(Socket socket, LinuxTransportOptions options)
     {
@@ -43,9 +51,9 @@ internal abstract partial class LinuxConnection : ConnectionContext,
         MemoryPool = options.MemoryPool;
         LocalEndPoint = socket.LocalEndPoint;
         RemoteEndPoint = socket.RemoteEndPoint;
-        Input = new Pipe(options.InputPipe);
-        Output = new Pipe(options.OutputPipe);
-        Transport = new DuplexPipe(Input.Reader, Output.Writer);
+        _options = options;
+        _pipes = new OwnPipes(this);
+        Transport = _pipes;
         Features = new LinuxConnectionFeatures(this);
         _onOutput = OnOutput;
     }
@@ -102,9 +110,15 @@ internal abstract partial class LinuxConnection : ConnectionContext,
 
     public Socket Socket { get; }
 
-    protected Pipe Input { get; }
+    protected Pipe Input => Volatile.Read(ref _input) ?? OpenInput();
 
-    protected Pipe Output { get; }
+    protected Pipe Output => Volatile.Read(ref _output) ?? OpenOutput();
+
+    /// <summary>The output pipe's writer, made when first asked for.</summary>
+    public PipeWriter OutputWriter => Output.Writer;
+
+    /// <summary>What the input pipe holds unflushed; 0 while there is no pipe.</summary>
+    protected long UnflushedInput => Volatile.Read(ref _input) is { } input ? input.Writer.UnflushedBytes : 0;
 
     protected Lock Gate { get; } = new();
 
@@ -117,8 +131,11 @@ internal abstract partial class LinuxConnection : ConnectionContext,
 
     protected ConnectionAbortedException? AbortReason => Volatile.Read(ref _abortReason);
 
-    /// <summary>The runner that reads this connection on the inline path, where the engine offers one.</summary>
-    protected IInlineReceiver? InlineReceiver { get; private set; }
+    /// <summary>
+    /// The runner that reads this connection on the inline path, where the engine offers one: set on the reactor's
+    /// thread, the only one that receives, so no bytes go into the pipe behind a runner that is already parked.
+    /// </summary>
+    protected IInlineReceiver? InlineReceiver => _receiverAttached ? _receiver : null;
 
     protected abstract TimeProvider Time { get; }
 
@@ -135,16 +152,21 @@ internal abstract partial class LinuxConnection : ConnectionContext,
 
     /// <summary>
     /// <see cref="IInlineReceiveFeature.Attach"/>, for the engines that offer the inline path: only a runner that reads
-    /// and writes this connection's own pipes may take it.
+    /// and writes this connection's own pipes may take it, and not once the input ended (it reads the end instead).
     /// </summary>
-    public bool Attach(IInlineReceiver receiver, PipeReader input, PipeWriter output)
+    public bool Attach(IInlineReceiver receiver, IDuplexPipe transport)
     {
-        if (input != Input.Reader || output != Output.Writer)
+        lock (Gate)
         {
-            return false;
+            if (transport != _pipes || (State & ConnectionState.ReceiveEnded) != 0)
+            {
+                return false;
+            }
+
+            _receiver = receiver;
         }
 
-        InlineReceiver = receiver;
+        Post(ReactorWork.Attach);
         return true;
     }
 
@@ -163,6 +185,9 @@ internal abstract partial class LinuxConnection : ConnectionContext,
                     break;
                 case ReactorWork.Send:
                     OnSendPosted();
+                    break;
+                case ReactorWork.Attach:
+                    OnAttached();
                     break;
                 default:
                     Close();
@@ -210,7 +235,7 @@ internal abstract partial class LinuxConnection : ConnectionContext,
         }
 
         OnAbortedAnyThread();
-        Output.Reader.CancelPendingRead();
+        Volatile.Read(ref _output)?.Reader.CancelPendingRead();
         waiter?.TrySetResult();
         Post(ReactorWork.Abort);
     }
@@ -257,6 +282,53 @@ internal abstract partial class LinuxConnection : ConnectionContext,
 
     /// <summary>Under <see cref="Gate"/>: the receive side paused, resumed or ended.</summary>
     protected abstract void OnReceiveStateChanged();
+
+    // Bytes received before the runner attached are in the pipe, ahead of anything received from now on: it reads
+    // them first, and parks again on this thread once it has read all there was.
+    private void OnAttached()
+    {
+        _receiverAttached = true;
+        if (Volatile.Read(ref _input) is not null)
+        {
+            _receiver!.Wake();
+        }
+    }
+
+    private Pipe OpenInput()
+    {
+        lock (Gate)
+        {
+            return _input ??= new Pipe(_options.InputPipe);
+        }
+    }
+
+    // The send side reads the output from when it exists; one made after sending ended is refused at once.
+    private Pipe OpenOutput()
+    {
+        Pipe output;
+        bool sendEnded;
+        lock (Gate)
+        {
+            if (_output is { } existing)
+            {
+                return existing;
+            }
+
+            output = _output = new Pipe(_options.OutputPipe);
+            sendEnded = (State & ConnectionState.SendEnded) != 0;
+        }
+
+        if (sendEnded)
+        {
+            output.Reader.Complete(AbortReason);
+        }
+        else
+        {
+            ReadOutput();
+        }
+
+        return output;
+    }
 
     // A socket closed with bytes still queued would leave them to the kernel, out of sight of the process and its
     // limits: the connection stays until the peer acknowledged the last byte, or until it is aborted. The queue
@@ -349,8 +421,8 @@ internal abstract partial class LinuxConnection : ConnectionContext,
 
         Input.Writer.Complete(error);
 
-        // A parked receiver waits on no read of the pipe: it learns of the end here.
-        InlineReceiver?.Wake();
+        // A parked receiver waits on no read of the pipe: it learns of the end here, attached yet or not.
+        _receiver?.Wake();
         ThreadPool.UnsafeQueueUserWorkItem(static connection => connection.FireConnectionClosed(), this, preferLocal: false);
     }
 
@@ -390,10 +462,10 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     [LoggerMessage(EventId = 62, Level = LogLevel.Error, Message = "A ConnectionClosed callback of connection {ConnectionId} threw")]
     private static partial void ClosedCallbackFailed(ILogger logger, string connectionId, Exception exception);
 
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    private sealed class OwnPipes(LinuxConnection connection) : IDuplexPipe
     {
-        public PipeReader Input { get; } = input;
+        public PipeReader Input => connection.Input.Reader;
 
-        public PipeWriter Output { get; } = output;
+        public PipeWriter Output => connection.Output.Writer;
     }
 }

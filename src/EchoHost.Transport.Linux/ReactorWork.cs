@@ -9,4 +9,7 @@ internal enum ReactorWork
 
     /// <summary>io_uring only: queue the send that a flush on another thread asked for (only the ring's thread submits).</summary>
     Send,
+
+    /// <summary>An inline receiver attached: from now on this thread hands it what it receives while it is parked.</summary>
+    Attach,
 }

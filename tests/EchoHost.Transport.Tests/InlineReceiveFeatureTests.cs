@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Text;
 using EchoHost.Connections;
 using EchoHost.Transport.Tests.Support;
 using Microsoft.AspNetCore.Connections.Features;
@@ -26,6 +27,34 @@ public sealed class InlineReceiveFeatureTests
     public Task On_io_uring_output_the_socket_does_not_take_goes_through_the_output_pipe_in_order_under_its_back_pressure(string kind) =>
         OutputTheSocketDoesNotTakeGoesThroughTheOutputPipeInOrder(kind);
 
+    [LinuxTransportFact]
+    public Task On_epoll_a_receiver_that_attaches_after_bytes_reached_the_pipe_is_woken_to_read_them_first() =>
+        AReceiverThatAttachesAfterBytesReachedThePipeIsWokenToReadThemFirst("Linux");
+
+    [Theory]
+    [IoUringKind]
+    public Task On_io_uring_a_receiver_that_attaches_after_bytes_reached_the_pipe_is_woken_to_read_them_first(string kind) =>
+        AReceiverThatAttachesAfterBytesReachedThePipeIsWokenToReadThemFirst(kind);
+
+    // The kernel's count of unread bytes says when the reactor has taken them into the pipe, with nobody attached.
+    private static async Task AReceiverThatAttachesAfterBytesReachedThePipeIsWokenToReadThemFirst(string kind)
+    {
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        var (server, client) = await transport.ConnectAsync();
+        var socket = server.Features.Get<IConnectionSocketFeature>()!.Socket;
+        await client.SendAsync("before"u8.ToArray(), SocketFlags.None);
+        await Eventually.TrueAsync(() => socket.Available == 0, "the reactor did not receive the bytes");
+        var receiver = new WakeReceiver();
+
+        Assert.True(server.Features.Get<IInlineReceiveFeature>()!.Attach(receiver, server.Transport));
+
+        await Eventually.WithinAsync(receiver.Woken, "the receiver was not woken to read the pipe");
+        await client.SendAsync("after"u8.ToArray(), SocketFlags.None);
+        var read = await server.Transport.Input.ReadAsync();
+        Assert.StartsWith("before", Encoding.ASCII.GetString(read.Buffer));
+        Assert.Equal(0, receiver.Turns);
+    }
+
     private static async Task OutputTheSocketDoesNotTakeGoesThroughTheOutputPipeInOrder(string kind)
     {
         await using var transport = await TransportUnderTest.StartAsync(kind);
@@ -33,8 +62,8 @@ public sealed class InlineReceiveFeatureTests
         server.Features.Get<IConnectionSocketFeature>()!.Socket.SendBufferSize = 4096;
         var inline = server.Features.Get<IInlineReceiveFeature>()!;
         var receiver = new PatternReceiver(inline);
-        Assert.False(inline.Attach(receiver, new Pipe().Reader, server.Transport.Output));
-        Assert.True(inline.Attach(receiver, server.Transport.Input, server.Transport.Output));
+        Assert.False(inline.Attach(receiver, new DuplexPipe(new Pipe().Reader, server.Transport.Output)));
+        Assert.True(inline.Attach(receiver, server.Transport));
 
         // Each byte the client sends is one turn that writes BytesPerTurn; the client reads nothing until the
         // flush of a turn waits, which only the output pipe's limit can make it do.
@@ -118,4 +147,26 @@ public sealed class InlineReceiveFeatureTests
         {
         }
     }
+
+    // Parked until woken, as a runner that starts parked is; once woken it reads the pipe, and takes no turn.
+    private sealed class WakeReceiver : IInlineReceiver
+    {
+        private readonly TaskCompletionSource _woken = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Woken => _woken.Task;
+
+        public int Turns { get; private set; }
+
+        public bool IsParked => !_woken.Task.IsCompleted;
+
+        public int? Receive(in ReadOnlySequence<byte> data)
+        {
+            Turns++;
+            return (int)data.Length;
+        }
+
+        public void Wake() => _woken.TrySetResult();
+    }
+
+    private sealed record DuplexPipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;
 }

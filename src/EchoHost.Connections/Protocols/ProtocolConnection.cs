@@ -17,8 +17,8 @@ namespace EchoHost.Connections.Protocols;
 /// transport the protocol writes through, one flush per read, the idle and write timeouts, and a graceful end
 /// (FIN) on end of input, on the protocol's <see cref="IProtocolTransport.Close"/>, on idleness and on server
 /// shutdown. Whatever happens, the protocol hears <see cref="IConnectionProtocol.ConnectionLost"/> and both
-/// pipes are completed. On a transport that offers <see cref="IInlineReceiveFeature"/>, the runner parks between
-/// turns instead of reading its pipe, and the transport runs its turns with what it receives.
+/// pipes are completed. On a transport that offers <see cref="IInlineReceiveFeature"/>, the runner starts parked
+/// and parks between turns instead of reading its pipe, and the transport runs its turns with what it receives.
 /// </summary>
 public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficFeature, IInlineReceiver
 {
@@ -27,8 +27,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     private const int InTurn = 2;
 
     private readonly ConnectionContext _connection;
-    private readonly PipeReader _input;
-    private readonly PipeWriter _output;
+    private readonly IDuplexPipe _transport;
     private readonly ProtocolConnectionOptions _options;
     private readonly TimeProvider _time;
     private readonly ConnectionMetrics? _metrics;
@@ -52,7 +51,9 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     private ExecutionContext? _context;
     private ValueTaskAwaiter<ReadResult> _read;
     private IInlineReceiveFeature? _inline;
-    private IBufferWriter<byte> _writer;
+    private PipeReader? _input;
+    private PipeWriter? _output;
+    private IBufferWriter<byte>? _turnOutput;
     private int _inlineState;
     private CancellationTokenRegistration _shutdownRequest;
 
@@ -64,9 +65,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(logger);
         _connection = connection;
-        _input = connection.Transport.Input;
-        _output = connection.Transport.Output;
-        _writer = _output;
+        _transport = connection.Transport;
         _options = options;
         _time = time;
         _metrics = metrics;
@@ -84,6 +83,11 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
 
     public ConnectionOutcome? Outcome { get; private set; }
 
+    // Taken when first used: a runner that only ever takes inline turns leaves the transport's pipes unmade.
+    private PipeReader Input => _input ??= _transport.Input;
+
+    private PipeWriter Output => _output ??= _transport.Output;
+
     public void Write(ReadOnlySpan<byte> data)
     {
         if (data.IsEmpty)
@@ -91,7 +95,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
             return;
         }
 
-        _writer.Write(data);
+        (_turnOutput ?? Output).Write(data);
         BytesSent += data.Length;
         _hasUnflushedOutput = true;
     }
@@ -166,11 +170,6 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         try
         {
             _connection.Features.Set<IConnectionTrafficFeature>(this);
-            if (_connection.Features.Get<IInlineReceiveFeature>() is { } inline && inline.Attach(this, _input, _output))
-            {
-                _inline = inline;
-            }
-
             // Kestrel asks connections to finish on shutdown; a read that never returns would hold shutdown for
             // the host's whole timeout and end in a reset, so the request cancels the pending read instead.
             if (_connection.Features.Get<IConnectionLifetimeNotificationFeature>() is { } lifetime)
@@ -188,6 +187,11 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
 
             protocol.ConnectionMade(this);
             MarkActivity();
+            if (ParkAttached())
+            {
+                return _run.Task;
+            }
+
             ReadNext();
         }
         catch (Exception ex)
@@ -213,7 +217,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     }
 
     [SuppressMessage("Reliability", "CA2012", Justification = "Each read is consumed once: GetResult in Pump, after it completed.")]
-    private void ReadNext() => _read = _input.ReadAsync().GetAwaiter();
+    private void ReadNext() => _read = Input.ReadAsync().GetAwaiter();
 
     // Handles every read that has completed, then leaves a callback for the next one.
     private void Pump()
@@ -258,7 +262,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         }
 
         var consumed = Deliver(buffer, end, out var received);
-        _input.AdvanceTo(consumed, buffer.End);
+        Input.AdvanceTo(consumed, buffer.End);
         HoldInput(buffer.Length - received);
         return FlushTurn(end, inline: false, now);
     }
@@ -273,14 +277,14 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         try
         {
             var now = MarkActivity();
-            _writer = _inline!.BeginOutput();
+            _turnOutput = _inline!.BeginOutput();
             try
             {
                 Deliver(input, end: null, out consumed);
             }
             finally
             {
-                _writer = _output;
+                _turnOutput = null;
                 Volatile.Write(ref _inlineState, Reading);
             }
 
@@ -334,7 +338,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         // bounds how long that may last.
         _hasUnflushedOutput = false;
         Volatile.Write(ref _flushStarted, turnStarted);
-        var pending = inline ? _inline!.Send() : _output.FlushAsync();
+        var pending = inline ? _inline!.Send() : Output.FlushAsync();
         if (pending.IsCompleted)
         {
             return Flushed(pending.Result, end);
@@ -416,6 +420,32 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         Pump();
     }
 
+    // On a transport that offers the inline path, the runner starts parked, before it ever read the pipe; the
+    // transport wakes it if bytes went there first. A shutdown or timeout asked for meanwhile wakes it here.
+    private bool ParkAttached()
+    {
+        if (_connection.Features.Get<IInlineReceiveFeature>() is not { } inline)
+        {
+            return false;
+        }
+
+        _inline = inline;
+        Volatile.Write(ref _inlineState, Parked);
+        if (!inline.Attach(this, _transport))
+        {
+            _inline = null;
+            Volatile.Write(ref _inlineState, Reading);
+            return false;
+        }
+
+        if (_shutdownRequested || Volatile.Read(ref _timeoutQueued) != 0)
+        {
+            ((IInlineReceiver)this).Wake();
+        }
+
+        return true;
+    }
+
     // Parks only on the receiving thread (where an inline turn always runs) after a turn that saw all input there
     // was, so nothing waits unread in the pipe; a shutdown or timeout asked for meanwhile either finds it parked and
     // wakes it, or is seen here.
@@ -483,8 +513,8 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
             {
                 ReleaseHeldInput();
                 BoundDeliveryAfterClose();
-                await _output.CompleteAsync();
-                await _input.CompleteAsync();
+                await Output.CompleteAsync();
+                await Input.CompleteAsync();
             }
         }
         catch (Exception ex)
@@ -574,7 +604,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
             _shutdownTicks = _time.CreateTimer(static state => ((ProtocolConnection)state!).OnHeartbeat(), this, HeartbeatInterval, HeartbeatInterval);
         }
 
-        _input.CancelPendingRead();
+        Input.CancelPendingRead();
         ((IInlineReceiver)this).Wake();
     }
 
@@ -608,12 +638,12 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         {
             _writeTimedOut = true;
             AbortUnread();
-            _output.CancelPendingFlush();
+            Output.CancelPendingFlush();
             return;
         }
 
         // The loop checks idleness again when the read returns, so a byte that arrived meanwhile keeps it open.
-        _input.CancelPendingRead();
+        Input.CancelPendingRead();
         ((IInlineReceiver)this).Wake();
         Volatile.Write(ref _timeoutQueued, 0);
     }

@@ -48,7 +48,6 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
             }
         }
 
-        ReadOutput();
         return result;
     }
 
@@ -126,7 +125,7 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
         CloseSocket();
     }
 
-    public IBufferWriter<byte> BeginOutput() => reactor.InlineOutput.Begin(Output.Writer);
+    public IBufferWriter<byte> BeginOutput() => reactor.InlineOutput.Begin(this);
 
     public ValueTask<FlushResult> Send()
     {

@@ -44,12 +44,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
 
     public bool IsReceivingThread => reactor.OnThread;
 
-    public override int Start()
-    {
-        var result = reactor.Join(this);
-        ReadOutput();
-        return result;
-    }
+    public override int Start() => reactor.Join(this);
 
     /// <summary>
     /// On the reactor's thread: a receive completed, with its bytes when it had any, and whether the socket still
@@ -61,7 +56,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         if (result > 0)
         {
             // Bytes that wait unflushed in the pipe go first: a turn on what came after them would overtake them.
-            if (InlineReceiver is { IsParked: true } receiver && Input.Writer.UnflushedBytes == 0 && (State & ConnectionState.ReceiveEnded) == 0)
+            if (InlineReceiver is { IsParked: true } receiver && UnflushedInput == 0 && (State & ConnectionState.ReceiveEnded) == 0)
             {
                 DeliverInline(receiver, data);
             }
@@ -117,7 +112,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         SendThenRead(afterRead: false);
     }
 
-    public IBufferWriter<byte> BeginOutput() => reactor.InlineOutput.Begin(Output.Writer);
+    public IBufferWriter<byte> BeginOutput() => reactor.InlineOutput.Begin(this);
 
     public ValueTask<FlushResult> Send()
     {

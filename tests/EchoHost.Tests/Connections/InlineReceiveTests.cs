@@ -9,21 +9,23 @@ using UpperCaseHost;
 namespace EchoHost.Tests.Connections;
 
 /// <summary>
-/// The runner on a transport that offers the inline path: it parks between turns with nothing held, hears input
-/// and replies without the pipes, goes back to the pipe for what it leaves, and a shutdown, an idle timeout or
-/// the peer's end still reach it while it is parked.
+/// The runner on a transport that offers the inline path: it starts parked, without reading the pipe, and parks
+/// between turns with nothing held; it hears input and replies without the pipes, goes back to the pipe for what it
+/// leaves or for what reached the pipe before it attached, and a shutdown, an idle timeout or the peer's end still
+/// reach it while it is parked.
 /// </summary>
 public sealed class InlineReceiveTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
     [Fact]
-    public Task After_its_first_read_the_runner_parks_and_hears_input_and_replies_inline() => WithoutSynchronizationContext(async () =>
+    public Task The_runner_starts_parked_and_hears_input_and_replies_inline_from_the_first_byte() => WithoutSynchronizationContext(async () =>
         {
             using var parked = await ParkedAfterOneLineAsync();
+            Assert.Equal((1, 1), (parked.Transport.InlineTurns, parked.Transport.InlineSends));
 
             await parked.Transport.ReceiveAsync("two\nthree\n"u8.ToArray());
-            Assert.Equal((1, 1), (parked.Transport.InlineTurns, parked.Transport.InlineSends));
+            Assert.Equal((2, 2), (parked.Transport.InlineTurns, parked.Transport.InlineSends));
             Assert.True(parked.Transport.IsParked);
             await parked.Transport.EndAsync();
 
@@ -46,8 +48,28 @@ public sealed class InlineReceiveTests
 
             Assert.Equal("ONE\nTWO\n", Encoding.ASCII.GetString(await parked.Connection.ReadToEndAsync()));
             await parked.Run.WaitAsync(Bound);
-            Assert.Equal(1, parked.Transport.InlineTurns);
+            Assert.Equal(2, parked.Transport.InlineTurns);
             Assert.Equal(8, parked.Runner.BytesReceived);
+        });
+
+    [Fact]
+    public Task Input_that_reached_the_pipe_before_the_runner_attached_is_read_first_and_in_order() => WithoutSynchronizationContext(async () =>
+        {
+            using var connection = new PipeConnection(inlineScheduling: true);
+            var transport = new InlineTransport(connection);
+            await transport.ReceiveAsync("one\ntw"u8.ToArray());
+            var runner = Runner(connection);
+            var run = runner.RunAsync(new UpperCaseProtocol());
+
+            Assert.False(transport.IsParked);
+            await transport.ReceiveAsync("o\n"u8.ToArray());
+            Assert.True(transport.IsParked);
+            await transport.ReceiveAsync("three\n"u8.ToArray());
+            await transport.EndAsync();
+
+            Assert.Equal("ONE\nTWO\nTHREE\n", Encoding.ASCII.GetString(await connection.ReadToEndAsync()));
+            await run.WaitAsync(Bound);
+            Assert.Equal(1, transport.InlineTurns);
         });
 
     [Fact]
@@ -101,7 +123,7 @@ public sealed class InlineReceiveTests
     private static ProtocolConnection Runner(PipeConnection connection, ProtocolConnectionOptions? options = null, TimeProvider? time = null) =>
         new(connection.Context, options ?? new ProtocolConnectionOptions(), time ?? TimeProvider.System, null, NullLogger.Instance);
 
-    // A runner over the test double, after a first line through the pipe, which parks it.
+    // A runner over the test double, parked again after a first line.
     private static async Task<ParkedRunner> ParkedAfterOneLineAsync(ProtocolConnectionOptions? options = null, TimeProvider? time = null)
     {
         var connection = new PipeConnection(inlineScheduling: true);

@@ -7,20 +7,22 @@ namespace EchoHost.Tests.Support;
 /// <summary>
 /// The transport's side of the inline path, played over a <see cref="PipeConnection"/> as the epoll engine plays
 /// it over a socket: received bytes go to a parked runner inline and what it leaves into the pipe, or all into
-/// the pipe while it is not parked; a turn's output lands in the connection's output pipe, and is counted.
+/// the pipe while it is not parked or not attached yet (a runner that attaches then is woken to read them first);
+/// a turn's output lands in the connection's output pipe, and is counted.
 /// </summary>
 internal sealed class InlineTransport : IInlineReceiveFeature
 {
     private readonly PipeConnection _connection;
-    private readonly PipeReader _input;
+    private readonly IDuplexPipe _pipes;
     private readonly PipeWriter _output;
     private readonly ArrayBufferWriter<byte> _turnOutput = new();
     private IInlineReceiver? _receiver;
+    private bool _pipeHasInput;
 
     public InlineTransport(PipeConnection connection)
     {
         _connection = connection;
-        _input = connection.Context.Transport.Input;
+        _pipes = connection.Context.Transport;
         _output = connection.Context.Transport.Output;
         connection.Context.Features.Set<IInlineReceiveFeature>(this);
     }
@@ -36,14 +38,19 @@ internal sealed class InlineTransport : IInlineReceiveFeature
 
     public int InlineSends { get; private set; }
 
-    public bool Attach(IInlineReceiver receiver, PipeReader input, PipeWriter output)
+    public bool Attach(IInlineReceiver receiver, IDuplexPipe transport)
     {
-        if (input != _input || output != _output)
+        if (transport != _pipes)
         {
             return false;
         }
 
         _receiver = receiver;
+        if (_pipeHasInput)
+        {
+            receiver.Wake();
+        }
+
         return true;
     }
 
@@ -75,6 +82,7 @@ internal sealed class InlineTransport : IInlineReceiveFeature
 
         if (data.Length > 0)
         {
+            _pipeHasInput = true;
             await _connection.SendAsync(data);
         }
     }
