@@ -42,6 +42,7 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     private Pipe? _output;
     private IInlineReceiver? _receiver;
     private bool _receiverAttached;
+    private int _readerAnnounced;
 
     protected LinuxConnection(Socket socket, LinuxTransportOptions options)
     {
@@ -70,6 +71,7 @@ internal abstract partial class LinuxConnection : ConnectionContext,
         Closed = 32,
         SendEnded = 64,
         SocketClosed = 128,
+        AwaitingReader = 256,
     }
 
     /// <summary>Unique in the process: the connection's id.</summary>
@@ -137,6 +139,12 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     /// </summary>
     protected IInlineReceiver? InlineReceiver => _receiverAttached ? _receiver : null;
 
+    /// <summary>
+    /// True for an engine that leaves bytes in the socket until the connection has a reader (<see cref="OnReaderArrived"/>),
+    /// so that a runner attaching parked gets its first bytes inline instead of from a pipe made for them.
+    /// </summary>
+    protected virtual bool WaitsForReader => false;
+
     protected abstract TimeProvider Time { get; }
 
     protected abstract ILogger Logger { get; }
@@ -188,6 +196,9 @@ internal abstract partial class LinuxConnection : ConnectionContext,
                     break;
                 case ReactorWork.Attach:
                     OnAttached();
+                    break;
+                case ReactorWork.Reader:
+                    OnReaderArrived();
                     break;
                 default:
                     Close();
@@ -283,15 +294,32 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     /// <summary>Under <see cref="Gate"/>: the receive side paused, resumed or ended.</summary>
     protected abstract void OnReceiveStateChanged();
 
+    /// <summary>On the reactor's thread, for an engine that <see cref="WaitsForReader"/>: the connection has a reader now.</summary>
+    protected virtual void OnReaderArrived()
+    {
+    }
+
     // Bytes received before the runner attached are in the pipe, ahead of anything received from now on: it reads
     // them first, and parks again on this thread once it has read all there was.
     private void OnAttached()
     {
         _receiverAttached = true;
+        OnReaderArrived();
         if (Volatile.Read(ref _input) is not null)
         {
             _receiver!.Wake();
         }
+    }
+
+    // Someone reads the input pipe (middleware, a runner off the inline path): an engine that waits for a reader is told once.
+    private PipeReader TakeInput()
+    {
+        if (WaitsForReader && Interlocked.Exchange(ref _readerAnnounced, 1) == 0)
+        {
+            Post(ReactorWork.Reader);
+        }
+
+        return Input.Reader;
     }
 
     private Pipe OpenInput()
@@ -464,7 +492,7 @@ internal abstract partial class LinuxConnection : ConnectionContext,
 
     private sealed class OwnPipes(LinuxConnection connection) : IDuplexPipe
     {
-        public PipeReader Input => connection.Input.Reader;
+        public PipeReader Input => connection.TakeInput();
 
         public PipeWriter Output => connection.Output.Writer;
     }

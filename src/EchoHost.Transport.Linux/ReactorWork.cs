@@ -12,4 +12,7 @@ internal enum ReactorWork
 
     /// <summary>An inline receiver attached: from now on this thread hands it what it receives while it is parked.</summary>
     Attach,
+
+    /// <summary>Something reads the input pipe: an engine that left bytes in the socket until then receives them.</summary>
+    Reader,
 }

@@ -17,6 +17,9 @@ internal static partial class LinuxCalls
     public const uint Error = 0x008;
     public const uint HangUp = 0x010;
 
+    // EPOLLRDHUP: the peer shut down its sending side (it closed, or sent FIN).
+    public const uint ReadHangUp = 0x2000;
+
     public const int Add = 1;
     public const int Delete = 2;
     public const int Modify = 3;

@@ -17,6 +17,8 @@ namespace EchoHost.Transport.Tests;
 public sealed class InlineReceiveFeatureTests
 {
     private const int BytesPerTurn = 16 * 1024;
+    private const uint EpollIn = 0x001;
+    private const uint EpollReadHangUp = 0x2000;
 
     [LinuxTransportFact]
     public Task On_epoll_output_the_socket_does_not_take_goes_through_the_output_pipe_in_order_under_its_back_pressure() =>
@@ -28,7 +30,7 @@ public sealed class InlineReceiveFeatureTests
         OutputTheSocketDoesNotTakeGoesThroughTheOutputPipeInOrder(kind);
 
     [LinuxTransportFact]
-    public Task On_epoll_a_receiver_that_attaches_after_bytes_reached_the_pipe_is_woken_to_read_them_first() =>
+    public Task On_epoll_a_receiver_that_attaches_after_a_reader_took_bytes_into_the_pipe_is_woken_to_read_them_first() =>
         AReceiverThatAttachesAfterBytesReachedThePipeIsWokenToReadThemFirst("Linux");
 
     [Theory]
@@ -36,12 +38,36 @@ public sealed class InlineReceiveFeatureTests
     public Task On_io_uring_a_receiver_that_attaches_after_bytes_reached_the_pipe_is_woken_to_read_them_first(string kind) =>
         AReceiverThatAttachesAfterBytesReachedThePipeIsWokenToReadThemFirst(kind);
 
-    // The kernel's count of unread bytes says when the reactor has taken them into the pipe, with nobody attached.
+    // Bytes received before anything reads stay in the socket, epoll watching only for the peer to leave, so the
+    // receiver that attaches parked gets them in an inline turn: no pipe is made for them.
+    [LinuxTransportFact]
+    public async Task On_epoll_bytes_that_arrive_before_anything_reads_wait_in_the_socket_for_the_receiver_inline()
+    {
+        await using var transport = await TransportUnderTest.StartAsync("Linux");
+        var (server, client) = await transport.ConnectAsync();
+        var socket = server.Features.Get<IConnectionSocketFeature>()!.Socket;
+        await client.SendAsync("before"u8.ToArray(), SocketFlags.None);
+        await Eventually.TrueAsync(() => KernelView.EpollEvents(socket) is { } events && (events & (EpollIn | EpollReadHangUp)) == EpollReadHangUp,
+            "epoll did not stop watching for input while nothing reads");
+        Assert.Equal(6, socket.Available);
+        var receiver = new WakeReceiver();
+
+        Assert.True(server.Features.Get<IInlineReceiveFeature>()!.Attach(receiver, server.Transport));
+
+        await Eventually.TrueAsync(() => receiver.Turns == 1, "the receiver got no inline turn");
+        Assert.Equal("before", receiver.Received);
+        Assert.False(receiver.Woken.IsCompleted, "the receiver was woken to read a pipe");
+        Assert.True(KernelView.EpollEvents(socket) is { } watched && (watched & EpollIn) != 0, "epoll does not watch for input again");
+    }
+
+    // The kernel's count of unread bytes says when the reactor has taken them into the pipe, which a reader (as
+    // middleware that reads a header would be) asked for before the receiver attached.
     private static async Task AReceiverThatAttachesAfterBytesReachedThePipeIsWokenToReadThemFirst(string kind)
     {
         await using var transport = await TransportUnderTest.StartAsync(kind);
         var (server, client) = await transport.ConnectAsync();
         var socket = server.Features.Get<IConnectionSocketFeature>()!.Socket;
+        var input = server.Transport.Input;
         await client.SendAsync("before"u8.ToArray(), SocketFlags.None);
         await Eventually.TrueAsync(() => socket.Available == 0, "the reactor did not receive the bytes");
         var receiver = new WakeReceiver();
@@ -50,7 +76,7 @@ public sealed class InlineReceiveFeatureTests
 
         await Eventually.WithinAsync(receiver.Woken, "the receiver was not woken to read the pipe");
         await client.SendAsync("after"u8.ToArray(), SocketFlags.None);
-        var read = await server.Transport.Input.ReadAsync();
+        var read = await input.ReadAsync();
         Assert.StartsWith("before", Encoding.ASCII.GetString(read.Buffer));
         Assert.Equal(0, receiver.Turns);
     }
@@ -148,20 +174,25 @@ public sealed class InlineReceiveFeatureTests
         }
     }
 
-    // Parked until woken, as a runner that starts parked is; once woken it reads the pipe, and takes no turn.
+    // Parked until woken, as a runner that starts parked is: it records its inline turns, and once woken it takes none.
     private sealed class WakeReceiver : IInlineReceiver
     {
         private readonly TaskCompletionSource _woken = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public Task Woken => _woken.Task;
 
-        public int Turns { get; private set; }
+        private volatile int _turns;
+
+        public int Turns => _turns;
+
+        public string Received { get; private set; } = "";
 
         public bool IsParked => !_woken.Task.IsCompleted;
 
         public int? Receive(in ReadOnlySequence<byte> data)
         {
-            Turns++;
+            Received += Encoding.ASCII.GetString(data);
+            _turns++;
             return (int)data.Length;
         }
 

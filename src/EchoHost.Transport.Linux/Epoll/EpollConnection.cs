@@ -26,23 +26,28 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
 
     private uint _watched;
     private int? _endAfterFlush;
+    private bool _hasReader;
 
     protected override TimeProvider Time => reactor.Time;
+
+    protected override bool WaitsForReader => true;
 
     public bool IsReceivingThread => reactor.IsReactorThread;
 
     protected override ILogger Logger => reactor.Logger;
 
+    // What epoll watches is recorded before the socket joins it: the reactor may change it as soon as it has.
     public override int Start()
     {
-        var result = reactor.Watch(this, LinuxCalls.In);
         lock (Gate)
         {
-            if (result == 0)
-            {
-                _watched = LinuxCalls.In;
-            }
-            else
+            _watched = LinuxCalls.In;
+        }
+
+        var result = reactor.Watch(this, LinuxCalls.In);
+        if (result != 0)
+        {
+            lock (Gate)
             {
                 State |= ConnectionState.Unwatched;
             }
@@ -60,7 +65,12 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
             WakeWriter(true);
         }
 
-        if ((events & LinuxCalls.In) == 0 && !hungUp)
+        if ((events & (LinuxCalls.In | LinuxCalls.ReadHangUp)) == 0 && !hungUp)
+        {
+            return;
+        }
+
+        if (!_hasReader && !LeavesWithoutReader(events, hungUp))
         {
             return;
         }
@@ -103,6 +113,19 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
             // Out of epoll since the peer hung up: what is left to read is read now.
             while (Receive() == ReceiveStep.Continue)
             {
+            }
+        }
+    }
+
+    protected override void OnReaderArrived()
+    {
+        _hasReader = true;
+        lock (Gate)
+        {
+            if ((State & ConnectionState.AwaitingReader) != 0)
+            {
+                State &= ~ConnectionState.AwaitingReader;
+                UpdateInterest();
             }
         }
     }
@@ -311,6 +334,29 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
         return total;
     }
 
+    // Bytes that arrive before the connection has a reader stay in the socket, with epoll watching only for the
+    // peer to leave; false while they wait. A peer that leaves is received from at once, into the pipe, so its end
+    // is heard (ConnectionClosed) whether or not anything reads.
+    private bool LeavesWithoutReader(uint events, bool hungUp)
+    {
+        var leaving = hungUp || (events & LinuxCalls.ReadHangUp) != 0;
+        lock (Gate)
+        {
+            if (leaving)
+            {
+                State &= ~ConnectionState.AwaitingReader;
+            }
+            else
+            {
+                State |= ConnectionState.AwaitingReader;
+            }
+
+            UpdateInterest();
+        }
+
+        return leaving;
+    }
+
     // Asks epoll for EPOLLOUT; false when the connection was aborted or left epoll meanwhile.
     private bool WaitWritable()
     {
@@ -359,8 +405,9 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
             return;
         }
 
-        var interest = ((State & (ConnectionState.ReadingPaused | ConnectionState.ReceiveEnded)) == 0 ? LinuxCalls.In : 0)
-            | ((State & ConnectionState.WaitingToWrite) != 0 ? LinuxCalls.Out : 0);
+        var receiving = (State & ConnectionState.AwaitingReader) != 0 ? LinuxCalls.ReadHangUp
+            : (State & (ConnectionState.ReadingPaused | ConnectionState.ReceiveEnded)) == 0 ? LinuxCalls.In : 0;
+        var interest = receiving | ((State & ConnectionState.WaitingToWrite) != 0 ? LinuxCalls.Out : 0);
         if (interest != _watched && reactor.Change(this, interest) == 0)
         {
             _watched = interest;

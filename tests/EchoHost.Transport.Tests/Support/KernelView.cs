@@ -66,6 +66,42 @@ internal static class KernelView
         return null;
     }
 
+    /// <summary>
+    /// The events an epoll instance of this process watches the socket for (<c>/proc/self/fdinfo</c> of each
+    /// <c>[eventpoll]</c> descriptor), or null when none watches it.
+    /// </summary>
+    public static uint? EpollEvents(Socket socket)
+    {
+        var descriptor = socket.Handle.ToString(CultureInfo.InvariantCulture);
+        var inode = InodeOf(socket).ToString("x", CultureInfo.InvariantCulture);
+        foreach (var entry in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        {
+            try
+            {
+                if (new FileInfo(entry).LinkTarget != "anon_inode:[eventpoll]")
+                {
+                    continue;
+                }
+
+                foreach (var line in File.ReadLines($"/proc/self/fdinfo/{Path.GetFileName(entry)}"))
+                {
+                    // tfd: <fd> events: <hex> data: <hex> pos:0 ino:<hex> sdev:<hex>
+                    var fields = line.Split([' ', ':', '\t'], StringSplitOptions.RemoveEmptyEntries);
+                    if (fields is ["tfd", var fd, "events", var events, "data", _, "pos", _, "ino", var ino, ..] && fd == descriptor && ino == inode)
+                    {
+                        return uint.Parse(events, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                    }
+                }
+            }
+            catch (IOException)
+            {
+                // Closed while listed.
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>User and system CPU time this process has used.</summary>
     public static TimeSpan CpuTime() => System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
 
