@@ -16,7 +16,7 @@ namespace EchoHost.Transport.Linux;
 /// </summary>
 internal abstract partial class LinuxConnection
 {
-    private readonly Action _onOutput;
+    private Action? _onOutput;
     private ValueTaskAwaiter<ReadResult> _outputRead;
     private TaskCompletionSource? _sendEndedWaiter;
     private bool _unsentIsLast;
@@ -43,7 +43,7 @@ internal abstract partial class LinuxConnection
                 if (!_outputRead.IsCompleted)
                 {
                     _sendIdle = true;
-                    _outputRead.UnsafeOnCompleted(_onOutput);
+                    _outputRead.UnsafeOnCompleted(_onOutput ??= OnOutput);
                     return;
                 }
 

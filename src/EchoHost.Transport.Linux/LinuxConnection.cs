@@ -56,7 +56,6 @@ internal abstract partial class LinuxConnection : ConnectionContext,
         _pipes = new OwnPipes(this);
         Transport = _pipes;
         Features = new LinuxConnectionFeatures(this);
-        _onOutput = OnOutput;
     }
 
     [Flags]

@@ -34,7 +34,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     private readonly ILogger _logger;
     private readonly long _idleTimeoutTicks;
     private readonly long _writeTimeoutTicks;
-    private readonly Action _onInput;
+    private Action? _onInput;
     private readonly TaskCompletionSource<ConnectionOutcome> _run = new();
     private long _lastActivity;
     private long _flushStarted;
@@ -72,7 +72,6 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         _logger = logger;
         _idleTimeoutTicks = ToTicks(options.IdleTimeout, time);
         _writeTimeoutTicks = ToTicks(options.WriteTimeout, time);
-        _onInput = OnInput;
     }
 
     public EndPoint? RemoteEndPoint => _connection.RemoteEndPoint;
@@ -234,7 +233,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
                 ReadNext();
             }
 
-            _read.UnsafeOnCompleted(_onInput);
+            _read.UnsafeOnCompleted(_onInput ??= OnInput);
         }
         catch (Exception ex)
         {
