@@ -27,6 +27,8 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
 
     private bool _receiving;
     private bool _sending;
+    private bool _mayReceive;
+    private bool _polling;
     private MemoryHandle _pin;
     private MemoryHandle[]? _pins;
     private Message* _message;
@@ -36,6 +38,8 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
     private bool _outputWaiting;
 
     protected override TimeProvider Time => reactor.Time;
+
+    protected override bool WaitsForReader => true;
 
     protected override ILogger Logger => reactor.Logger;
 
@@ -78,6 +82,24 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         }
         else
         {
+            ReceiveIfReading();
+        }
+    }
+
+    /// <summary>
+    /// On the reactor's thread: the poll for the peer's leaving completed. Before anything read, the peer shut down
+    /// its side or the socket failed: what it sent, and its end, are received now, so the end is heard.
+    /// </summary>
+    public void OnPolled(int result)
+    {
+        _polling = false;
+        if (Closing)
+        {
+            FinishCloseWhenIdle();
+        }
+        else if (!_mayReceive && result != -Ring.Canceled)
+        {
+            _mayReceive = true;
             ReceiveIfReading();
         }
     }
@@ -209,7 +231,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
             State |= ConnectionState.Closed;
         }
 
-        _sending = _receiving = false;
+        _sending = _receiving = _polling = false;
         EndSending(null);
         FinishCloseWhenIdle();
     }
@@ -222,6 +244,15 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
 
     protected override void OnReceiveStateChanged()
     {
+    }
+
+    protected override void OnReaderArrived()
+    {
+        if (!_mayReceive && !Closing)
+        {
+            _mayReceive = true;
+            ReceiveIfReading();
+        }
     }
 
     protected override bool SendUnsent()
@@ -377,13 +408,25 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
     }
 
     // One receive at a time, never a multishot one: a multishot receive goes on taking buffers after the pipe is
-    // full, so a client that never reads would hold far more than the pipe's limit.
+    // full, so a client that never reads would hold far more than the pipe's limit. Until the connection has a
+    // reader, bytes wait in the socket, so a runner attaching parked gets them inline rather than from a pipe made
+    // for them; only the peer's leaving is watched for meanwhile.
     private void ReceiveIfReading()
     {
-        if (!_receiving && (State & (ConnectionState.ReadingPaused | ConnectionState.ReceiveEnded | ConnectionState.Closed)) == 0)
+        if (_receiving || (State & (ConnectionState.ReadingPaused | ConnectionState.ReceiveEnded | ConnectionState.Closed)) != 0)
+        {
+            return;
+        }
+
+        if (_mayReceive)
         {
             reactor.Receive(this);
             _receiving = true;
+        }
+        else if (!_polling)
+        {
+            reactor.PollLeaving(this);
+            _polling = true;
         }
     }
 
@@ -391,7 +434,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
     {
         if (_receiving)
         {
-            reactor.Cancel(this, send: false);
+            reactor.Cancel(this, IoUringReactor.Operation.Receive);
         }
     }
 
@@ -400,13 +443,18 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         CancelReceive();
         if (_sending)
         {
-            reactor.Cancel(this, send: true);
+            reactor.Cancel(this, IoUringReactor.Operation.Send);
+        }
+
+        if (_polling)
+        {
+            reactor.Cancel(this, IoUringReactor.Operation.Poll);
         }
     }
 
     private void FinishCloseWhenIdle()
     {
-        if (!Closing || _sending || _receiving || (State & ConnectionState.SocketClosed) != 0)
+        if (!Closing || _sending || _receiving || _polling || (State & ConnectionState.SocketClosed) != 0)
         {
             return;
         }

@@ -25,6 +25,7 @@ internal sealed partial class IoUringReactor : IReactor
     private const int MaxInlineOutput = 64 * 1024;
     private const int NonBlocking = 0x800;
     private const uint PollIn = 1;
+    private const uint PollReadHangUp = 0x2000;
     private const int StoppingWaitMilliseconds = 50;
     private const ulong WakeData = 0;
     private static readonly TimeSpan CancelTimeout = TimeSpan.FromSeconds(1);
@@ -71,8 +72,10 @@ internal sealed partial class IoUringReactor : IReactor
         }
     }
 
-    private enum Operation : ulong
+    /// <summary>What a submission for a connection does, kept in its user data's two low bits; no token is 0, so a poll's is never the wake's.</summary>
+    public enum Operation : ulong
     {
+        Poll = 0,
         Receive = 1,
         Send = 2,
         Cancel = 3,
@@ -151,13 +154,24 @@ internal sealed partial class IoUringReactor : IReactor
         sqe->UserData = UserData(connection, Operation.Send);
     }
 
-    /// <summary>On this thread: cancels the connection's receive, or its send; it completes with -ECANCELED.</summary>
-    public unsafe void Cancel(IoUringConnection connection, bool send)
+    /// <summary>On this thread: a one-shot poll that completes when the peer shuts down its sending side (or the socket fails).</summary>
+    public unsafe void PollLeaving(IoUringConnection connection)
+    {
+        var fd = Hold(connection.Handle);
+        var sqe = _ring!.NextSqe();
+        sqe->Opcode = Ring.OpPollAdd;
+        sqe->Fd = fd;
+        sqe->OpFlags = PollReadHangUp;
+        sqe->UserData = UserData(connection, Operation.Poll);
+    }
+
+    /// <summary>On this thread: cancels the connection's receive, send or poll; it completes with -ECANCELED.</summary>
+    public unsafe void Cancel(IoUringConnection connection, Operation operation)
     {
         var sqe = _ring!.NextSqe();
         sqe->Opcode = Ring.OpAsyncCancel;
         sqe->Fd = -1;
-        sqe->Address = UserData(connection, send ? Operation.Send : Operation.Receive);
+        sqe->Address = UserData(connection, operation);
         sqe->UserData = UserData(connection, Operation.Cancel);
     }
 
@@ -331,14 +345,18 @@ internal sealed partial class IoUringReactor : IReactor
         {
             try
             {
-                if (operation == Operation.Receive)
+                switch (operation)
                 {
-                    var data = hasBuffer ? _buffers!.Data(buffer, completion.Result) : default;
-                    connection.OnReceived(completion.Result, data, (completion.Flags & Ring.CqeSocketNonEmpty) != 0);
-                }
-                else
-                {
-                    connection.OnSent(completion.Result);
+                    case Operation.Receive:
+                        var data = hasBuffer ? _buffers!.Data(buffer, completion.Result) : default;
+                        connection.OnReceived(completion.Result, data, (completion.Flags & Ring.CqeSocketNonEmpty) != 0);
+                        break;
+                    case Operation.Send:
+                        connection.OnSent(completion.Result);
+                        break;
+                    default:
+                        connection.OnPolled(completion.Result);
+                        break;
                 }
             }
             catch (Exception ex)
