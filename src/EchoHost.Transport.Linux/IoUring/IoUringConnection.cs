@@ -9,8 +9,9 @@ using Microsoft.Extensions.Logging;
 namespace EchoHost.Transport.Linux;
 
 /// <summary>
-/// A connection of the io_uring engine. One receive is queued while the connection reads; its completion is copied
-/// into the input pipe and the next one queued, unless the protocol has not kept up, when the resume queues it.
+/// A connection of the io_uring engine. One receive is queued while the connection reads (from when it has a
+/// reader: until then a poll watches for the peer leaving); its completion is copied into the input pipe and the
+/// next one queued, unless the protocol has not kept up, when the resume queues it.
 /// What the protocol flushes goes out as one send (one sendmsg for several blocks) whose
 /// bytes stay pinned until it completes; the output is read on only then. Everything but <see cref="SendUnsent"/>'s
 /// hand-over runs on the reactor's thread, so the fields below take no lock. The socket's handle is held for each
