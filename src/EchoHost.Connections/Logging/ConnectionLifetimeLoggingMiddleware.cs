@@ -11,11 +11,17 @@ namespace EchoHost.Connections.Logging;
 /// </summary>
 internal sealed class ConnectionLifetimeLoggingMiddleware(ConnectionDelegate next, ILogger logger)
 {
+    // The peer is formatted for each line that is written rather than kept as a string: a connection that waits
+    // for its end here holds nothing more, and one whose lines are filtered out formats nothing.
     public async Task OnConnectionAsync(ConnectionContext connection)
     {
         var started = Stopwatch.GetTimestamp();
-        var peer = PeerAddress.Format(connection.RemoteEndPoint);
-        ConnectionLifetimeLog.ConnectionFrom(logger, peer);
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            var peer = PeerAddress.Format(connection.RemoteEndPoint);
+            ConnectionLifetimeLog.ConnectionFrom(logger, peer);
+        }
+
         try
         {
             await next(connection);
@@ -23,13 +29,18 @@ internal sealed class ConnectionLifetimeLoggingMiddleware(ConnectionDelegate nex
         finally
         {
             var traffic = connection.Features.Get<IConnectionTrafficFeature>();
-            if (traffic?.Outcome is { Reason: ConnectionEndReason.Failed, Error: var error })
+            if (traffic?.Outcome is { Reason: ConnectionEndReason.Failed, Error: var error } && logger.IsEnabled(LogLevel.Debug))
             {
+                var peer = PeerAddress.Format(connection.RemoteEndPoint);
                 ConnectionLifetimeLog.ConnectionFailed(logger, peer, error?.Message);
             }
 
-            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-            ConnectionLifetimeLog.ConnectionClosed(logger, peer, traffic?.BytesReceived ?? 0, traffic?.BytesSent ?? 0, seconds);
+            if (logger.IsEnabled(LogLevel.Information))
+            {
+                var peer = PeerAddress.Format(connection.RemoteEndPoint);
+                var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+                ConnectionLifetimeLog.ConnectionClosed(logger, peer, traffic?.BytesReceived ?? 0, traffic?.BytesSent ?? 0, seconds);
+            }
         }
     }
 }
