@@ -144,6 +144,9 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     /// </summary>
     protected virtual bool WaitsForReader => false;
 
+    /// <summary>Read on the reactor's thread: the runner attached, or something took the input pipe.</summary>
+    protected bool HasReader { get; private set; }
+
     protected abstract TimeProvider Time { get; }
 
     protected abstract ILogger Logger { get; }
@@ -197,7 +200,7 @@ internal abstract partial class LinuxConnection : ConnectionContext,
                     OnAttached();
                     break;
                 case ReactorWork.Reader:
-                    OnReaderArrived();
+                    ReaderArrived();
                     break;
                 default:
                     Close();
@@ -293,7 +296,7 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     /// <summary>Under <see cref="Gate"/>: the receive side paused, resumed or ended.</summary>
     protected abstract void OnReceiveStateChanged();
 
-    /// <summary>On the reactor's thread, for an engine that <see cref="WaitsForReader"/>: the connection has a reader now.</summary>
+    /// <summary>On the reactor's thread, once, for an engine that <see cref="WaitsForReader"/>: the connection has a reader now.</summary>
     protected virtual void OnReaderArrived()
     {
     }
@@ -303,10 +306,19 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     private void OnAttached()
     {
         _receiverAttached = true;
-        OnReaderArrived();
+        ReaderArrived();
         if (Volatile.Read(ref _input) is not null)
         {
             _receiver!.Wake();
+        }
+    }
+
+    private void ReaderArrived()
+    {
+        if (!HasReader)
+        {
+            HasReader = true;
+            OnReaderArrived();
         }
     }
 

@@ -17,7 +17,7 @@ internal static partial class LinuxCalls
     public const uint Error = 0x008;
     public const uint HangUp = 0x010;
 
-    // EPOLLRDHUP: the peer shut down its sending side (it closed, or sent FIN).
+    // EPOLLRDHUP, and POLLRDHUP for a ring's poll: the peer shut down its sending side (it closed, or sent FIN).
     public const uint ReadHangUp = 0x2000;
 
     public const int Add = 1;

@@ -27,7 +27,6 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
 
     private uint _watched;
     private int? _endAfterFlush;
-    private bool _hasReader;
 
     protected override TimeProvider Time => reactor.Time;
 
@@ -71,7 +70,7 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
             return;
         }
 
-        if (!_hasReader && !LeavesWithoutReader(events, hungUp))
+        if (!HasReader && !LeavesWithoutReader(events, hungUp))
         {
             return;
         }
@@ -120,7 +119,6 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
 
     protected override void OnReaderArrived()
     {
-        _hasReader = true;
         lock (Gate)
         {
             if ((State & ConnectionState.AwaitingReader) != 0)

@@ -28,7 +28,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
 
     private bool _receiving;
     private bool _sending;
-    private bool _mayReceive;
+    private bool _peerLeft;
     private bool _polling;
     private MemoryHandle _pin;
     private MemoryHandle[]? _pins;
@@ -98,9 +98,9 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         {
             FinishCloseWhenIdle();
         }
-        else if (!_mayReceive && result != -Ring.Canceled)
+        else if (result != -Ring.Canceled && !HasReader)
         {
-            _mayReceive = true;
+            _peerLeft = true;
             ReceiveIfReading();
         }
     }
@@ -247,14 +247,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
     {
     }
 
-    protected override void OnReaderArrived()
-    {
-        if (!_mayReceive && !Closing)
-        {
-            _mayReceive = true;
-            ReceiveIfReading();
-        }
-    }
+    protected override void OnReaderArrived() => ReceiveIfReading();
 
     protected override bool SendUnsent()
     {
@@ -419,7 +412,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
             return;
         }
 
-        if (_mayReceive)
+        if (HasReader || _peerLeft)
         {
             reactor.Receive(this);
             _receiving = true;

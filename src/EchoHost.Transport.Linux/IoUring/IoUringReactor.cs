@@ -25,7 +25,6 @@ internal sealed partial class IoUringReactor : IReactor
     private const int MaxInlineOutput = 64 * 1024;
     private const int NonBlocking = 0x800;
     private const uint PollIn = 1;
-    private const uint PollReadHangUp = 0x2000;
     private const int StoppingWaitMilliseconds = 50;
     private const ulong WakeData = 0;
     private static readonly TimeSpan CancelTimeout = TimeSpan.FromSeconds(1);
@@ -161,7 +160,7 @@ internal sealed partial class IoUringReactor : IReactor
         var sqe = _ring!.NextSqe();
         sqe->Opcode = Ring.OpPollAdd;
         sqe->Fd = fd;
-        sqe->OpFlags = PollReadHangUp;
+        sqe->OpFlags = LinuxCalls.ReadHangUp;
         sqe->UserData = UserData(connection, Operation.Poll);
     }
 
