@@ -131,37 +131,25 @@ internal sealed partial class IoUringReactor : IReactor
     /// <summary>On this thread: a receive into one of the provided buffers.</summary>
     public unsafe void Receive(IoUringConnection connection)
     {
-        var fd = Hold(connection.Handle);
-        var sqe = _ring!.NextSqe();
-        sqe->Opcode = Ring.OpRecv;
-        sqe->Fd = fd;
+        var sqe = Submission(connection, Ring.OpRecv, Operation.Receive);
         sqe->Flags = Ring.SqeBufferSelect;
         sqe->BufferGroup = ProvidedBuffers.Group;
-        sqe->UserData = UserData(connection, Operation.Receive);
     }
 
     /// <summary>On this thread: a send of pinned bytes, from <paramref name="data"/> or, with a null one, of the message.</summary>
     public unsafe void Send(IoUringConnection connection, byte* data, int length, void* message)
     {
-        var fd = Hold(connection.Handle);
-        var sqe = _ring!.NextSqe();
-        sqe->Opcode = message is null ? Ring.OpSend : Ring.OpSendMsg;
-        sqe->Fd = fd;
+        var sqe = Submission(connection, message is null ? Ring.OpSend : Ring.OpSendMsg, Operation.Send);
         sqe->Address = message is null ? (ulong)data : (ulong)message;
         sqe->Length = message is null ? (uint)length : 1;
         sqe->OpFlags = LinuxCalls.NoSignal;
-        sqe->UserData = UserData(connection, Operation.Send);
     }
 
     /// <summary>On this thread: a one-shot poll that completes when the peer shuts down its sending side (or the socket fails).</summary>
     public unsafe void PollLeaving(IoUringConnection connection)
     {
-        var fd = Hold(connection.Handle);
-        var sqe = _ring!.NextSqe();
-        sqe->Opcode = Ring.OpPollAdd;
-        sqe->Fd = fd;
+        var sqe = Submission(connection, Ring.OpPollAdd, Operation.Poll);
         sqe->OpFlags = LinuxCalls.ReadHangUp;
-        sqe->UserData = UserData(connection, Operation.Poll);
     }
 
     /// <summary>On this thread: cancels the connection's receive, send or poll; it completes with -ECANCELED.</summary>
@@ -186,6 +174,17 @@ internal sealed partial class IoUringReactor : IReactor
         {
             StopTimedOut(Logger, _thread.Name);
         }
+    }
+
+    // The next submission queue entry, for an operation on the connection's socket, whose handle it holds.
+    private unsafe Ring.Sqe* Submission(IoUringConnection connection, byte opcode, Operation operation)
+    {
+        var fd = Hold(connection.Handle);
+        var sqe = _ring!.NextSqe();
+        sqe->Opcode = opcode;
+        sqe->Fd = fd;
+        sqe->UserData = UserData(connection, operation);
+        return sqe;
     }
 
     // Throws ObjectDisposedException when the application closed the socket itself: the connection then fails.
