@@ -97,8 +97,11 @@ internal static partial class LinuxCalls
     private static unsafe partial nint SendMessageRaw(SafeSocketHandle socket, MessageHeader* message, int flags);
 
     // send and recv, made once or twice per request, go through syscall(2) rather than glibc's wrappers: those are
-    // cancellation points, which in a process of several threads cost two calls more around each system call.
+    // cancellation points, which in a process of several threads cost two calls more around each system call. Both
+    // are made with MSG_DONTWAIT and never block, so the thread stays in managed mode for them: a collection that
+    // starts meanwhile waits the microseconds one returns in, and each call saves the runtime's transition frame.
     [LibraryImport("libc", EntryPoint = "syscall")]
+    [SuppressGCTransition]
     private static partial nint Syscall(long number, nint a, nint b, nint c, nint d, nint e, nint f);
 
     /// <summary>Adds, changes or removes a socket's interest; 0, or -errno (ENOSPC when the user's watches are spent).</summary>
