@@ -157,6 +157,28 @@ done
 # --- the Linux transport's engines: io_uring, epoll, and Auto's choice between them --------------------
 source "$here/io-uring.sh"
 
+# --- clients that misbehave, on every transport ------------------------------------------------------
+for kind in IoUring Linux Sockets; do
+  if [ "$kind" = IoUring ] && [ -n "$io_uring_refused" ]; then
+    skip "rude clients on the io_uring engine" "this machine refuses io_uring: $io_uring_refused"
+    continue
+  fi
+  if start_host --Transport:Kind="$kind"; then
+    if result=$(python3 "$here/rude_clients.py" "$echo_port" "$host_pid" 2>&1); then
+      if grep -Eq ' (WRN|ERR|FTL)\]' "$log"; then
+        fail "rude clients ($kind transport): the host logged a warning or error" "$(grep -E ' (WRN|ERR|FTL)\]' "$log" | head -2)"
+      else
+        pass "rude clients ($kind transport): $result; nothing logged above Information"
+      fi
+    else
+      fail "rude clients ($kind transport)" "$result"
+    fi
+    stop_host || fail "SIGTERM exit code (rude clients, $kind)"
+  else
+    fail "start host (rude clients, $kind)"
+  fi
+done
+
 # --- PROXY protocol and TLS -----------------------------------------------------------------------
 source "$here/proxy-tls.sh"
 
