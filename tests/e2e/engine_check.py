@@ -7,24 +7,14 @@ host's socket descriptors must come back to their count before the run within 10
 any miss.
 """
 import asyncio
-import os
 import sys
 import time
+
+from host_sockets import sockets
 
 CONNECTIONS = 400
 LINES = 50
 BULK_LINES = 4 * 1024 * 1024 // 64
-
-
-def sockets(pid):
-    count = 0
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"):
-                count += 1
-        except OSError:
-            pass
-    return count
 
 
 async def chatty(port, index):

@@ -1,6 +1,6 @@
 """Clients that misbehave, mixed with clients that do not, against a running echo host; then what the kernel shows.
 
-Usage: rude_clients.py PORT HOST_PID. 16 threads run 20 clients each, each client one behaviour picked by a seeded
+Usage: rude_clients.py PORT HOST_PID. 16 threads run 30 clients each, each client one behaviour picked by a seeded
 random generator: well-behaved (a few lines, replies checked), one byte per segment, 50 lines in one write, a
 half-close with an unterminated last line (its reply must come before the host's FIN), a line left unterminated,
 a connect and close, a reset after a line or in the middle of one, a flood of lines while never reading, a reader
@@ -9,7 +9,6 @@ have left, the host's socket descriptors must come back to their count before th
 the host's port may be left in any state but LISTEN or TIME-WAIT, and one more client must still be answered.
 Prints one line; exits 1 on any miss.
 """
-import os
 import random
 import socket
 import struct
@@ -18,20 +17,11 @@ import sys
 import threading
 import time
 
+from host_sockets import sockets
+
 THREADS = 16
-CLIENTS_PER_THREAD = 20
+CLIENTS_PER_THREAD = 30
 PREFIX = b"Echoed back: "
-
-
-def sockets(pid):
-    count = 0
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"):
-                count += 1
-        except OSError:
-            pass
-    return count
 
 
 def connect(port):
@@ -131,7 +121,7 @@ def late_reader(port, rng):
         client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         client.settimeout(0.3)
         try:
-            client.sendall((b"z" * 999 + b"\n") * 300)
+            client.sendall((b"z" * 999 + b"\n") * 64)
         except TimeoutError:
             pass
         time.sleep(rng.random() * 0.3)
