@@ -1,13 +1,19 @@
 #!/usr/bin/env python3
 """EchoHost variants next to the native C epoll server, driven by the native C generator, interleaved.
 
-    python3 bench/native_compare.py [--rounds 5] [--seconds 3] [--variant NAME=ARGS ...]
+    python3 bench/native_compare.py [--rounds 5] [--seconds 3] [--server-cpu 0.6] [--variant NAME=ARGS ...]
 
 Builds bench/native (gcc -O2) and a Release EchoHost, starts the C server and one EchoHost per variant (the
 default variants: metrics on, metrics off), and runs each case against each server in turn, the order
-rotating from round to round. Every figure is the median of the rounds. For each run it also records the
-generator's and the server's CPU time, so a reader can check that the generator was not the bottleneck (it
-must drive the C server faster than any EchoHost). Loopback only.
+rotating from round to round. Every figure is the median of the rounds; "x C epoll" is the median of each
+round's ratio to the C server's rate in that round, since the machine's speed moves between rounds. For each run
+it also records the generator's and the server's CPU time, so a reader can check that the generator was not the
+bottleneck (it must drive the C server faster than any EchoHost). Loopback only.
+
+On 2 cores a server as cheap per request as the generator is limited by the generator. --server-cpu FRACTION
+holds every server, C's included, to that fraction of one core (a cgroup CPU quota over 10 ms periods; needs root
+and the cgroup cpu controller), so the generator keeps headroom and each rate is the server's own: its CPU per
+request against the quota. p99 is then the quota's throttling, not the server's.
 """
 import argparse
 import json
@@ -47,6 +53,33 @@ class HostVariant(suite.Server):
         self.ready_after = suite.wait_for_port(self.port, self.process)
 
 
+class CpuQuota:
+    """A cgroup (v1 cpu controller, or v2 with cpu enabled) holding the processes put in it to a share of one core."""
+    PERIOD_US = 10_000
+
+    def __init__(self, name, fraction):
+        v1, v2 = Path("/sys/fs/cgroup/cpu"), Path("/sys/fs/cgroup")
+        quota = int(fraction * self.PERIOD_US)
+        if (v1 / "cpu.cfs_quota_us").exists():
+            self.path = v1 / name
+            self.path.mkdir(exist_ok=True)
+            (self.path / "cpu.cfs_period_us").write_text(str(self.PERIOD_US))
+            (self.path / "cpu.cfs_quota_us").write_text(str(quota))
+        elif "cpu" in (v2 / "cgroup.subtree_control").read_text().split():
+            self.path = v2 / name
+            self.path.mkdir(exist_ok=True)
+            (self.path / "cpu.max").write_text(f"{quota} {self.PERIOD_US}")
+        else:
+            raise SystemExit("--server-cpu needs the cgroup cpu controller, writable (root): neither "
+                             "/sys/fs/cgroup/cpu (v1) nor cpu in /sys/fs/cgroup/cgroup.subtree_control (v2)")
+
+    def hold(self, pid):
+        (self.path / "cgroup.procs").write_text(str(pid))
+
+    def remove(self):
+        self.path.rmdir()
+
+
 def generator_command(generator, server, connections, size, seconds):
     prefix_bytes = str(len(server.prefix.encode()))
     if generator == "echo_load":
@@ -76,11 +109,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=3)
+    parser.add_argument("--server-cpu", type=float, metavar="FRACTION",
+                        help="hold every server to this fraction of one core (0.1-1), so the generator is not the limit")
     parser.add_argument("--variant", action="append", default=[],
                         help="NAME=ARG[,ARG...]: an EchoHost with these extra arguments (env:KEY=VALUE sets a variable, "
                              "exe:PATH runs another EchoHost executable, such as an earlier commit's build)")
     arguments = parser.parse_args()
     variants = dict(v.split("=", 1) for v in arguments.variant) or {"metrics-on": "--Metrics:Enabled=true", "metrics-off": "--Metrics:Enabled=false"}
+    if arguments.server_cpu is not None and not 0.1 <= arguments.server_cpu <= 1:
+        parser.error("--server-cpu is a fraction of one core, from 0.1 to 1")
+    quota = CpuQuota(f"echohost-bench-{os.getpid()}", arguments.server_cpu) if arguments.server_cpu else None
 
     # Variants that all name their own executable (exe:PATH) need only the native tools, not this tree's host.
     if all("exe:" in extra for extra in variants.values()):
@@ -92,6 +130,9 @@ def main():
         servers[("c-epoll", prefix)] = suite.Server("c-epoll", prefix)
         for name, extra in variants.items():
             servers[(name, prefix)] = HostVariant(name, prefix, [a for a in extra.split(",") if a])
+    if quota:
+        for server in servers.values():
+            quota.hold(server.process.pid)
     kinds = ["c-epoll", *variants]
     samples = {}
     try:
@@ -107,16 +148,21 @@ def main():
     finally:
         for server in servers.values():
             server.stop()
+        if quota:
+            quota.remove()
 
     print()
+    if quota:
+        print(f"Every server held to {arguments.server_cpu:g} of one core.")
     print("| case | server | req/s | x C epoll | p99 µs | server CPU µs/req | generator CPU |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for case, _, _, _ in CASES:
-        anchor = statistics.median(r["requestsPerSecond"] for r in samples[(case, "c-epoll")])
+        anchors = samples[(case, "c-epoll")]
         for kind in kinds:
             runs = samples[(case, kind)]
             rate = statistics.median(r["requestsPerSecond"] for r in runs)
-            print(f"| {case} | {kind} | {rate:,.0f} | {rate / anchor:.2f} | {statistics.median(r['p99'] for r in runs):,.0f} | "
+            ratio = statistics.median(r["requestsPerSecond"] / c["requestsPerSecond"] for r, c in zip(runs, anchors))
+            print(f"| {case} | {kind} | {rate:,.0f} | {ratio:.2f} | {statistics.median(r['p99'] for r in runs):,.0f} | "
                   f"{statistics.median(r['serverCpuMicrosecondsPerRequest'] for r in runs):.1f} | "
                   f"{statistics.median(r['generatorCpuShare'] for r in runs):.0%} |")
 
