@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """EchoHost variants next to the native C epoll server, driven by the native C generator, interleaved.
 
-    python3 bench/native_compare.py [--rounds 5] [--seconds 3] [--server-cpu 0.6] [--variant NAME=ARGS ...]
+    python3 bench/native_compare.py [--rounds 5] [--seconds 3] [--server-cpu 0.5] [--stream] [--variant NAME=ARGS ...]
 
 Builds bench/native (gcc -O2) and a Release EchoHost, starts the C server and one EchoHost per variant (the
 default variants: metrics on, metrics off), and runs each case against each server in turn, the order
@@ -13,7 +13,8 @@ bottleneck (it must drive the C server faster than any EchoHost). Loopback only.
 On 2 cores a server as cheap per request as the generator is limited by the generator. --server-cpu FRACTION
 holds every server, C's included, to that fraction of one core (a cgroup CPU quota over 10 ms periods; needs root
 and the cgroup cpu controller), so the generator keeps headroom and each rate is the server's own: its CPU per
-request against the quota. p99 is then the quota's throttling, not the server's.
+request against the quota. p99 is then the quota's throttling, not the server's. --stream adds stream 16 KiB at 10
+connections, driven by echoctl (no native generator streams), in MB/s.
 """
 import argparse
 import json
@@ -34,6 +35,8 @@ CASES = [
     ("pingpong 1 KiB pure echo, 100 conn", "", 100, 1024),
     ("pingpong 64 B + prefix, 50 conn", suite.PREFIX, 50, 64),
 ]
+# No native generator streams, so echoctl drives this one, its rate in MB/s.
+STREAM = ("stream 16 KiB, 10 conn (MB/s)", "", 10, 16384)
 
 
 class HostVariant(suite.Server):
@@ -80,20 +83,20 @@ class CpuQuota:
         self.path.rmdir()
 
 
-def generator_command(generator, server, connections, size, seconds):
+def generator_command(generator, server, connections, size, seconds, mode="pingpong"):
     prefix_bytes = str(len(server.prefix.encode()))
     if generator == "echo_load":
         return [str(BUILD / "echo_load"), "--port", str(server.port), "--connections", str(connections), "--size", str(size),
                 "--prefix-bytes", prefix_bytes, "--seconds", str(seconds)]
-    return [str(suite.ECHOCTL), "bench", "--host", "127.0.0.1", "--port", str(server.port), "--connections", str(connections),
-            "--size", str(size), "--prefix-bytes", prefix_bytes, "--duration", f"{seconds}s", "--json"]
+    return [str(suite.ECHOCTL), "bench", "--mode", mode, "--host", "127.0.0.1", "--port", str(server.port), "--connections",
+            str(connections), "--size", str(size), "--prefix-bytes", prefix_bytes, "--duration", f"{seconds}s", "--json"]
 
 
-def load(server, connections, size, seconds, generator="echo_load"):
+def load(server, connections, size, seconds, generator="echo_load", mode="pingpong"):
     """One run of a generator (echo_load or echoctl) against a server, with both processes' CPU."""
     before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_before = server.cpu_seconds()
-    run = subprocess.run(generator_command(generator, server, connections, size, seconds), capture_output=True, text=True)
+    run = subprocess.run(generator_command(generator, server, connections, size, seconds, mode), capture_output=True, text=True)
     after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
     if run.returncode != 0:
         raise RuntimeError(f"{server.kind} driven by {generator}: {run.stdout} {run.stderr}")
@@ -109,6 +112,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=3)
+    parser.add_argument("--stream", action="store_true", help="add stream 16 KiB at 10 connections, driven by echoctl")
     parser.add_argument("--server-cpu", type=float, metavar="FRACTION",
                         help="hold every server to this fraction of one core (0.1-1), so the generator is not the limit")
     parser.add_argument("--variant", action="append", default=[],
@@ -120,13 +124,16 @@ def main():
         parser.error("--server-cpu is a fraction of one core, from 0.1 to 1")
     quota = CpuQuota(f"echohost-bench-{os.getpid()}", arguments.server_cpu) if arguments.server_cpu else None
 
-    # Variants that all name their own executable (exe:PATH) need only the native tools, not this tree's host.
+    cases = CASES + ([STREAM] if arguments.stream else [])
+    # Variants that all name their own executable (exe:PATH) need only the native tools (and echoctl to stream).
     if all("exe:" in extra for extra in variants.values()):
         suite.build_native()
+        if arguments.stream:
+            suite.publish_echoctl()
     else:
         suite.publish()
     servers = {}
-    for _, prefix, _, _ in CASES:
+    for prefix in dict.fromkeys(prefix for _, prefix, _, _ in cases):
         servers[("c-epoll", prefix)] = suite.Server("c-epoll", prefix)
         for name, extra in variants.items():
             servers[(name, prefix)] = HostVariant(name, prefix, [a for a in extra.split(",") if a])
@@ -137,12 +144,19 @@ def main():
     samples = {}
     try:
         for round_number in range(arguments.rounds):
-            for case, prefix, connections, size in CASES:
+            for case, prefix, connections, size in cases:
+                stream = (case, prefix, connections, size) == STREAM
                 order = kinds[round_number % len(kinds):] + kinds[:round_number % len(kinds)]
                 for kind in order:
-                    result = load(servers[(kind, prefix)], connections, size, arguments.seconds)
+                    if stream:
+                        result = load(servers[(kind, prefix)], connections, size, arguments.seconds, "echoctl", "stream")
+                        result["rate"] = result["megabytesPerSecond"]
+                    else:
+                        result = load(servers[(kind, prefix)], connections, size, arguments.seconds)
+                        result["rate"] = result["requestsPerSecond"]
+                    result["p99"] = result.get("p99", "-")
                     samples.setdefault((case, kind), []).append(result)
-                    print(f"round {round_number + 1}/{arguments.rounds} {case:36} {kind:12} {result['requestsPerSecond']:>9,.0f}/s "
+                    print(f"round {round_number + 1}/{arguments.rounds} {case:36} {kind:12} {result['rate']:>9,.0f}/s "
                           f"p99 {result['p99']:>5} us  server {result['serverCpuMicrosecondsPerRequest']:.1f} us/req  "
                           f"generator CPU {result['generatorCpuShare']:.0%}", flush=True)
     finally:
@@ -156,13 +170,14 @@ def main():
         print(f"Every server held to {arguments.server_cpu:g} of one core.")
     print("| case | server | req/s | x C epoll | p99 µs | server CPU µs/req | generator CPU |")
     print("|---|---|---:|---:|---:|---:|---:|")
-    for case, _, _, _ in CASES:
+    for case, *_ in cases:
         anchors = samples[(case, "c-epoll")]
         for kind in kinds:
             runs = samples[(case, kind)]
-            rate = statistics.median(r["requestsPerSecond"] for r in runs)
-            ratio = statistics.median(r["requestsPerSecond"] / c["requestsPerSecond"] for r, c in zip(runs, anchors))
-            print(f"| {case} | {kind} | {rate:,.0f} | {ratio:.2f} | {statistics.median(r['p99'] for r in runs):,.0f} | "
+            rate = statistics.median(r["rate"] for r in runs)
+            ratio = statistics.median(r["rate"] / c["rate"] for r, c in zip(runs, anchors))
+            p99 = [r["p99"] for r in runs if r["p99"] != "-"]
+            print(f"| {case} | {kind} | {rate:,.0f} | {ratio:.2f} | {f'{statistics.median(p99):,.0f}' if p99 else '-'} | "
                   f"{statistics.median(r['serverCpuMicrosecondsPerRequest'] for r in runs):.1f} | "
                   f"{statistics.median(r['generatorCpuShare'] for r in runs):.0%} |")
 

@@ -46,6 +46,10 @@ def publish():
                     "-o", str(OUT / "echohost"), "--nologo", "-v", "quiet"], check=True, stdout=subprocess.DEVNULL)
     subprocess.run(["dotnet", "publish", str(REPO / "bench" / "RawEcho"), "-c", "Release", "--use-current-runtime", "--self-contained", "false",
                     "-o", str(OUT / "rawecho"), "--nologo", "-v", "quiet"], check=True, stdout=subprocess.DEVNULL)
+    publish_echoctl()
+
+
+def publish_echoctl():
     # echoctl publishes as a native executable (PublishAot), as a user gets it.
     subprocess.run(["dotnet", "publish", str(REPO / "src" / "EchoHost.Client"), "-c", "Release", "-o", str(OUT / "echoctl"), "--nologo", "-v", "quiet"],
                    check=True, stdout=subprocess.DEVNULL)
