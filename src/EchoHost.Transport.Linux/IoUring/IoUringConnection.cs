@@ -17,8 +17,9 @@ namespace EchoHost.Transport.Linux;
 /// hand-over runs on the reactor's thread, so the fields below take no lock. The socket's handle is held for each
 /// submission that names it (<see cref="IoUringReactor"/>), so its descriptor number is never another socket's.
 /// While its runner is parked, a completed receive takes the inline path instead (<see cref="IInlineReceiveFeature"/>):
-/// the runner's turn on the received bytes, and its output sent from a pooled block held until that send completes,
-/// with neither pipe in between. Output that meets a send in flight waits in the output pipe until it completes.
+/// the runner's turn on the received bytes where the ring's buffer holds them, and its output sent from a pooled
+/// block held until that send completes, with neither pipe in between. Output that meets a send in flight waits in
+/// the output pipe until it completes.
 /// </summary>
 internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor reactor, LinuxTransportOptions options)
     : LinuxConnection(socket, options), IInlineReceiveFeature
@@ -55,7 +56,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
     /// On the reactor's thread: a receive completed, with its bytes when it had any, and whether the socket still
     /// holds more (IORING_CQE_F_SOCK_NONEMPTY).
     /// </summary>
-    public void OnReceived(int result, ReadOnlySpan<byte> data, bool more)
+    public void OnReceived(int result, ReadOnlyMemory<byte> data, bool more)
     {
         _receiving = false;
         if (result > 0)
@@ -67,7 +68,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
             }
             else
             {
-                Deliver(data, more);
+                Deliver(data.Span, more);
             }
         }
         else if (result == 0 || (result != -Ring.NoBuffers && result != -Ring.Canceled))
@@ -374,16 +375,14 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         FlushReceived();
     }
 
-    // The parked runner's turn on the received bytes; only what it left unconsumed goes into the pipe, where it
-    // waits for more.
-    private void DeliverInline(IInlineReceiver receiver, ReadOnlySpan<byte> data)
+    // The parked runner's turn on the received bytes, read in the ring's buffer; only what it left unconsumed is
+    // copied into the pipe, where it waits for more.
+    private void DeliverInline(IInlineReceiver receiver, ReadOnlyMemory<byte> data)
     {
-        var buffer = reactor.InlineInput;
-        data.CopyTo(buffer);
-        var consumed = receiver.Receive(new ReadOnlySequence<byte>(buffer, 0, data.Length)) ?? 0;
+        var consumed = receiver.Receive(new ReadOnlySequence<byte>(data)) ?? 0;
         if (consumed < data.Length)
         {
-            Input.Writer.Write(data[consumed..]);
+            Input.Writer.Write(data.Span[consumed..]);
             FlushReceived();
         }
     }

@@ -84,9 +84,6 @@ internal sealed partial class IoUringReactor : IReactor
 
     public TimeProvider Time { get; }
 
-    /// <summary>Where an inline turn's input is copied from the ring's buffer: one turn runs at a time.</summary>
-    public byte[] InlineInput { get; } = new byte[BufferSize];
-
     public InlineOutput InlineOutput { get; }
 
     /// <summary>True on the ring's own thread, the only one that may queue operations.</summary>

@@ -1,12 +1,14 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace EchoHost.Transport.Linux;
 
 /// <summary>
 /// The receive buffers a ring's receives pick from (a provided-buffer ring, group 0): the kernel takes
-/// one when data arrives, the completion names it, and the reactor copies the bytes into the connection's pipe and
-/// gives the buffer back at once. So buffers belong to the reactor, not to connections, and an idle connection
-/// holds none.
+/// one when data arrives, the completion names it, and the reactor hands the bytes to the connection (a parked
+/// runner reads them where they are, the pipe gets a copy) and gives the buffer back when that returns. So buffers
+/// belong to the reactor, not to connections, and an idle connection holds none. They are one pinned array, so a
+/// runner's turn can read them as a <see cref="System.Buffers.ReadOnlySequence{T}"/> without a copy.
 /// </summary>
 internal sealed unsafe class ProvidedBuffers : IDisposable
 {
@@ -16,15 +18,17 @@ internal sealed unsafe class ProvidedBuffers : IDisposable
     private const int PageSize = 4096;
 
     private readonly Entry* _ring;
-    private readonly byte* _data;
+    private readonly byte[] _data;
+    private readonly byte* _start;
     private readonly ushort _mask;
     private readonly int _size;
     private ushort _tail;
 
-    private ProvidedBuffers(Entry* ring, byte* data, ushort count, int size)
+    private ProvidedBuffers(Entry* ring, byte[] data, ushort count, int size)
     {
         _ring = ring;
         _data = data;
+        _start = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(data));
         _mask = (ushort)(count - 1);
         _size = size;
         for (var i = 0; i < count; i++)
@@ -49,16 +53,16 @@ internal sealed unsafe class ProvidedBuffers : IDisposable
             return null;
         }
 
-        return new ProvidedBuffers(entries, (byte*)NativeMemory.AlignedAlloc((nuint)(count * size), PageSize), count, size);
+        return new ProvidedBuffers(entries, GC.AllocateUninitializedArray<byte>(count * size, pinned: true), count, size);
     }
 
-    public ReadOnlySpan<byte> Data(ushort id, int length) => new(_data + (id * _size), length);
+    public ReadOnlyMemory<byte> Data(ushort id, int length) => new(_data, id * _size, length);
 
     /// <summary>Hands a buffer back to the kernel; it may fill it again from the next receive on.</summary>
     public void Return(ushort id)
     {
         var entry = &_ring[_tail & _mask];
-        entry->Address = (ulong)(_data + (id * _size));
+        entry->Address = (ulong)(_start + (id * _size));
         entry->Length = (uint)_size;
         entry->Id = id;
 
@@ -67,12 +71,8 @@ internal sealed unsafe class ProvidedBuffers : IDisposable
         Volatile.Write(ref *(ushort*)((byte*)_ring + 14), _tail);
     }
 
-    /// <summary>Only once the ring is closed: until then the kernel may still write into the buffers.</summary>
-    public void Dispose()
-    {
-        NativeMemory.AlignedFree(_data);
-        NativeMemory.AlignedFree(_ring);
-    }
+    /// <summary>Only once the ring is closed: until then the kernel may still read the ring's entries.</summary>
+    public void Dispose() => NativeMemory.AlignedFree(_ring);
 
     [StructLayout(LayoutKind.Sequential)]
     private struct Entry
