@@ -47,6 +47,45 @@ public sealed class InlineReceiveFeatureTests
     public Task On_io_uring_bytes_that_arrive_before_anything_reads_wait_in_the_socket_for_the_receiver_inline(string kind) =>
         BytesThatArriveBeforeAnythingReadsWaitInTheSocketForTheReceiverInline(kind);
 
+    [LinuxTransportFact]
+    public Task On_epoll_a_turn_holds_no_block_once_it_ends_whether_it_wrote_or_not() =>
+        ATurnHoldsNoBlockOnceItEnds("Linux");
+
+    [Theory]
+    [IoUringKind]
+    public Task On_io_uring_the_block_a_reply_is_sent_from_goes_back_once_the_send_completes(string kind) =>
+        ATurnHoldsNoBlockOnceItEnds(kind);
+
+    // Turns that write nothing, as a runner's turn on a partial line does (it then does not send), alternate with
+    // turns that echo; each waits for the one before it. Epoll sends from the reactor's buffer; io_uring from a
+    // block that goes back when its send completes. No pipe is made, so none holds one either.
+    private static async Task ATurnHoldsNoBlockOnceItEnds(string kind)
+    {
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        var (server, client) = await transport.ConnectAsync();
+        var inline = server.Features.Get<IInlineReceiveFeature>()!;
+        var receiver = new EchoReceiver(inline);
+        Assert.True(inline.Attach(receiver, server.Transport));
+        var reply = new byte[4];
+        for (var turn = 1; turn <= 20; turn++)
+        {
+            var quiet = turn % 2 == 1;
+            await client.SendAsync(quiet ? "quiet"u8.ToArray() : "echo"u8.ToArray(), SocketFlags.None);
+            if (quiet)
+            {
+                await Eventually.TrueAsync(() => receiver.Turns == turn, $"turn {turn} did not run");
+            }
+            else
+            {
+                Assert.Equal(4, await client.ReceiveAsync(reply, SocketFlags.None));
+                Assert.Equal("echo", Encoding.ASCII.GetString(reply));
+            }
+        }
+
+        Assert.Null(receiver.Waited);
+        await Eventually.TrueAsync(() => transport.Pool.Outstanding == 0, $"{transport.Pool.Outstanding} block(s) still out after the turns ended");
+    }
+
     // Bytes received before anything reads stay in the socket, so the receiver that attaches parked gets them in an
     // inline turn and no pipe is made for them (the transport's reactor is a single thread here). On epoll the kernel shows it: the socket is watched for the peer's
     // leaving only (EPOLLRDHUP, in /proc/self/fdinfo), then for input again once the receiver attached.
@@ -186,6 +225,44 @@ public sealed class InlineReceiveFeatureTests
             else
             {
                 _ = flush.Result;
+            }
+
+            _turns++;
+            return (int)data.Length;
+        }
+
+        public void Wake()
+        {
+        }
+    }
+
+    // Echoes what it receives, except "quiet", which it consumes writing nothing and not sending, as a runner does.
+    private sealed class EchoReceiver(IInlineReceiveFeature feature) : IInlineReceiver
+    {
+        private volatile int _turns;
+
+        public bool IsParked => true;
+
+        public int Turns => _turns;
+
+        /// <summary>A send that could not complete at once: each turn here waits for the one before it, so none should.</summary>
+        public Task<FlushResult>? Waited { get; private set; }
+
+        public int? Receive(in ReadOnlySequence<byte> data)
+        {
+            var output = feature.BeginOutput();
+            if (!data.FirstSpan.SequenceEqual("quiet"u8))
+            {
+                output.Write(data.FirstSpan);
+                var flush = feature.Send();
+                if (flush.IsCompleted)
+                {
+                    _ = flush.Result;
+                }
+                else
+                {
+                    Waited = flush.AsTask();
+                }
             }
 
             _turns++;

@@ -27,28 +27,33 @@ internal sealed class TransportUnderTest : IAsyncDisposable
     private readonly IConnectionListenerFactory _factory;
     private readonly List<(ConnectionContext Server, Socket Client)> _pairs = [];
 
-    private TransportUnderTest(IConnectionListenerFactory factory, IConnectionListener listener)
+    private TransportUnderTest(IConnectionListenerFactory factory, IConnectionListener listener, BlockPool pool)
     {
         _factory = factory;
         Listener = listener;
+        Pool = pool;
     }
 
     public IConnectionListener Listener { get; }
 
     public IPEndPoint EndPoint => (IPEndPoint)Listener.EndPoint;
 
+    /// <summary>The blocks the Linux transport's connections take; Kestrel's socket transport has a pool of its own.</summary>
+    public BlockPool Pool { get; }
+
     public static async Task<TransportUnderTest> StartAsync(string kind, TimeProvider? time = null)
     {
+        var pool = new BlockPool();
         IConnectionListenerFactory factory = kind switch
         {
-            "Linux" => Linux(LinuxEngine.Epoll, time),
-            "IoUring" => Linux(LinuxEngine.IoUring, time),
+            "Linux" => Linux(LinuxEngine.Epoll, pool, time),
+            "IoUring" => Linux(LinuxEngine.IoUring, pool, time),
             "Sockets" => new SocketTransportFactory(
                 Options.Create(new SocketTransportOptions { MaxReadBufferSize = MaxReadBufferSize, MaxWriteBufferSize = MaxWriteBufferSize }),
                 NullLoggerFactory.Instance),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "No such transport."),
         };
-        return new TransportUnderTest(factory, await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0)));
+        return new TransportUnderTest(factory, await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0)), pool);
     }
 
     /// <summary>A client connects, with TCP_NODELAY, and the transport accepts it.</summary>
@@ -80,8 +85,8 @@ internal sealed class TransportUnderTest : IAsyncDisposable
         (_factory as IDisposable)?.Dispose();
     }
 
-    private static LinuxTransportFactory Linux(LinuxEngine engine, TimeProvider? time) => new(
-        new LinuxTransportOptions(new BlockPool(), MaxReadBufferSize, MaxWriteBufferSize, Threads: 1) { Engine = engine },
+    private static LinuxTransportFactory Linux(LinuxEngine engine, BlockPool pool, TimeProvider? time) => new(
+        new LinuxTransportOptions(pool, MaxReadBufferSize, MaxWriteBufferSize, Threads: 1) { Engine = engine },
         time ?? TimeProvider.System,
         NullLoggerFactory.Instance);
 
