@@ -20,6 +20,10 @@ internal sealed unsafe class ProvidedBuffers : IDisposable
     private readonly Entry* _ring;
     private readonly byte[] _data;
     private readonly byte* _start;
+
+    // The kernel holds the buffers' addresses until the ring is closed, so the array stays alive until Dispose, as
+    // native memory would, even if its reactor is dropped without closing the ring.
+    private GCHandle _kept;
     private readonly ushort _mask;
     private readonly int _size;
     private ushort _tail;
@@ -28,6 +32,7 @@ internal sealed unsafe class ProvidedBuffers : IDisposable
     {
         _ring = ring;
         _data = data;
+        _kept = GCHandle.Alloc(data);
         _start = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(data));
         _mask = (ushort)(count - 1);
         _size = size;
@@ -71,8 +76,12 @@ internal sealed unsafe class ProvidedBuffers : IDisposable
         Volatile.Write(ref *(ushort*)((byte*)_ring + 14), _tail);
     }
 
-    /// <summary>Only once the ring is closed: until then the kernel may still read the ring's entries.</summary>
-    public void Dispose() => NativeMemory.AlignedFree(_ring);
+    /// <summary>Only once the ring is closed: until then the kernel may still write into the buffers.</summary>
+    public void Dispose()
+    {
+        _kept.Free();
+        NativeMemory.AlignedFree(_ring);
+    }
 
     [StructLayout(LayoutKind.Sequential)]
     private struct Entry
