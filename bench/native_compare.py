@@ -14,7 +14,7 @@ On 2 cores a server as cheap per request as the generator is limited by the gene
 holds every server, C's included, to that fraction of one core (a cgroup CPU quota over 10 ms periods; needs root
 and the cgroup cpu controller), so the generator keeps headroom and each rate is the server's own: its CPU per
 request against the quota. p99 is then the quota's throttling, not the server's. --stream adds stream 16 KiB at 10
-connections, driven by echoctl (no native generator streams), in MB/s.
+connections (echo_load --mode stream), in MB/s.
 """
 import argparse
 import json
@@ -35,7 +35,7 @@ CASES = [
     ("pingpong 1 KiB pure echo, 100 conn", "", 100, 1024),
     ("pingpong 64 B + prefix, 50 conn", suite.PREFIX, 50, 64),
 ]
-# No native generator streams, so echoctl drives this one, its rate in MB/s.
+# Its rate in MB/s of replies.
 STREAM = ("stream 16 KiB, 10 conn (MB/s)", "", 10, 16384)
 
 
@@ -86,8 +86,8 @@ class CpuQuota:
 def generator_command(generator, server, connections, size, seconds, mode="pingpong"):
     prefix_bytes = str(len(server.prefix.encode()))
     if generator == "echo_load":
-        return [str(BUILD / "echo_load"), "--port", str(server.port), "--connections", str(connections), "--size", str(size),
-                "--prefix-bytes", prefix_bytes, "--seconds", str(seconds)]
+        return [str(BUILD / "echo_load"), "--port", str(server.port), "--mode", mode, "--connections", str(connections),
+                "--size", str(size), "--prefix-bytes", prefix_bytes, "--seconds", str(seconds)]
     return [str(suite.ECHOCTL), "bench", "--mode", mode, "--host", "127.0.0.1", "--port", str(server.port), "--connections",
             str(connections), "--size", str(size), "--prefix-bytes", prefix_bytes, "--duration", f"{seconds}s", "--json"]
 
@@ -112,7 +112,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=3)
-    parser.add_argument("--stream", action="store_true", help="add stream 16 KiB at 10 connections, driven by echoctl")
+    parser.add_argument("--stream", action="store_true", help="add stream 16 KiB at 10 connections")
     parser.add_argument("--server-cpu", type=float, metavar="FRACTION",
                         help="hold every server to this fraction of one core (0.1-1), so the generator is not the limit")
     parser.add_argument("--variant", action="append", default=[],
@@ -125,11 +125,9 @@ def main():
     quota = CpuQuota(f"echohost-bench-{os.getpid()}", arguments.server_cpu) if arguments.server_cpu else None
 
     cases = CASES + ([STREAM] if arguments.stream else [])
-    # Variants that all name their own executable (exe:PATH) need only the native tools (and echoctl to stream).
+    # Variants that all name their own executable (exe:PATH) need only the native tools.
     if all("exe:" in extra for extra in variants.values()):
         suite.build_native()
-        if arguments.stream:
-            suite.publish_echoctl()
     else:
         suite.publish()
     servers = {}
@@ -148,13 +146,11 @@ def main():
                 stream = (case, prefix, connections, size) == STREAM
                 order = kinds[round_number % len(kinds):] + kinds[:round_number % len(kinds)]
                 for kind in order:
+                    result = load(servers[(kind, prefix)], connections, size, arguments.seconds,
+                                  mode="stream" if stream else "pingpong")
+                    result["rate"] = result["megabytesPerSecond" if stream else "requestsPerSecond"]
                     if stream:
-                        result = load(servers[(kind, prefix)], connections, size, arguments.seconds, "echoctl", "stream")
-                        result["rate"] = result["megabytesPerSecond"]
-                    else:
-                        result = load(servers[(kind, prefix)], connections, size, arguments.seconds)
-                        result["rate"] = result["requestsPerSecond"]
-                    result["p99"] = result.get("p99", "-")
+                        result["p99"] = "-"
                     samples.setdefault((case, kind), []).append(result)
                     print(f"round {round_number + 1}/{arguments.rounds} {case:36} {kind:12} {result['rate']:>9,.0f}/s "
                           f"p99 {result['p99']:>5} us  server {result['serverCpuMicrosecondsPerRequest']:.1f} us/req  "
