@@ -17,8 +17,8 @@ namespace EchoHost.Transport.Linux;
 /// hand-over runs on the reactor's thread, so the fields below take no lock. The socket's handle is held for each
 /// submission that names it (<see cref="IoUringReactor"/>), so its descriptor number is never another socket's.
 /// While its runner is parked, a completed receive takes the inline path instead (<see cref="IInlineReceiveFeature"/>):
-/// the runner's turn on the received bytes where the ring's buffer holds them, and its output sent from a pooled
-/// block held until that send completes, with neither pipe in between. Output that meets a send in flight waits in
+/// the runner's turn on the received bytes where the ring's buffer holds them, and its output sent from pooled
+/// blocks (one sendmsg for several) held until that send completes, with neither pipe in between. Output that meets a send in flight waits in
 /// the output pipe until it completes.
 /// </summary>
 internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor reactor, LinuxTransportOptions options)
@@ -34,7 +34,8 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
     private MemoryHandle _pin;
     private MemoryHandle[]? _pins;
     private Message* _message;
-    private IMemoryOwner<byte>? _inlineBlock;
+    private IMemoryOwner<byte>[]? _inlineBlocks;
+    private int _inlineBlockCount;
     private int _inlineSent;
     private int _inlineLength;
     private bool _outputWaiting;
@@ -113,7 +114,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         Unpin();
         if (Closing || IsAborted)
         {
-            ReturnInlineBlock();
+            ReturnInlineBlocks();
             EndSending(null);
             FinishCloseWhenIdle();
             return;
@@ -121,12 +122,12 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
 
         if (result < 0)
         {
-            ReturnInlineBlock();
+            ReturnInlineBlocks();
             SendRefused(result);
             return;
         }
 
-        if (_inlineBlock is not null)
+        if (_inlineBlockCount > 0)
         {
             InlineSent(result);
             return;
@@ -157,10 +158,21 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
             return Output.Writer.FlushAsync();
         }
 
-        _inlineBlock = MemoryPool.Rent(written.Length);
-        written.CopyTo(_inlineBlock.Memory.Span);
+        // The reactor's buffer serves the next turn, so the output is copied into blocks that wait for the send; the
+        // buffer is no larger than MaxSegments of them.
+        _inlineBlocks ??= new IMemoryOwner<byte>[MaxSegments];
         _inlineSent = 0;
         _inlineLength = written.Length;
+        var largest = MemoryPool.MaxBufferSize;
+        while (!written.IsEmpty)
+        {
+            var block = MemoryPool.Rent(largest > 0 ? Math.Min(written.Length, largest) : written.Length);
+            var length = Math.Min(written.Length, block.Memory.Length);
+            written[..length].CopyTo(block.Memory.Span);
+            _inlineBlocks[_inlineBlockCount++] = block;
+            written = written[length..];
+        }
+
         SendInline();
         return default;
     }
@@ -259,7 +271,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         }
 
         // An inline turn's send is in flight: this output, and the end of output, wait until it completes.
-        if (_inlineBlock is not null)
+        if (_inlineBlockCount > 0)
         {
             _outputWaiting = true;
             return false;
@@ -297,23 +309,63 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
     private void SendSegments()
     {
         _pins ??= new MemoryHandle[MaxSegments];
+        SendMessage(LinuxCalls.PinBlocks(Unsent, _pins, Vectors()));
+    }
+
+    // What is left of the inline turn's output: from one block a plain send, from several one sendmsg.
+    private void SendInline()
+    {
+        var blocks = _inlineBlocks!;
+        var first = 0;
+        var start = 0;
+        while (start + blocks[first].Memory.Length <= _inlineSent)
+        {
+            start += blocks[first++].Memory.Length;
+        }
+
+        if (first == _inlineBlockCount - 1)
+        {
+            _pin = blocks[first].Memory.Pin();
+            reactor.Send(this, (byte*)_pin.Pointer + (_inlineSent - start), _inlineLength - _inlineSent, null);
+        }
+        else
+        {
+            _pins ??= new MemoryHandle[MaxSegments];
+            var vectors = Vectors();
+            for (var i = first; i < _inlineBlockCount; i++)
+            {
+                var skip = i == first ? _inlineSent - start : 0;
+                var block = blocks[i].Memory;
+                var index = i - first;
+                _pins[index] = block.Pin();
+                vectors[index * 2] = (nint)((byte*)_pins[index].Pointer + skip);
+                vectors[(index * 2) + 1] = Math.Min(block.Length, _inlineLength - start) - skip;
+                start += block.Length;
+            }
+
+            SendMessage(_inlineBlockCount - first);
+        }
+
+        _sending = true;
+    }
+
+    // The iovecs of the connection's msghdr, allocated on its first send of several blocks.
+    private nint* Vectors()
+    {
         if (_message is null)
         {
             _message = (Message*)NativeMemory.AllocZeroed((nuint)sizeof(Message));
         }
 
-        var count = LinuxCalls.PinBlocks(Unsent, _pins, (nint*)&_message->Vectors[0]);
-        _message->Header = default;
-        _message->Header.Vectors = (nint)(&_message->Vectors[0]);
-        _message->Header.VectorCount = count;
-        reactor.Send(this, null, 0, &_message->Header);
+        return (nint*)&_message->Vectors[0];
     }
 
-    private void SendInline()
+    private void SendMessage(int vectorCount)
     {
-        _pin = _inlineBlock!.Memory.Pin();
-        reactor.Send(this, (byte*)_pin.Pointer + _inlineSent, _inlineLength - _inlineSent, null);
-        _sending = true;
+        _message->Header = default;
+        _message->Header.Vectors = (nint)(&_message->Vectors[0]);
+        _message->Header.VectorCount = vectorCount;
+        reactor.Send(this, null, 0, &_message->Header);
     }
 
     // What the socket took of the inline send: the rest is sent; once all of it went, the send side goes on with
@@ -327,7 +379,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
             return;
         }
 
-        ReturnInlineBlock();
+        ReturnInlineBlocks();
         if (_outputWaiting)
         {
             _outputWaiting = false;
@@ -335,10 +387,15 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         }
     }
 
-    private void ReturnInlineBlock()
+    private void ReturnInlineBlocks()
     {
-        _inlineBlock?.Dispose();
-        _inlineBlock = null;
+        for (var i = 0; i < _inlineBlockCount; i++)
+        {
+            _inlineBlocks![i].Dispose();
+            _inlineBlocks[i] = null!;
+        }
+
+        _inlineBlockCount = 0;
     }
 
     private void Unpin()

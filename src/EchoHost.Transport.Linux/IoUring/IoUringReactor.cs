@@ -20,8 +20,8 @@ namespace EchoHost.Transport.Linux;
 internal sealed partial class IoUringReactor : IReactor
 {
     private const uint Entries = 4096;
-    private const ushort BufferCount = 256;
-    private const int BufferSize = 16 * 1024;
+    private const ushort BufferCount = 64;
+    private const int BufferSize = 64 * 1024;
     private const int MaxInlineOutput = 64 * 1024;
     private const int NonBlocking = 0x800;
     private const uint PollIn = 1;
@@ -50,9 +50,10 @@ internal sealed partial class IoUringReactor : IReactor
         Time = time;
         Logger = logger;
 
-        // A turn's output is sent from one of the pool's blocks, so a turn that writes more goes through the pipe.
-        var pooled = options.MemoryPool.MaxBufferSize;
-        InlineOutput = new InlineOutput(pooled is > 0 and < MaxInlineOutput ? pooled : MaxInlineOutput);
+        // A turn's output is sent from the pool's blocks, at most one sendmsg's worth, so a turn that writes more goes
+        // through the pipe.
+        var pooled = (long)options.MemoryPool.MaxBufferSize * LinuxCalls.MaxGather;
+        InlineOutput = new InlineOutput(pooled is > 0 and < MaxInlineOutput ? (int)pooled : MaxInlineOutput);
         _wake = LinuxCalls.EventFd(0, NonBlocking);
         if (_wake < 0)
         {
