@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.IO.Pipelines;
 
 namespace EchoHost.Connections;
@@ -24,7 +23,7 @@ public interface IInlineReceiveFeature
     bool Attach(IInlineReceiver receiver, IDuplexPipe transport);
 
     /// <summary>During an inline turn: an empty writer for the turn's output, sent by <see cref="Send"/>.</summary>
-    IBufferWriter<byte> BeginOutput();
+    IInlineOutput BeginOutput();
 
     /// <summary>
     /// At the end of an inline turn: sends what was written since <see cref="BeginOutput"/>. What the socket does

@@ -1,42 +1,138 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using EchoHost.Connections;
+using EchoHost.Shared;
 
 namespace EchoHost.Transport.Linux;
 
 /// <summary>
 /// What a protocol writes in an inline turn: one buffer per reactor, which runs one turn at a time, so no
-/// connection holds a send buffer between turns. Output that outgrows it goes to the connection's output pipe
-/// from then on, after what the buffer held, so the order is kept. The engine sends what it holds when the turn
-/// ends: epoll at once from this buffer, io_uring from a block that stays the connection's until the send completes.
+/// connection holds a send buffer between turns. Forwarded bytes of the turn's input are not copied: they stay
+/// pieces of the array the reactor received them into, between the buffer's pieces, up to one sendmsg's worth.
+/// Output that outgrows the buffer goes to the connection's output pipe from then on, after what the turn wrote
+/// before, so the order is kept. The engine sends the pieces when the turn ends: epoll at once, from where they
+/// are; io_uring from blocks it copies them into, which stay the connection's until the send completes.
 /// </summary>
-internal sealed class InlineOutput(int size) : IBufferWriter<byte>
+internal sealed unsafe class InlineOutput : IInlineOutput
 {
-    private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(size, pinned: true);
+    private readonly byte[] _buffer;
+    private readonly byte[] _received;
+    private readonly Piece[] _pieces = new Piece[LinuxCalls.MaxGather];
+    private readonly nint[] _vectors = GC.AllocateArray<nint>(LinuxCalls.MaxGather * 2, pinned: true);
     private LinuxConnection? _connection;
     private PipeWriter? _overflow;
+    private int _count;
+    private int _runStart;
     private int _written;
 
+    /// <param name="size">The buffer's size.</param>
+    /// <param name="received">The pinned array the reactor receives into, whose bytes a turn forwards in place.</param>
+    public InlineOutput(int size, byte[] received)
+    {
+        _buffer = GC.AllocateUninitializedArray<byte>(size, pinned: true);
+        _received = received;
+    }
+
+    /// <summary>The bytes of the turn that ended, in its pieces.</summary>
+    public int Length { get; private set; }
+
     /// <summary>Starts a turn's output, empty, for <paramref name="connection"/>, whose output pipe takes what outgrows it.</summary>
-    public IBufferWriter<byte> Begin(LinuxConnection connection)
+    public IInlineOutput Begin(LinuxConnection connection)
     {
         _connection = connection;
         _overflow = null;
-        _written = 0;
+        _count = _runStart = _written = 0;
+        Length = 0;
         return this;
     }
 
     /// <summary>
-    /// Ends the turn's output: true with what the buffer holds, valid until the next turn begins; false when the
-    /// output outgrew the buffer and all of it is in the pipe, to be flushed.
+    /// Ends the turn's output: true with what it wrote in its pieces (<see cref="Length"/>, <see cref="CopyTo"/>,
+    /// <see cref="Vectors"/>), valid until the next turn begins; false when the output outgrew the buffer and all of
+    /// it is in the pipe, to be flushed.
     /// </summary>
-    public bool End(out ReadOnlySpan<byte> written)
+    public bool End()
     {
         var held = _overflow is null;
-        written = _buffer.AsSpan(0, _written);
+        if (held)
+        {
+            CloseRun();
+        }
+
         _connection = null;
         _overflow = null;
-        _written = 0;
         return held;
+    }
+
+    /// <summary>How many pieces the ended turn's bytes are in.</summary>
+    public int Count => _count;
+
+    public void Forward(ReadOnlyMemory<byte> bytes)
+    {
+        // Room for the run before it, itself, and a run after it.
+        if (_overflow is null && bytes.Length >= IInlineOutput.ForwardMinimum && _count + 3 <= _pieces.Length &&
+            MemoryMarshal.TryGetArray(bytes, out var segment) && segment.Array == _received)
+        {
+            CloseRun();
+            _pieces[_count++] = new Piece(true, segment.Offset, segment.Count);
+            Length += segment.Count;
+            return;
+        }
+
+        this.Write(bytes.Span);
+    }
+
+    /// <summary>Copies the ended turn's bytes from <paramref name="skip"/> on into <paramref name="destination"/>, as many as fit; returns how many.</summary>
+    public int CopyTo(Span<byte> destination, int skip)
+    {
+        var copied = 0;
+        for (var i = 0; i < _count && copied < destination.Length; i++)
+        {
+            var piece = Bytes(_pieces[i]);
+            if (skip >= piece.Length)
+            {
+                skip -= piece.Length;
+                continue;
+            }
+
+            var length = Math.Min(piece.Length - skip, destination.Length - copied);
+            piece.Slice(skip, length).CopyTo(destination[copied..]);
+            copied += length;
+            skip = 0;
+        }
+
+        return copied;
+    }
+
+    /// <summary>The ended turn's first piece.</summary>
+    public ReadOnlySpan<byte> First => Bytes(_pieces[0]);
+
+    /// <summary>
+    /// Points <paramref name="vectors"/> at iovecs (address, length, pinned until the next turn ends) for the pieces
+    /// of the ended turn's bytes from <paramref name="skip"/> on; returns how many.
+    /// </summary>
+    public int Vectors(int skip, out nint* vectors)
+    {
+        vectors = (nint*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_vectors));
+        var count = 0;
+        for (var i = 0; i < _count; i++)
+        {
+            var piece = _pieces[i];
+            if (skip >= piece.Length)
+            {
+                skip -= piece.Length;
+                continue;
+            }
+
+            vectors[count * 2] = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(Bytes(piece)[skip..]));
+            vectors[(count * 2) + 1] = piece.Length - skip;
+            count++;
+            skip = 0;
+        }
+
+        return count;
     }
 
     public void Advance(int count)
@@ -50,6 +146,7 @@ internal sealed class InlineOutput(int size) : IBufferWriter<byte>
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, _buffer.Length - _written);
         _written += count;
+        Length += count;
     }
 
     public Memory<byte> GetMemory(int sizeHint = 0)
@@ -72,15 +169,36 @@ internal sealed class InlineOutput(int size) : IBufferWriter<byte>
         return Overflow().GetSpan(sizeHint);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ReadOnlySpan<byte> Bytes(Piece piece) => (piece.Received ? _received : _buffer).AsSpan(piece.Offset, piece.Length);
+
+    // The bytes written into the buffer since the last piece become a piece of their own.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CloseRun()
+    {
+        if (_written > _runStart)
+        {
+            _pieces[_count++] = new Piece(false, _runStart, _written - _runStart);
+            _runStart = _written;
+        }
+    }
+
     private PipeWriter Overflow()
     {
         if (_overflow is null)
         {
             _overflow = _connection?.OutputWriter ?? throw new InvalidOperationException("An inline turn's output is written between its begin and end.");
-            _overflow.Write(_buffer.AsSpan(0, _written));
-            _written = 0;
+            CloseRun();
+            for (var i = 0; i < _count; i++)
+            {
+                _overflow.Write(Bytes(_pieces[i]));
+            }
+
+            _count = _runStart = _written = 0;
         }
 
         return _overflow;
     }
+
+    private readonly record struct Piece(bool Received, int Offset, int Length);
 }

@@ -39,6 +39,7 @@ internal static partial class LinuxCalls
     // x86-64's system call numbers: these calls run nowhere else (IsSupported).
     private const long SysSendTo = 44;
     private const long SysReceiveFrom = 45;
+    private const long SysSendMessage = 46;
 
     /// <summary>The most blocks one <see cref="SendGather"/> sends.</summary>
     public const int MaxGather = 8;
@@ -159,8 +160,23 @@ internal static partial class LinuxCalls
     {
         fixed (byte* pointer = data)
         {
-            return Transfer(SysSendTo, socket, pointer, data.Length, NoSignal | DontWait);
+            return Transfer(SysSendTo, socket, (nint)pointer, data.Length, NoSignal | DontWait);
         }
+    }
+
+    /// <summary>
+    /// Bytes sent from <paramref name="count"/> iovecs (address and length pairs, of pinned memory), or -errno
+    /// (EAGAIN rather than waiting): a send for one, a sendmsg for several.
+    /// </summary>
+    public static unsafe int SendVectors(SafeSocketHandle socket, nint* vectors, int count)
+    {
+        if (count == 1)
+        {
+            return Transfer(SysSendTo, socket, vectors[0], vectors[1], NoSignal | DontWait);
+        }
+
+        var message = new MessageHeader { Vectors = (nint)vectors, VectorCount = count };
+        return Transfer(SysSendMessage, socket, (nint)(&message), NoSignal | DontWait, 0);
     }
 
     /// <summary>
@@ -218,19 +234,20 @@ internal static partial class LinuxCalls
     {
         fixed (byte* pointer = buffer)
         {
-            return Transfer(SysReceiveFrom, socket, pointer, buffer.Length, DontWait);
+            return Transfer(SysReceiveFrom, socket, (nint)pointer, buffer.Length, DontWait);
         }
     }
 
-    // sendto or recvfrom with no address: the bytes moved, or -errno. errno is read only on failure, right after the
-    // call, as a stub that sets the last error reads it, and before the handle's release, which may close the descriptor.
-    private static unsafe int Transfer(long call, SafeSocketHandle socket, byte* buffer, int length, int flags)
+    // sendto or recvfrom with no address, or sendmsg: the bytes moved, or -errno. errno is read only on failure, right
+    // after the call, as a stub that sets the last error reads it, and before the handle's release, which may close
+    // the descriptor.
+    private static int Transfer(long call, SafeSocketHandle socket, nint second, nint third, nint fourth)
     {
         var added = false;
         try
         {
             socket.DangerousAddRef(ref added);
-            var result = Syscall(call, socket.DangerousGetHandle(), (nint)buffer, length, flags, 0, 0);
+            var result = Syscall(call, socket.DangerousGetHandle(), second, third, fourth, 0, 0);
             return result >= 0 ? (int)result : -Marshal.GetLastSystemError();
         }
         finally

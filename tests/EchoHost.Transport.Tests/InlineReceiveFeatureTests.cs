@@ -58,6 +58,53 @@ public sealed class InlineReceiveFeatureTests
     public Task On_io_uring_the_block_a_reply_is_sent_from_goes_back_once_the_send_completes(string kind) =>
         ATurnHoldsNoBlockOnceItEnds(kind);
 
+    [LinuxTransportFact]
+    public Task On_epoll_forwarded_input_goes_out_in_order_between_written_bytes_also_when_the_socket_takes_part() =>
+        ForwardedInputGoesOutInOrderBetweenWrittenBytes("Linux");
+
+    [Theory]
+    [IoUringKind]
+    public Task On_io_uring_forwarded_input_goes_out_in_order_between_written_bytes_also_when_a_send_is_in_flight(string kind) =>
+        ForwardedInputGoesOutInOrderBetweenWrittenBytes(kind);
+
+    // Each turn writes a header with its input's length and forwards the input after it, as an echo forwards a
+    // message after its prefix. Small socket buffers make the socket take part of a turn, so the rest goes to the
+    // pipe (epoll) or waits there for the send in flight (io_uring); the bytes must come back in order, each turn's
+    // after its header. The total stays under the output pipe's limit, so no flush waits.
+    private static async Task ForwardedInputGoesOutInOrderBetweenWrittenBytes(string kind)
+    {
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        var (server, client) = await transport.ConnectAsync(clientReceiveBuffer: 4096);
+        server.Features.Get<IConnectionSocketFeature>()!.Socket.SendBufferSize = 4096;
+        var inline = server.Features.Get<IInlineReceiveFeature>()!;
+        var receiver = new ForwardingReceiver(inline);
+        Assert.True(inline.Attach(receiver, server.Transport));
+        var sent = Pattern(48_000);
+        for (var offset = 0; offset < sent.Length; offset += 6000)
+        {
+            await client.SendAsync(sent.AsMemory(offset, 6000), SocketFlags.None);
+        }
+
+        var payload = new List<byte>();
+        var framed = new List<byte>();
+        var buffer = new byte[8192];
+        while (payload.Count < sent.Length)
+        {
+            var read = await client.ReceiveAsync(buffer, SocketFlags.None).WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.True(read > 0, $"the server closed after {payload.Count} of {sent.Length} forwarded bytes");
+            framed.AddRange(buffer.AsSpan(0, read));
+            while (framed.Count >= 4 && framed.Count >= 4 + BitConverter.ToInt32([.. framed[..4]]))
+            {
+                var length = BitConverter.ToInt32([.. framed[..4]]);
+                payload.AddRange(framed.GetRange(4, length));
+                framed.RemoveRange(0, 4 + length);
+            }
+        }
+
+        Assert.Null(receiver.Waited);
+        Assert.True(payload.ToArray().AsSpan().SequenceEqual(sent), $"the bytes differ from byte {FirstDifference([.. payload])} on");
+    }
+
     // Turns that write nothing, as a runner's turn on a partial line does (it then does not send), alternate with
     // turns that echo; each waits for the one before it. Epoll sends from the reactor's buffer; io_uring from a
     // block that goes back when its send completes. No pipe is made, so none holds one either.
@@ -230,6 +277,42 @@ public sealed class InlineReceiveFeatureTests
             }
 
             _turns++;
+            return (int)data.Length;
+        }
+
+        public void Wake()
+        {
+        }
+    }
+
+    // Writes each turn's length, then forwards the turn's input.
+    private sealed class ForwardingReceiver(IInlineReceiveFeature feature) : IInlineReceiver
+    {
+        public bool IsParked => true;
+
+        /// <summary>A flush that could not complete at once: the test keeps under the pipe's limit, so none should.</summary>
+        public Task<FlushResult>? Waited { get; private set; }
+
+        public int? Receive(in ReadOnlySequence<byte> data)
+        {
+            var output = feature.BeginOutput();
+            BitConverter.TryWriteBytes(output.GetSpan(4), (int)data.Length);
+            output.Advance(4);
+            foreach (var segment in data)
+            {
+                output.Forward(segment);
+            }
+
+            var flush = feature.Send();
+            if (flush.IsCompleted)
+            {
+                _ = flush.Result;
+            }
+            else
+            {
+                Waited = flush.AsTask();
+            }
+
             return (int)data.Length;
         }
 

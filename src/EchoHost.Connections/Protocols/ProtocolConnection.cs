@@ -53,7 +53,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     private IInlineReceiveFeature? _inline;
     private PipeReader? _input;
     private PipeWriter? _output;
-    private IBufferWriter<byte>? _turnOutput;
+    private IInlineOutput? _turnOutput;
     private int _inlineState;
     private CancellationTokenRegistration _shutdownRequest;
 
@@ -94,7 +94,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
             return;
         }
 
-        (_turnOutput ?? Output).Write(data);
+        ((IBufferWriter<byte>?)_turnOutput ?? Output).Write(data);
         BytesSent += data.Length;
         _hasUnflushedOutput = true;
     }
@@ -103,7 +103,17 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     {
         if (data.IsSingleSegment)
         {
-            Write(data.FirstSpan);
+            var span = data.FirstSpan;
+            if (_turnOutput is { } turn && span.Length >= IInlineOutput.ForwardMinimum)
+            {
+                // Bytes of the turn's input may be sent from where they were received.
+                turn.Forward(data.First);
+                BytesSent += span.Length;
+                _hasUnflushedOutput = true;
+                return;
+            }
+
+            Write(span);
             return;
         }
 

@@ -147,41 +147,55 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
         CloseSocket();
     }
 
-    public IBufferWriter<byte> BeginOutput() => reactor.InlineOutput.Begin(this);
+    public IInlineOutput BeginOutput() => reactor.InlineOutput.Begin(this);
 
     public ValueTask<FlushResult> Send()
     {
-        if (!reactor.InlineOutput.End(out var unsent))
+        var output = reactor.InlineOutput;
+        if (!output.End())
         {
             return Output.Writer.FlushAsync();
         }
 
-        while (!unsent.IsEmpty && SendIdle && !IsAborted)
+        var sent = 0;
+        while (sent < output.Length && SendIdle && !IsAborted)
         {
-            var sent = LinuxCalls.Send(Handle, unsent);
-            if (sent > 0)
+            var result = output.Count == 1 ? LinuxCalls.Send(Handle, output.First[sent..]) : SendPieces(output, sent);
+            if (result > 0)
             {
-                unsent = unsent[sent..];
+                sent += result;
             }
-            else if (sent == -LinuxCalls.WouldBlock)
+            else if (result == -LinuxCalls.WouldBlock)
             {
                 break;
             }
-            else if (sent != -LinuxCalls.Interrupted)
+            else if (result != -LinuxCalls.Interrupted)
             {
-                SendRefused(sent);
+                SendRefused(result);
                 return new(new FlushResult(isCanceled: false, isCompleted: true));
             }
         }
 
-        if (unsent.IsEmpty)
+        if (sent == output.Length)
         {
             return default;
         }
 
         // The socket's buffer is full, or the send side has bytes of its own waiting: the pipe takes the rest.
-        Output.Writer.Write(unsent);
+        while (sent < output.Length)
+        {
+            var copied = output.CopyTo(Output.Writer.GetSpan(), sent);
+            Output.Writer.Advance(copied);
+            sent += copied;
+        }
+
         return Output.Writer.FlushAsync();
+    }
+
+    private unsafe int SendPieces(InlineOutput output, int skip)
+    {
+        var count = output.Vectors(skip, out var vectors);
+        return LinuxCalls.SendVectors(Handle, vectors, count);
     }
 
     protected override void Post(ReactorWork work) => reactor.Post(this, work);

@@ -37,6 +37,7 @@ internal sealed partial class EpollReactor : IReactor
         _options = options;
         Time = time;
         Logger = logger;
+        InlineOutput = new InlineOutput(InlineBufferSize, InlineInput);
         _epoll = LinuxCalls.EpollCreate(0);
         _wake = LinuxCalls.EventFd(0, NonBlocking);
         var wakeInterest = new LinuxCalls.EpollEvent { Events = LinuxCalls.In, Data = WakeKey };
@@ -59,7 +60,7 @@ internal sealed partial class EpollReactor : IReactor
     /// <summary>Where an inline turn's input is received: one turn runs at a time, so one buffer serves them all.</summary>
     public byte[] InlineInput { get; } = GC.AllocateUninitializedArray<byte>(InlineBufferSize, pinned: true);
 
-    public InlineOutput InlineOutput { get; } = new(InlineBufferSize);
+    public InlineOutput InlineOutput { get; }
 
     public bool IsReactorThread => Environment.CurrentManagedThreadId == _threadId;
 

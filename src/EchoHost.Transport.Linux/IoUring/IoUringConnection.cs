@@ -137,40 +137,45 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         SendThenRead(afterRead: false);
     }
 
-    public IBufferWriter<byte> BeginOutput() => reactor.InlineOutput.Begin(this);
+    public IInlineOutput BeginOutput() => reactor.InlineOutput.Begin(this);
 
     public ValueTask<FlushResult> Send()
     {
-        if (!reactor.InlineOutput.End(out var written))
+        var output = reactor.InlineOutput;
+        if (!output.End())
         {
             return Output.Writer.FlushAsync();
         }
 
-        if (written.IsEmpty)
+        if (output.Length == 0)
         {
             return default;
         }
 
-        // A send in flight, or bytes the send side holds, go first: these follow them through the pipe.
-        if (_sending || !SendIdle || IsAborted || Closing)
+        // A send in flight, or bytes the send side holds, go first: these follow them through the pipe. So does
+        // output larger than one sendmsg's worth of blocks.
+        var largest = MemoryPool.MaxBufferSize;
+        if (_sending || !SendIdle || IsAborted || Closing || (largest > 0 && output.Length > (long)largest * MaxSegments))
         {
-            Output.Writer.Write(written);
+            for (var copied = 0; copied < output.Length;)
+            {
+                var length = output.CopyTo(Output.Writer.GetSpan(), copied);
+                Output.Writer.Advance(length);
+                copied += length;
+            }
+
             return Output.Writer.FlushAsync();
         }
 
-        // The reactor's buffer serves the next turn, so the output is copied into blocks that wait for the send; the
-        // buffer is no larger than MaxSegments of them.
+        // The reactor's buffers serve the next turns, so the output is copied into blocks that wait for the send.
         _inlineBlocks ??= new IMemoryOwner<byte>[MaxSegments];
         _inlineSent = 0;
-        _inlineLength = written.Length;
-        var largest = MemoryPool.MaxBufferSize;
-        while (!written.IsEmpty)
+        _inlineLength = output.Length;
+        for (var copied = 0; copied < _inlineLength;)
         {
-            var block = MemoryPool.Rent(largest > 0 ? Math.Min(written.Length, largest) : written.Length);
-            var length = Math.Min(written.Length, block.Memory.Length);
-            written[..length].CopyTo(block.Memory.Span);
+            var block = MemoryPool.Rent(largest > 0 ? Math.Min(_inlineLength - copied, largest) : _inlineLength - copied);
+            copied += output.CopyTo(block.Memory.Span, copied);
             _inlineBlocks[_inlineBlockCount++] = block;
-            written = written[length..];
         }
 
         SendInline();

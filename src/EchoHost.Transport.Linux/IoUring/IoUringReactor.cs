@@ -37,6 +37,7 @@ internal sealed partial class IoUringReactor : IReactor
     // Sockets named by the SQEs queued since the last submission: each holds its descriptor number until the kernel
     // resolved it, so a socket the application closes meanwhile cannot hand that number to another.
     private readonly List<SafeSocketHandle> _submitting = [];
+    private readonly byte[] _received;
     private readonly TaskCompletionSource<int> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Ring? _ring;
     private ProvidedBuffers? _buffers;
@@ -53,7 +54,8 @@ internal sealed partial class IoUringReactor : IReactor
         // A turn's output is sent from the pool's blocks, at most one sendmsg's worth, so a turn that writes more goes
         // through the pipe.
         var pooled = (long)options.MemoryPool.MaxBufferSize * LinuxCalls.MaxGather;
-        InlineOutput = new InlineOutput(pooled is > 0 and < MaxInlineOutput ? (int)pooled : MaxInlineOutput);
+        _received = GC.AllocateUninitializedArray<byte>(BufferCount * BufferSize, pinned: true);
+        InlineOutput = new InlineOutput(pooled is > 0 and < MaxInlineOutput ? (int)pooled : MaxInlineOutput, _received);
         _wake = LinuxCalls.EventFd(0, NonBlocking);
         if (_wake < 0)
         {
@@ -212,7 +214,7 @@ internal sealed partial class IoUringReactor : IReactor
         var error = Ring.TryCreate(Entries, out _ring);
         if (error == 0)
         {
-            _buffers = ProvidedBuffers.Register(_ring!, BufferCount, BufferSize, out error);
+            _buffers = ProvidedBuffers.Register(_ring!, _received, BufferCount, out error);
             if (error != 0)
             {
                 _ring!.Dispose();

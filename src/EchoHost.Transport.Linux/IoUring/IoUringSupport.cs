@@ -24,7 +24,7 @@ public static class IoUringSupport
             return Explain(error);
         }
 
-        var buffers = ProvidedBuffers.Register(ring!, 8, 64, out error);
+        var buffers = ProvidedBuffers.Register(ring!, GC.AllocateUninitializedArray<byte>(8 * 64, pinned: true), 8, out error);
         ring!.Dispose();
         buffers?.Dispose();
         return error == 0 ? null : Explain(error);

@@ -43,10 +43,10 @@ internal sealed unsafe class ProvidedBuffers : IDisposable
     }
 
     /// <summary>
-    /// <paramref name="count"/> (a power of two) buffers of <paramref name="size"/> bytes, registered with the ring;
-    /// null with the -errno the kernel gave (EINVAL before Linux 5.19).
+    /// <paramref name="count"/> (a power of two) buffers, the equal parts of <paramref name="data"/> (a pinned array),
+    /// registered with the ring; null with the -errno the kernel gave (EINVAL before Linux 5.19).
     /// </summary>
-    public static ProvidedBuffers? Register(Ring ring, ushort count, int size, out int error)
+    public static ProvidedBuffers? Register(Ring ring, byte[] data, ushort count, out int error)
     {
         var entries = (Entry*)NativeMemory.AlignedAlloc((nuint)(count * sizeof(Entry)), PageSize);
         NativeMemory.Clear(entries, (nuint)(count * sizeof(Entry)));
@@ -58,7 +58,7 @@ internal sealed unsafe class ProvidedBuffers : IDisposable
             return null;
         }
 
-        return new ProvidedBuffers(entries, GC.AllocateUninitializedArray<byte>(count * size, pinned: true), count, size);
+        return new ProvidedBuffers(entries, data, count, data.Length / count);
     }
 
     public ReadOnlyMemory<byte> Data(ushort id, int length) => new(_data, id * _size, length);

@@ -15,7 +15,7 @@ internal sealed class InlineTransport : IInlineReceiveFeature
     private readonly PipeConnection _connection;
     private readonly IDuplexPipe _pipes;
     private readonly PipeWriter _output;
-    private readonly ArrayBufferWriter<byte> _turnOutput = new();
+    private readonly TurnOutput _turnOutput = new();
     private IInlineReceiver? _receiver;
     private bool _pipeHasInput;
 
@@ -54,7 +54,7 @@ internal sealed class InlineTransport : IInlineReceiveFeature
         return true;
     }
 
-    public IBufferWriter<byte> BeginOutput()
+    public IInlineOutput BeginOutput()
     {
         _turnOutput.Clear();
         return _turnOutput;
@@ -92,5 +92,23 @@ internal sealed class InlineTransport : IInlineReceiveFeature
     {
         await _connection.ToServer.CompleteAsync();
         _receiver?.Wake();
+    }
+
+    // Forwarded bytes are copied, as a transport that cannot send them in place does.
+    private sealed class TurnOutput : IInlineOutput
+    {
+        private readonly ArrayBufferWriter<byte> _written = new();
+
+        public ReadOnlySpan<byte> WrittenSpan => _written.WrittenSpan;
+
+        public void Clear() => _written.Clear();
+
+        public void Forward(ReadOnlyMemory<byte> bytes) => _written.Write(bytes.Span);
+
+        public void Advance(int count) => _written.Advance(count);
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => _written.GetMemory(sizeHint);
+
+        public Span<byte> GetSpan(int sizeHint = 0) => _written.GetSpan(sizeHint);
     }
 }
