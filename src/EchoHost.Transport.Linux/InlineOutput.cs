@@ -20,7 +20,6 @@ internal sealed unsafe class InlineOutput : IInlineOutput
     private readonly byte[] _buffer;
     private readonly byte[] _received;
     private readonly Piece[] _pieces = new Piece[LinuxCalls.MaxGather];
-    private readonly nint[] _vectors = GC.AllocateArray<nint>(LinuxCalls.MaxGather * 2, pinned: true);
     private LinuxConnection? _connection;
     private PipeWriter? _overflow;
     private int _count;
@@ -38,6 +37,15 @@ internal sealed unsafe class InlineOutput : IInlineOutput
     /// <summary>The bytes of the turn that ended, in its pieces.</summary>
     public int Length { get; private set; }
 
+    /// <summary>True when the turn that ended forwarded bytes in place: some of its pieces are received bytes.</summary>
+    public bool Forwarded { get; private set; }
+
+    /// <summary>The bytes the turn that ended wrote into the buffer, the buffer's pieces, in order.</summary>
+    public int Written => _written;
+
+    /// <inheritdoc cref="Written"/>
+    public ReadOnlySpan<byte> WrittenBytes => _buffer.AsSpan(0, _written);
+
     /// <summary>Starts a turn's output, empty, for <paramref name="connection"/>, whose output pipe takes what outgrows it.</summary>
     public IInlineOutput Begin(LinuxConnection connection)
     {
@@ -45,6 +53,7 @@ internal sealed unsafe class InlineOutput : IInlineOutput
         _overflow = null;
         _count = _runStart = _written = 0;
         Length = 0;
+        Forwarded = false;
         return this;
     }
 
@@ -78,6 +87,7 @@ internal sealed unsafe class InlineOutput : IInlineOutput
             CloseRun();
             _pieces[_count++] = new Piece(true, segment.Offset, segment.Count);
             Length += segment.Count;
+            Forwarded = true;
             return;
         }
 
@@ -110,12 +120,12 @@ internal sealed unsafe class InlineOutput : IInlineOutput
     public ReadOnlySpan<byte> First => Bytes(_pieces[0]);
 
     /// <summary>
-    /// Points <paramref name="vectors"/> at iovecs (address, length, pinned until the next turn ends) for the pieces
-    /// of the ended turn's bytes from <paramref name="skip"/> on; returns how many.
+    /// Writes an iovec (address, length) into <paramref name="vectors"/> for each piece of the ended turn's bytes from
+    /// <paramref name="skip"/> on; returns how many. The buffer's pieces point into <paramref name="written"/>, a copy
+    /// of <see cref="WrittenBytes"/>, where one is given, else into the buffer itself.
     /// </summary>
-    public int Vectors(int skip, out nint* vectors)
+    public int Vectors(int skip, nint* vectors, byte* written)
     {
-        vectors = (nint*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_vectors));
         var count = 0;
         for (var i = 0; i < _count; i++)
         {
@@ -126,7 +136,9 @@ internal sealed unsafe class InlineOutput : IInlineOutput
                 continue;
             }
 
-            vectors[count * 2] = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(Bytes(piece)[skip..]));
+            vectors[count * 2] = written is not null && !piece.Received
+                ? (nint)(written + piece.Offset + skip)
+                : (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(Bytes(piece)[skip..]));
             vectors[(count * 2) + 1] = piece.Length - skip;
             count++;
             skip = 0;

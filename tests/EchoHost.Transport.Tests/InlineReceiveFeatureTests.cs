@@ -67,10 +67,59 @@ public sealed class InlineReceiveFeatureTests
     public Task On_io_uring_forwarded_input_goes_out_in_order_between_written_bytes_also_when_a_send_is_in_flight(string kind) =>
         ForwardedInputGoesOutInOrderBetweenWrittenBytes(kind);
 
+    [LinuxTransportFact]
+    public Task On_epoll_clients_that_never_read_leave_the_others_served() =>
+        ClientsThatNeverReadLeaveTheOthersServed("Linux");
+
+    [Theory]
+    [IoUringKind]
+    public Task On_io_uring_clients_that_never_read_leave_receive_buffers_for_the_others(string kind) =>
+        ClientsThatNeverReadLeaveTheOthersServed(kind);
+
+    // More clients than the io_uring ring has receive buffers forward until their socket is full and never read: the
+    // send each leaves waiting would hold the buffer its bytes were received into for as long as it waits. Another
+    // connection must still get a buffer for its receive, and its reply.
+    private static async Task ClientsThatNeverReadLeaveTheOthersServed(string kind)
+    {
+        const int Stalled = 72;
+        const int Sent = 40 * 1000;
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        var chunk = Pattern(1000);
+        for (var i = 0; i < Stalled; i++)
+        {
+            var (server, client) = await transport.ConnectAsync(clientReceiveBuffer: 4096);
+            server.Features.Get<IConnectionSocketFeature>()!.Socket.SendBufferSize = 4096;
+            var stalled = new ForwardingReceiver(server.Features.Get<IInlineReceiveFeature>()!);
+            Assert.True(server.Features.Get<IInlineReceiveFeature>()!.Attach(stalled, server.Transport));
+            for (var sent = 0; sent < Sent; sent += chunk.Length)
+            {
+                await client.SendAsync(chunk, SocketFlags.None);
+            }
+
+            await Eventually.TrueAsync(() => stalled.Received == Sent, $"client {i + 1} of {Stalled}: {stalled.Received} of {Sent} bytes received");
+        }
+
+        var (other, otherClient) = await transport.ConnectAsync();
+        var receiver = new ForwardingReceiver(other.Features.Get<IInlineReceiveFeature>()!);
+        Assert.True(other.Features.Get<IInlineReceiveFeature>()!.Attach(receiver, other.Transport));
+        await otherClient.SendAsync(chunk, SocketFlags.None);
+        var reply = new byte[4 + chunk.Length];
+        for (var total = 0; total < reply.Length;)
+        {
+            var read = await otherClient.ReceiveAsync(reply.AsMemory(total), SocketFlags.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.True(read > 0, "the server closed the connection that reads");
+            total += read;
+        }
+
+        Assert.True(reply.AsSpan(4).SequenceEqual(chunk), "the reply differs from what was sent");
+    }
+
     // Each turn writes a header with its input's length and forwards the input after it, as an echo forwards a
     // message after its prefix. Small socket buffers make the socket take part of a turn, so the rest goes to the
     // pipe (epoll) or waits there for the send in flight (io_uring); the bytes must come back in order, each turn's
-    // after its header. The total stays under the output pipe's limit, so no flush waits.
+    // after its header. Each write is a turn of its own, so on io_uring, while the send the socket stopped taking
+    // reads from the ring's buffer, more receives than the ring has buffers come in: a buffer given back too early
+    // is filled again before it is sent. The total stays under the output pipe's limit, so no flush waits.
     private static async Task ForwardedInputGoesOutInOrderBetweenWrittenBytes(string kind)
     {
         await using var transport = await TransportUnderTest.StartAsync(kind);
@@ -79,10 +128,11 @@ public sealed class InlineReceiveFeatureTests
         var inline = server.Features.Get<IInlineReceiveFeature>()!;
         var receiver = new ForwardingReceiver(inline);
         Assert.True(inline.Attach(receiver, server.Transport));
-        var sent = Pattern(48_000);
-        for (var offset = 0; offset < sent.Length; offset += 6000)
+        var sent = Pattern(120 * 520);
+        for (var turn = 1; turn <= 120; turn++)
         {
-            await client.SendAsync(sent.AsMemory(offset, 6000), SocketFlags.None);
+            await client.SendAsync(sent.AsMemory((turn - 1) * 520, 520), SocketFlags.None);
+            await Eventually.TrueAsync(() => receiver.Turns == turn, $"turn {turn} did not run");
         }
 
         var payload = new List<byte>();
@@ -288,7 +338,14 @@ public sealed class InlineReceiveFeatureTests
     // Writes each turn's length, then forwards the turn's input.
     private sealed class ForwardingReceiver(IInlineReceiveFeature feature) : IInlineReceiver
     {
+        private volatile int _turns;
+        private volatile int _received;
+
         public bool IsParked => true;
+
+        public int Turns => _turns;
+
+        public int Received => _received;
 
         /// <summary>A flush that could not complete at once: the test keeps under the pipe's limit, so none should.</summary>
         public Task<FlushResult>? Waited { get; private set; }
@@ -313,6 +370,8 @@ public sealed class InlineReceiveFeatureTests
                 Waited = flush.AsTask();
             }
 
+            _received += (int)data.Length;
+            _turns++;
             return (int)data.Length;
         }
 

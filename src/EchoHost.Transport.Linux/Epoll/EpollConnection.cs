@@ -194,8 +194,8 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
 
     private unsafe int SendPieces(InlineOutput output, int skip)
     {
-        var count = output.Vectors(skip, out var vectors);
-        return LinuxCalls.SendVectors(Handle, vectors, count);
+        var vectors = stackalloc nint[LinuxCalls.MaxGather * 2];
+        return LinuxCalls.SendVectors(Handle, vectors, output.Vectors(skip, vectors, null));
     }
 
     protected override void Post(ReactorWork work) => reactor.Post(this, work);

@@ -17,9 +17,10 @@ namespace EchoHost.Transport.Linux;
 /// hand-over runs on the reactor's thread, so the fields below take no lock. The socket's handle is held for each
 /// submission that names it (<see cref="IoUringReactor"/>), so its descriptor number is never another socket's.
 /// While its runner is parked, a completed receive takes the inline path instead (<see cref="IInlineReceiveFeature"/>):
-/// the runner's turn on the received bytes where the ring's buffer holds them, and its output sent from pooled
-/// blocks (one sendmsg for several) held until that send completes, with neither pipe in between. Output that meets a send in flight waits in
-/// the output pipe until it completes.
+/// the runner's turn on the received bytes where the ring's buffer holds them, and its output sent with neither pipe
+/// in between, in one send (a sendmsg for several pieces): what it wrote from pooled blocks, what it forwarded from
+/// the ring's buffer, which the send holds until it completes. Output that meets a send in flight waits in the
+/// output pipe until it completes.
 /// </summary>
 internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor reactor, LinuxTransportOptions options)
     : LinuxConnection(socket, options), IInlineReceiveFeature
@@ -35,9 +36,11 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
     private MemoryHandle[]? _pins;
     private Message* _message;
     private IMemoryOwner<byte>[]? _inlineBlocks;
+    private MemoryHandle[]? _inlinePins;
     private int _inlineBlockCount;
-    private int _inlineSent;
-    private int _inlineLength;
+    private int _inlineVectors;
+    private int _turnBuffer = -1;
+    private int _heldBuffer = -1;
     private bool _outputWaiting;
 
     protected override TimeProvider Time => reactor.Time;
@@ -54,10 +57,10 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
     public override int Start() => reactor.Join(this);
 
     /// <summary>
-    /// On the reactor's thread: a receive completed, with its bytes when it had any, and whether the socket still
-    /// holds more (IORING_CQE_F_SOCK_NONEMPTY).
+    /// On the reactor's thread: a receive completed, with its bytes when it had any, in the ring's
+    /// <paramref name="buffer"/> (-1 for none), and whether the socket still holds more (IORING_CQE_F_SOCK_NONEMPTY).
     /// </summary>
-    public void OnReceived(int result, ReadOnlyMemory<byte> data, bool more)
+    public void OnReceived(int result, ReadOnlyMemory<byte> data, int buffer, bool more)
     {
         _receiving = false;
         if (result > 0)
@@ -65,7 +68,15 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
             // Bytes that wait unflushed in the pipe go first: a turn on what came after them would overtake them.
             if (InlineReceiver is { IsParked: true } receiver && UnflushedInput == 0 && (State & ConnectionState.ReceiveEnded) == 0)
             {
-                DeliverInline(receiver, data);
+                _turnBuffer = buffer;
+                try
+                {
+                    DeliverInline(receiver, data);
+                }
+                finally
+                {
+                    _turnBuffer = -1;
+                }
             }
             else
             {
@@ -107,6 +118,9 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         }
     }
 
+    /// <summary>True while the inline send in flight reads from the ring's <paramref name="buffer"/>, which it gives back when it completes.</summary>
+    public bool Holds(ushort buffer) => _heldBuffer == buffer;
+
     /// <summary>On the reactor's thread: a send completed, with the bytes it sent or -errno.</summary>
     public void OnSent(int result)
     {
@@ -114,7 +128,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         Unpin();
         if (Closing || IsAborted)
         {
-            ReturnInlineBlocks();
+            EndInlineSend();
             EndSending(null);
             FinishCloseWhenIdle();
             return;
@@ -122,12 +136,12 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
 
         if (result < 0)
         {
-            ReturnInlineBlocks();
+            EndInlineSend();
             SendRefused(result);
             return;
         }
 
-        if (_inlineBlockCount > 0)
+        if (_inlineVectors > 0)
         {
             InlineSent(result);
             return;
@@ -152,10 +166,15 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
             return default;
         }
 
-        // A send in flight, or bytes the send side holds, go first: these follow them through the pipe. So does
-        // output larger than one sendmsg's worth of blocks.
+        // Forwarded bytes are sent from the ring's buffer they were received into, which the send holds until it
+        // completes, when what the turn wrote fits one block and the reactor can spare the buffer; otherwise all of
+        // it is copied into blocks.
         var largest = MemoryPool.MaxBufferSize;
-        if (_sending || !SendIdle || IsAborted || Closing || (largest > 0 && output.Length > (long)largest * MaxSegments))
+        var holds = _turnBuffer >= 0 && output.Forwarded && (largest <= 0 || output.Written <= largest) && reactor.CanHoldBuffer;
+
+        // A send in flight, or bytes the send side holds, go first: these follow them through the pipe. So does
+        // output to copy larger than one sendmsg's worth of blocks.
+        if (_sending || !SendIdle || IsAborted || Closing || (!holds && largest > 0 && output.Length > (long)largest * MaxSegments))
         {
             for (var copied = 0; copied < output.Length;)
             {
@@ -167,15 +186,33 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
             return Output.Writer.FlushAsync();
         }
 
-        // The reactor's buffers serve the next turns, so the output is copied into blocks that wait for the send.
+        // The reactor's output buffer serves the next turns, so what the turn wrote is copied into blocks that wait
+        // for the send.
         _inlineBlocks ??= new IMemoryOwner<byte>[MaxSegments];
-        _inlineSent = 0;
-        _inlineLength = output.Length;
-        for (var copied = 0; copied < _inlineLength;)
+        _inlinePins ??= new MemoryHandle[MaxSegments];
+        var vectors = Vectors();
+        if (holds)
         {
-            var block = MemoryPool.Rent(largest > 0 ? Math.Min(_inlineLength - copied, largest) : _inlineLength - copied);
-            copied += output.CopyTo(block.Memory.Span, copied);
-            _inlineBlocks[_inlineBlockCount++] = block;
+            var written = output.Written > 0 ? HoldBlock(output.Written) : null;
+            if (written is not null)
+            {
+                output.WrittenBytes.CopyTo(new Span<byte>(written, output.Written));
+            }
+
+            _inlineVectors = output.Vectors(0, vectors, written);
+            _heldBuffer = _turnBuffer;
+            reactor.HoldBuffer();
+        }
+        else
+        {
+            for (var copied = 0; copied < output.Length; _inlineVectors++)
+            {
+                var block = HoldBlock(largest > 0 ? Math.Min(output.Length - copied, largest) : output.Length - copied);
+                var length = output.CopyTo(new Span<byte>(block, _inlineBlocks[_inlineBlockCount - 1].Memory.Length), copied);
+                vectors[_inlineVectors * 2] = (nint)block;
+                vectors[(_inlineVectors * 2) + 1] = length;
+                copied += length;
+            }
         }
 
         SendInline();
@@ -276,7 +313,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         }
 
         // An inline turn's send is in flight: this output, and the end of output, wait until it completes.
-        if (_inlineBlockCount > 0)
+        if (_inlineVectors > 0)
         {
             _outputWaiting = true;
             return false;
@@ -317,38 +354,26 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         SendMessage(LinuxCalls.PinBlocks(Unsent, _pins, Vectors()));
     }
 
-    // What is left of the inline turn's output: from one block a plain send, from several one sendmsg.
+    // A pooled block the inline send is written into, pinned until the send completes.
+    private byte* HoldBlock(int size)
+    {
+        var block = MemoryPool.Rent(size);
+        _inlinePins![_inlineBlockCount] = block.Memory.Pin();
+        _inlineBlocks![_inlineBlockCount++] = block;
+        return (byte*)_inlinePins[_inlineBlockCount - 1].Pointer;
+    }
+
+    // What is left of the inline turn's output, in the iovecs: from one a plain send, from several one sendmsg.
     private void SendInline()
     {
-        var blocks = _inlineBlocks!;
-        var first = 0;
-        var start = 0;
-        while (start + blocks[first].Memory.Length <= _inlineSent)
+        var vectors = (nint*)&_message->Vectors[0];
+        if (_inlineVectors == 1)
         {
-            start += blocks[first++].Memory.Length;
-        }
-
-        if (first == _inlineBlockCount - 1)
-        {
-            _pin = blocks[first].Memory.Pin();
-            reactor.Send(this, (byte*)_pin.Pointer + (_inlineSent - start), _inlineLength - _inlineSent, null);
+            reactor.Send(this, (byte*)vectors[0], (int)vectors[1], null);
         }
         else
         {
-            _pins ??= new MemoryHandle[MaxSegments];
-            var vectors = Vectors();
-            for (var i = first; i < _inlineBlockCount; i++)
-            {
-                var skip = i == first ? _inlineSent - start : 0;
-                var block = blocks[i].Memory;
-                var index = i - first;
-                _pins[index] = block.Pin();
-                vectors[index * 2] = (nint)((byte*)_pins[index].Pointer + skip);
-                vectors[(index * 2) + 1] = Math.Min(block.Length, _inlineLength - start) - skip;
-                start += block.Length;
-            }
-
-            SendMessage(_inlineBlockCount - first);
+            SendMessage(_inlineVectors);
         }
 
         _sending = true;
@@ -373,18 +398,29 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         reactor.Send(this, null, 0, &_message->Header);
     }
 
-    // What the socket took of the inline send: the rest is sent; once all of it went, the send side goes on with
-    // what the output pipe gave it meanwhile.
+    // What the socket took of the inline send: the iovecs move past it and the rest is sent; once all of it went,
+    // the send side goes on with what the output pipe gave it meanwhile.
     private void InlineSent(int sent)
     {
-        _inlineSent += sent;
-        if (_inlineSent < _inlineLength)
+        var vectors = (nint*)&_message->Vectors[0];
+        var done = 0;
+        while (done < _inlineVectors && sent >= vectors[(done * 2) + 1])
         {
+            sent -= (int)vectors[(done * 2) + 1];
+            done++;
+        }
+
+        if (done < _inlineVectors)
+        {
+            vectors[done * 2] += sent;
+            vectors[(done * 2) + 1] -= sent;
+            _inlineVectors -= done;
+            new Span<nint>(vectors + (done * 2), _inlineVectors * 2).CopyTo(new Span<nint>(vectors, _inlineVectors * 2));
             SendInline();
             return;
         }
 
-        ReturnInlineBlocks();
+        EndInlineSend();
         if (_outputWaiting)
         {
             _outputWaiting = false;
@@ -392,15 +428,23 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         }
     }
 
-    private void ReturnInlineBlocks()
+    private void EndInlineSend()
     {
         for (var i = 0; i < _inlineBlockCount; i++)
         {
+            _inlinePins![i].Dispose();
+            _inlinePins[i] = default;
             _inlineBlocks![i].Dispose();
             _inlineBlocks[i] = null!;
         }
 
         _inlineBlockCount = 0;
+        _inlineVectors = 0;
+        if (_heldBuffer >= 0)
+        {
+            reactor.ReturnBuffer((ushort)_heldBuffer);
+            _heldBuffer = -1;
+        }
     }
 
     private void Unpin()

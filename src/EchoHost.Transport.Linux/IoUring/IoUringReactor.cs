@@ -42,6 +42,7 @@ internal sealed partial class IoUringReactor : IReactor
     private Ring? _ring;
     private ProvidedBuffers? _buffers;
     private int _threadId;
+    private int _heldBuffers;
     private volatile bool _stopping;
     private volatile bool _stopped;
 
@@ -150,6 +151,23 @@ internal sealed partial class IoUringReactor : IReactor
     {
         var sqe = Submission(connection, Ring.OpPollAdd, Operation.Poll);
         sqe->OpFlags = LinuxCalls.ReadHangUp;
+    }
+
+    /// <summary>
+    /// On this thread: true while sends hold fewer than a quarter of the receive buffers. A send to a client that
+    /// does not read holds its buffer for as long as it waits, so these clients cannot take the receives' buffers
+    /// from everyone else.
+    /// </summary>
+    public bool CanHoldBuffer => _heldBuffers < BufferCount / 4;
+
+    /// <summary>On this thread: a connection's send holds a receive buffer until <see cref="ReturnBuffer"/>.</summary>
+    public void HoldBuffer() => _heldBuffers++;
+
+    /// <summary>On this thread: gives the kernel back a receive buffer a connection's send held.</summary>
+    public void ReturnBuffer(ushort buffer)
+    {
+        _heldBuffers--;
+        _buffers!.Return(buffer);
     }
 
     /// <summary>On this thread: cancels the connection's receive, send or poll; it completes with -ECANCELED.</summary>
@@ -339,6 +357,7 @@ internal sealed partial class IoUringReactor : IReactor
         var operation = (Operation)(completion.UserData & 3);
         var hasBuffer = operation == Operation.Receive && (completion.Flags & Ring.CqeBuffer) != 0;
         var buffer = (ushort)(completion.Flags >> Ring.CqeBufferShift);
+        var held = false;
         if (operation != Operation.Cancel && _connections.TryGet(completion.UserData >> 2, out var connection))
         {
             try
@@ -347,7 +366,7 @@ internal sealed partial class IoUringReactor : IReactor
                 {
                     case Operation.Receive:
                         var data = hasBuffer ? _buffers!.Data(buffer, completion.Result) : default;
-                        connection.OnReceived(completion.Result, data, (completion.Flags & Ring.CqeSocketNonEmpty) != 0);
+                        connection.OnReceived(completion.Result, data, hasBuffer ? buffer : -1, (completion.Flags & Ring.CqeSocketNonEmpty) != 0);
                         break;
                     case Operation.Send:
                         connection.OnSent(completion.Result);
@@ -362,9 +381,12 @@ internal sealed partial class IoUringReactor : IReactor
                 // A fault in one connection is that connection's end, never the loop's.
                 connection.Fail(ex);
             }
+
+            // A send that reads from the buffer gives it back when it completes.
+            held = hasBuffer && connection.Holds(buffer);
         }
 
-        if (hasBuffer)
+        if (hasBuffer && !held)
         {
             _buffers!.Return(buffer);
         }
