@@ -13,7 +13,8 @@ namespace EchoHost.Transport.Linux;
 /// pieces of the array the reactor received them into, between the buffer's pieces, up to one sendmsg's worth.
 /// Output that outgrows the buffer goes to the connection's output pipe from then on, after what the turn wrote
 /// before, so the order is kept. The engine sends the pieces when the turn ends: epoll at once, from where they
-/// are; io_uring from blocks it copies them into, which stay the connection's until the send completes.
+/// are; io_uring later, from a block it copies the buffer's pieces into and from the ring's buffer the forwarded
+/// ones are in, both held until the send completes.
 /// </summary>
 internal sealed unsafe class InlineOutput : IInlineOutput
 {

@@ -35,12 +35,8 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
     private MemoryHandle _pin;
     private MemoryHandle[]? _pins;
     private Message* _message;
-    private IMemoryOwner<byte>[]? _inlineBlocks;
-    private MemoryHandle[]? _inlinePins;
-    private int _inlineBlockCount;
-    private int _inlineVectors;
+    private InlineSend? _inlineSend;
     private int _turnBuffer = -1;
-    private int _heldBuffer = -1;
     private bool _outputWaiting;
 
     protected override TimeProvider Time => reactor.Time;
@@ -119,7 +115,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
     }
 
     /// <summary>True while the inline send in flight reads from the ring's <paramref name="buffer"/>, which it gives back when it completes.</summary>
-    public bool Holds(ushort buffer) => _heldBuffer == buffer;
+    public bool Holds(ushort buffer) => _inlineSend?.HeldBuffer == buffer;
 
     /// <summary>On the reactor's thread: a send completed, with the bytes it sent or -errno.</summary>
     public void OnSent(int result)
@@ -141,7 +137,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
             return;
         }
 
-        if (_inlineVectors > 0)
+        if (_inlineSend is not null)
         {
             InlineSent(result);
             return;
@@ -188,34 +184,32 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
 
         // The reactor's output buffer serves the next turns, so what the turn wrote is copied into blocks that wait
         // for the send.
-        _inlineBlocks ??= new IMemoryOwner<byte>[MaxSegments];
-        _inlinePins ??= new MemoryHandle[MaxSegments];
-        var vectors = Vectors();
+        var send = _inlineSend = reactor.RentInlineSend();
         if (holds)
         {
-            var written = output.Written > 0 ? HoldBlock(output.Written) : null;
+            var written = output.Written > 0 ? send.Hold(MemoryPool, output.Written, out _) : null;
             if (written is not null)
             {
                 output.WrittenBytes.CopyTo(new Span<byte>(written, output.Written));
             }
 
-            _inlineVectors = output.Vectors(0, vectors, written);
-            _heldBuffer = _turnBuffer;
+            send.VectorCount = output.Vectors(0, send.Vectors, written);
+            send.HeldBuffer = _turnBuffer;
             reactor.HoldBuffer();
         }
         else
         {
-            for (var copied = 0; copied < output.Length; _inlineVectors++)
+            for (var copied = 0; copied < output.Length; send.VectorCount++)
             {
-                var block = HoldBlock(largest > 0 ? Math.Min(output.Length - copied, largest) : output.Length - copied);
-                var length = output.CopyTo(new Span<byte>(block, _inlineBlocks[_inlineBlockCount - 1].Memory.Length), copied);
-                vectors[_inlineVectors * 2] = (nint)block;
-                vectors[(_inlineVectors * 2) + 1] = length;
+                var block = send.Hold(MemoryPool, largest > 0 ? Math.Min(output.Length - copied, largest) : output.Length - copied, out var size);
+                var length = output.CopyTo(new Span<byte>(block, size), copied);
+                send.Vectors[send.VectorCount * 2] = (nint)block;
+                send.Vectors[(send.VectorCount * 2) + 1] = length;
                 copied += length;
             }
         }
 
-        SendInline();
+        SendInline(send);
         return default;
     }
 
@@ -313,7 +307,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         }
 
         // An inline turn's send is in flight: this output, and the end of output, wait until it completes.
-        if (_inlineVectors > 0)
+        if (_inlineSend is not null)
         {
             _outputWaiting = true;
             return false;
@@ -351,72 +345,40 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
     private void SendSegments()
     {
         _pins ??= new MemoryHandle[MaxSegments];
-        SendMessage(LinuxCalls.PinBlocks(Unsent, _pins, Vectors()));
-    }
-
-    // A pooled block the inline send is written into, pinned until the send completes.
-    private byte* HoldBlock(int size)
-    {
-        var block = MemoryPool.Rent(size);
-        _inlinePins![_inlineBlockCount] = block.Memory.Pin();
-        _inlineBlocks![_inlineBlockCount++] = block;
-        return (byte*)_inlinePins[_inlineBlockCount - 1].Pointer;
-    }
-
-    // What is left of the inline turn's output, in the iovecs: from one a plain send, from several one sendmsg.
-    private void SendInline()
-    {
-        var vectors = (nint*)&_message->Vectors[0];
-        if (_inlineVectors == 1)
-        {
-            reactor.Send(this, (byte*)vectors[0], (int)vectors[1], null);
-        }
-        else
-        {
-            SendMessage(_inlineVectors);
-        }
-
-        _sending = true;
-    }
-
-    // The iovecs of the connection's msghdr, allocated on its first send of several blocks.
-    private nint* Vectors()
-    {
         if (_message is null)
         {
             _message = (Message*)NativeMemory.AllocZeroed((nuint)sizeof(Message));
         }
 
-        return (nint*)&_message->Vectors[0];
-    }
-
-    private void SendMessage(int vectorCount)
-    {
+        var count = LinuxCalls.PinBlocks(Unsent, _pins, (nint*)&_message->Vectors[0]);
         _message->Header = default;
         _message->Header.Vectors = (nint)(&_message->Vectors[0]);
-        _message->Header.VectorCount = vectorCount;
+        _message->Header.VectorCount = count;
         reactor.Send(this, null, 0, &_message->Header);
+    }
+
+    // What is left of the inline turn's output: from one iovec a plain send, from several one sendmsg.
+    private void SendInline(InlineSend send)
+    {
+        if (send.VectorCount == 1)
+        {
+            reactor.Send(this, (byte*)send.Vectors[0], (int)send.Vectors[1], null);
+        }
+        else
+        {
+            reactor.Send(this, null, 0, send.Header);
+        }
+
+        _sending = true;
     }
 
     // What the socket took of the inline send: the iovecs move past it and the rest is sent; once all of it went,
     // the send side goes on with what the output pipe gave it meanwhile.
     private void InlineSent(int sent)
     {
-        var vectors = (nint*)&_message->Vectors[0];
-        var done = 0;
-        while (done < _inlineVectors && sent >= vectors[(done * 2) + 1])
+        if (_inlineSend!.Advance(sent))
         {
-            sent -= (int)vectors[(done * 2) + 1];
-            done++;
-        }
-
-        if (done < _inlineVectors)
-        {
-            vectors[done * 2] += sent;
-            vectors[(done * 2) + 1] -= sent;
-            _inlineVectors -= done;
-            new Span<nint>(vectors + (done * 2), _inlineVectors * 2).CopyTo(new Span<nint>(vectors, _inlineVectors * 2));
-            SendInline();
+            SendInline(_inlineSend);
             return;
         }
 
@@ -430,21 +392,19 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
 
     private void EndInlineSend()
     {
-        for (var i = 0; i < _inlineBlockCount; i++)
+        if (_inlineSend is not { } send)
         {
-            _inlinePins![i].Dispose();
-            _inlinePins[i] = default;
-            _inlineBlocks![i].Dispose();
-            _inlineBlocks[i] = null!;
+            return;
         }
 
-        _inlineBlockCount = 0;
-        _inlineVectors = 0;
-        if (_heldBuffer >= 0)
+        _inlineSend = null;
+        if (send.HeldBuffer >= 0)
         {
-            reactor.ReturnBuffer((ushort)_heldBuffer);
-            _heldBuffer = -1;
+            reactor.ReturnBuffer((ushort)send.HeldBuffer);
         }
+
+        send.Release();
+        reactor.ReturnInlineSend(send);
     }
 
     private void Unpin()

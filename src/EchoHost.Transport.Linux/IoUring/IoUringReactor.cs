@@ -23,6 +23,7 @@ internal sealed partial class IoUringReactor : IReactor
     private const ushort BufferCount = 64;
     private const int BufferSize = 64 * 1024;
     private const int MaxInlineOutput = 64 * 1024;
+    private const int MaxIdleInlineSends = 256;
     private const int NonBlocking = 0x800;
     private const uint PollIn = 1;
     private const int StoppingWaitMilliseconds = 50;
@@ -38,6 +39,7 @@ internal sealed partial class IoUringReactor : IReactor
     // resolved it, so a socket the application closes meanwhile cannot hand that number to another.
     private readonly List<SafeSocketHandle> _submitting = [];
     private readonly byte[] _received;
+    private readonly Stack<InlineSend> _inlineSends = new();
     private readonly TaskCompletionSource<int> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Ring? _ring;
     private ProvidedBuffers? _buffers;
@@ -159,6 +161,18 @@ internal sealed partial class IoUringReactor : IReactor
     /// from everyone else.
     /// </summary>
     public bool CanHoldBuffer => _heldBuffers < BufferCount / 4;
+
+    /// <summary>On this thread: the state of an inline send, lent until <see cref="ReturnInlineSend"/>.</summary>
+    public InlineSend RentInlineSend() => _inlineSends.TryPop(out var send) ? send : new InlineSend();
+
+    /// <summary>On this thread: an inline send completed; its state serves the next.</summary>
+    public void ReturnInlineSend(InlineSend send)
+    {
+        if (_inlineSends.Count < MaxIdleInlineSends)
+        {
+            _inlineSends.Push(send);
+        }
+    }
 
     /// <summary>On this thread: a connection's send holds a receive buffer until <see cref="ReturnBuffer"/>.</summary>
     public void HoldBuffer() => _heldBuffers++;
