@@ -63,7 +63,7 @@ static int open_connection(const char *host, int port) {
 }
 
 /* Stream mode: `sent` is the offset in the message being written, `received` the offset in the reply being read. */
-static void stream(worker *w, int epoll, connection *all, const char *message, long long deadline) {
+static void stream(worker *w, int epoll, const char *message, long long deadline) {
     static __thread char input[64 * 1024];
     struct epoll_event events[256];
     while (now_ns() < deadline) {
@@ -109,7 +109,7 @@ static void *run(void *argument) {
     }
     long long deadline = now_ns() + (long long)w->seconds * 1000000000LL;
     if (w->stream) {
-        stream(w, epoll, all, message, deadline);
+        stream(w, epoll, message, deadline);
         for (int i = 0; i < w->connections; i++) if (all[i].fd >= 0) close(all[i].fd);
         return NULL;
     }
