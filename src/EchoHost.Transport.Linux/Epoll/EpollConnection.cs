@@ -13,7 +13,8 @@ namespace EchoHost.Transport.Linux;
 /// one block rather than taking a block per byte. Sending sends what the protocol flushed at once, leaving the rest
 /// for EPOLLOUT only when the socket's buffer is full. While its runner is parked, a readable socket takes the
 /// inline path instead (<see cref="IInlineReceiveFeature"/>): one receive into the reactor's buffer, the runner's
-/// turn, one send from the reactor's buffer, and only what does not fit goes through the pipes. Until the
+/// turn, one send from the reactor's buffers (a sendmsg when the turn forwarded received bytes between bytes it
+/// wrote), and only what does not fit goes through the pipes. Until the
 /// connection has a reader, a readable socket is left alone (<c>AwaitingReader</c>), so that reader gets the first
 /// bytes. The reactor's thread alone sets and clears <c>ReadingPaused</c>, <c>ReceiveEnded</c> and <c>AwaitingReader</c>.
 /// </summary>
