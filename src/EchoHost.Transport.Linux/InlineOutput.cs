@@ -39,7 +39,7 @@ internal sealed unsafe class InlineOutput : IInlineOutput
     public int Length { get; private set; }
 
     /// <summary>True when the turn that ended forwarded bytes in place: some of its pieces are received bytes.</summary>
-    public bool Forwarded { get; private set; }
+    public bool Forwarded => Length > _written;
 
     /// <summary>The bytes the turn that ended wrote into the buffer, the buffer's pieces, in order.</summary>
     public int Written => _written;
@@ -54,7 +54,6 @@ internal sealed unsafe class InlineOutput : IInlineOutput
         _overflow = null;
         _count = _runStart = _written = 0;
         Length = 0;
-        Forwarded = false;
         return this;
     }
 
@@ -88,7 +87,6 @@ internal sealed unsafe class InlineOutput : IInlineOutput
             CloseRun();
             _pieces[_count++] = new Piece(true, segment.Offset, segment.Count);
             Length += segment.Count;
-            Forwarded = true;
             return;
         }
 
@@ -119,6 +117,17 @@ internal sealed unsafe class InlineOutput : IInlineOutput
 
     /// <summary>The ended turn's first piece.</summary>
     public ReadOnlySpan<byte> First => Bytes(_pieces[0]);
+
+    /// <summary>Writes the ended turn's bytes from <paramref name="skip"/> on into <paramref name="writer"/>.</summary>
+    public void WriteTo(PipeWriter writer, int skip)
+    {
+        while (skip < Length)
+        {
+            var copied = CopyTo(writer.GetSpan(), skip);
+            writer.Advance(copied);
+            skip += copied;
+        }
+    }
 
     /// <summary>
     /// Writes an iovec (address, length) into <paramref name="vectors"/> for each piece of the ended turn's bytes from

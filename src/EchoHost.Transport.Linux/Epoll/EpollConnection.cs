@@ -183,13 +183,7 @@ internal sealed class EpollConnection(Socket socket, EpollReactor reactor, Linux
         }
 
         // The socket's buffer is full, or the send side has bytes of its own waiting: the pipe takes the rest.
-        while (sent < output.Length)
-        {
-            var copied = output.CopyTo(Output.Writer.GetSpan(), sent);
-            Output.Writer.Advance(copied);
-            sent += copied;
-        }
-
+        output.WriteTo(Output.Writer, sent);
         return Output.Writer.FlushAsync();
     }
 

@@ -172,13 +172,7 @@ internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor rea
         // output to copy larger than one sendmsg's worth of blocks.
         if (_sending || !SendIdle || IsAborted || Closing || (!holds && largest > 0 && output.Length > (long)largest * MaxSegments))
         {
-            for (var copied = 0; copied < output.Length;)
-            {
-                var length = output.CopyTo(Output.Writer.GetSpan(), copied);
-                Output.Writer.Advance(length);
-                copied += length;
-            }
-
+            output.WriteTo(Output.Writer, 0);
             return Output.Writer.FlushAsync();
         }
 
