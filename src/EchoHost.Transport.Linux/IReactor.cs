@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-
 namespace EchoHost.Transport.Linux;
 
 /// <summary>One thread of the Linux transport serving many connections, whichever engine it runs.</summary>
@@ -12,5 +10,5 @@ internal interface IReactor : IDisposable
     static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>A connection of this reactor for an accepted socket; <see cref="LinuxConnection.Start"/> joins it.</summary>
-    LinuxConnection Connect(Socket accepted);
+    LinuxConnection Connect(AcceptedSocket accepted);
 }

@@ -30,8 +30,8 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     private static long _lastKey;
     private readonly LinuxTransportOptions _options;
     private readonly OwnPipes _pipes;
-    private readonly CancellationTokenSource _closed = new();
     // Made when someone first waits for them, so a connection that is only open holds none.
+    private CancellationTokenSource? _closed;
     private TaskCompletionSource? _disposal;
     private TaskCompletionSource? _socketClosedWaiter;
     private TaskCompletionSource? _abortWaiter;
@@ -41,21 +41,27 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     private Pipe? _input;
     private Pipe? _output;
     private IInlineReceiver? _receiver;
+    private readonly CompactEndPoint _local;
+    private readonly CompactEndPoint _remote;
+    // An endpoint set by middleware (a PROXY header's client) replaces the accepted one.
+    private EndPoint? _localSet;
+    private EndPoint? _remoteSet;
+    private bool _localWasSet;
+    private bool _remoteWasSet;
+    private Socket? _socket;
     private bool _receiverAttached;
     private int _readerAnnounced;
 
-    protected LinuxConnection(Socket socket, LinuxTransportOptions options)
+    protected LinuxConnection(AcceptedSocket socket, LinuxTransportOptions options)
     {
-        Socket = socket;
-        Handle = socket.SafeHandle;
+        Handle = socket.Descriptor;
+        _local = socket.Local;
+        _remote = socket.Remote;
         Key = (ulong)Interlocked.Increment(ref _lastKey);
         MemoryPool = options.MemoryPool;
-        LocalEndPoint = socket.LocalEndPoint;
-        RemoteEndPoint = socket.RemoteEndPoint;
         _options = options;
         _pipes = new OwnPipes(this);
         Transport = _pipes;
-        Features = new LinuxConnectionFeatures(this);
     }
 
     [Flags]
@@ -71,6 +77,7 @@ internal abstract partial class LinuxConnection : ConnectionContext,
         SendEnded = 64,
         SocketClosed = 128,
         AwaitingReader = 256,
+        ClosedFired = 512,
     }
 
     /// <summary>Unique in the process: the connection's id.</summary>
@@ -79,15 +86,13 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     /// <summary>What its reactor's events or completions carry to find it, given by the reactor's <see cref="ConnectionTable{T}"/>.</summary>
     public ulong Token { get; set; }
 
-    public SafeSocketHandle Handle { get; }
+    public SocketDescriptor Handle { get; }
 
     public override string ConnectionId
     {
         get => _id ??= $"E{Key:X8}";
         set => _id = value;
     }
-
-    public override IFeatureCollection Features { get; }
 
     public override IDictionary<object, object?> Items
     {
@@ -99,17 +104,46 @@ internal abstract partial class LinuxConnection : ConnectionContext,
 
     public override CancellationToken ConnectionClosed
     {
-        get => _closed.Token;
+        get
+        {
+            lock (Gate)
+            {
+                return (State & ConnectionState.ClosedFired) != 0 ? new CancellationToken(canceled: true) : (_closed ??= new()).Token;
+            }
+        }
+
         set => throw new NotSupportedException("The transport owns the connection's closed token.");
     }
 
-    public override EndPoint? LocalEndPoint { get; set; }
+    public override EndPoint? LocalEndPoint
+    {
+        get => _localWasSet ? _localSet : _local.ToEndPoint();
+        set => (_localSet, _localWasSet) = (value, true);
+    }
 
-    public override EndPoint? RemoteEndPoint { get; set; }
+    public override EndPoint? RemoteEndPoint
+    {
+        get => _remoteWasSet ? _remoteSet : _remote.ToEndPoint();
+        set => (_remoteSet, _remoteWasSet) = (value, true);
+    }
 
     public MemoryPool<byte> MemoryPool { get; }
 
-    public Socket Socket { get; }
+    /// <summary>
+    /// Made when first asked for, over the connection's descriptor without owning it: disposing it does not end the
+    /// connection (<see cref="Abort(ConnectionAbortedException)"/> does), and it is disposed when the socket closes.
+    /// </summary>
+    public Socket Socket
+    {
+        get
+        {
+            lock (Gate)
+            {
+                ObjectDisposedException.ThrowIf((State & ConnectionState.Closed) != 0, this);
+                return _socket ??= new Socket(new SafeSocketHandle(Handle.DangerousGetHandle(), ownsHandle: false));
+            }
+        }
+    }
 
     protected Pipe Input => Volatile.Read(ref _input) ?? OpenInput();
 
@@ -405,7 +439,9 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     /// <summary>The socket is closed: the last step of <see cref="Close"/>, which dispose waits for.</summary>
     protected void CloseSocket()
     {
-        Socket.Dispose();
+        // Once the connection is Closed no Socket is made over the descriptor, so the one read here is the last.
+        Volatile.Read(ref _socket)?.Dispose();
+        Handle.Dispose();
         TaskCompletionSource? waiter;
         lock (Gate)
         {
@@ -472,9 +508,16 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     // Every callback runs, whichever of them throws; a failing one is the application's bug, logged, never the transport's end.
     private void FireConnectionClosed()
     {
+        CancellationTokenSource? closed;
+        lock (Gate)
+        {
+            State |= ConnectionState.ClosedFired;
+            closed = _closed;
+        }
+
         try
         {
-            _closed.Cancel(throwOnFirstException: false);
+            closed?.Cancel(throwOnFirstException: false);
         }
         catch (AggregateException ex)
         {
@@ -482,8 +525,8 @@ internal abstract partial class LinuxConnection : ConnectionContext,
         }
     }
 
-    // The application may have closed the socket itself (IConnectionSocketFeature): its handle then refuses the
-    // call, and the descriptor number, perhaps another socket's by now, is never used.
+    // An abort may race the close: a closed descriptor refuses the call, and its number, perhaps another socket's
+    // by now, is never used.
     protected void ShutdownUnlessClosed(int how)
     {
         try

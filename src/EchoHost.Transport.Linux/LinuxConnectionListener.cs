@@ -53,8 +53,16 @@ internal sealed partial class LinuxConnectionListener(
             // Left in blocking mode: the transport's recv and send never wait (MSG_DONTWAIT), and switching it
             // would attach the runtime's asynchronous socket state, which an idle connection would carry for nothing.
             accepted.NoDelay = true;
+            var taken = AcceptedSocket.Take(accepted, out var socket);
+            if (taken != 0)
+            {
+                ReportFailure($"no descriptor was left to take the connection over (errno {-taken})");
+                await backoff.WaitAsync(time, cancellationToken);
+                continue;
+            }
+
             var reactor = reactors[(uint)Interlocked.Increment(ref _next) % reactors.Length];
-            var connection = reactor.Connect(accepted);
+            var connection = reactor.Connect(socket);
             var started = connection.Start();
             if (started == 0)
             {

@@ -7,7 +7,7 @@ namespace EchoHost.Shared;
 /// <summary>
 /// The Linux calls made on raw descriptors by the host's epoll transport and by echoctl bench's epoll engine:
 /// epoll, eventfd, recv, send (one block, or several in one sendmsg) and shutdown, with no task, copy or exception
-/// between a loop and the kernel. A socket is always passed as its <see cref="SafeSocketHandle"/>, which is held
+/// between a loop and the kernel. A socket is always passed as its <see cref="SafeHandle"/>, which is held
 /// for the call, so a descriptor number that was closed and reused by another socket is never acted on.
 /// </summary>
 internal static partial class LinuxCalls
@@ -40,6 +40,8 @@ internal static partial class LinuxCalls
     private const long SysSendTo = 44;
     private const long SysReceiveFrom = 45;
     private const long SysSendMessage = 46;
+    private const long SysControl = 72;
+    private const int DuplicateCloseOnExec = 1030;
 
     /// <summary>The most blocks one <see cref="SendGather"/> sends.</summary>
     public const int MaxGather = 8;
@@ -77,7 +79,7 @@ internal static partial class LinuxCalls
     public static partial int EpollCreate(int flags);
 
     [LibraryImport("libc", EntryPoint = "epoll_ctl", SetLastError = true)]
-    private static partial int EpollControlRaw(int epoll, int operation, SafeSocketHandle socket, ref EpollEvent interest);
+    private static partial int EpollControlRaw(int epoll, int operation, SafeHandle socket, ref EpollEvent interest);
 
     [LibraryImport("libc", EntryPoint = "epoll_ctl", SetLastError = true)]
     private static partial int EpollControlRaw(int epoll, int operation, int descriptor, ref EpollEvent interest);
@@ -92,10 +94,10 @@ internal static partial class LinuxCalls
     public static partial int Close(int descriptor);
 
     [LibraryImport("libc", EntryPoint = "shutdown", SetLastError = true)]
-    public static partial int Shutdown(SafeSocketHandle socket, int how);
+    public static partial int Shutdown(SafeHandle socket, int how);
 
     [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
-    private static unsafe partial nint SendMessageRaw(SafeSocketHandle socket, MessageHeader* message, int flags);
+    private static unsafe partial nint SendMessageRaw(SafeHandle socket, MessageHeader* message, int flags);
 
     // send and recv, made once or twice per request, go through syscall(2) rather than glibc's wrappers: those are
     // cancellation points, which in a process of several threads cost two calls more around each system call. Both
@@ -106,7 +108,7 @@ internal static partial class LinuxCalls
     private static partial nint Syscall(long number, nint a, nint b, nint c, nint d, nint e, nint f);
 
     /// <summary>Adds, changes or removes a socket's interest; 0, or -errno (ENOSPC when the user's watches are spent).</summary>
-    public static int EpollControl(int epoll, int operation, SafeSocketHandle socket, ref EpollEvent interest) =>
+    public static int EpollControl(int epoll, int operation, SafeHandle socket, ref EpollEvent interest) =>
         EpollControlRaw(epoll, operation, socket, ref interest) == 0 ? 0 : -Marshal.GetLastPInvokeError();
 
     /// <summary>The same for a descriptor the caller owns outright (an eventfd).</summary>
@@ -114,16 +116,16 @@ internal static partial class LinuxCalls
         EpollControlRaw(epoll, operation, descriptor, ref interest) == 0 ? 0 : -Marshal.GetLastPInvokeError();
 
     [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
-    private static partial int IoControl(SafeSocketHandle socket, nuint request, out int value);
+    private static partial int IoControl(SafeHandle socket, nuint request, out int value);
 
     [LibraryImport("libc", EntryPoint = "getsockopt", SetLastError = true)]
-    private static partial int GetOption(SafeSocketHandle socket, int level, int name, out byte value, ref int length);
+    private static partial int GetOption(SafeHandle socket, int level, int name, out byte value, ref int length);
 
     /// <summary>
     /// Bytes the kernel still holds for the socket that the peer has not acknowledged (SIOCOUTQ, the FIN counted),
     /// or 0 once the connection can deliver nothing more: reset or closed, where the queue's count goes stale.
     /// </summary>
-    public static int Undelivered(SafeSocketHandle socket)
+    public static int Undelivered(SafeHandle socket)
     {
         // The first byte of struct tcp_info is the connection's state.
         var length = 1;
@@ -156,7 +158,7 @@ internal static partial class LinuxCalls
     private static unsafe partial nint ReadRaw(int descriptor, byte* buffer, nuint length);
 
     /// <summary>Bytes sent, or -errno (EAGAIN rather than waiting, whatever the socket's blocking mode).</summary>
-    public static unsafe int Send(SafeSocketHandle socket, ReadOnlySpan<byte> data)
+    public static unsafe int Send(SafeHandle socket, ReadOnlySpan<byte> data)
     {
         fixed (byte* pointer = data)
         {
@@ -168,7 +170,7 @@ internal static partial class LinuxCalls
     /// Bytes sent from <paramref name="count"/> iovecs (address and length pairs, of pinned memory), or -errno
     /// (EAGAIN rather than waiting): a send for one, a sendmsg for several.
     /// </summary>
-    public static unsafe int SendVectors(SafeSocketHandle socket, nint* vectors, int count)
+    public static unsafe int SendVectors(SafeHandle socket, nint* vectors, int count)
     {
         if (count == 1)
         {
@@ -183,7 +185,7 @@ internal static partial class LinuxCalls
     /// Bytes sent from the first <see cref="MaxGather"/> blocks of <paramref name="data"/> in one sendmsg, or -errno
     /// (EAGAIN rather than waiting): one system call, and one wake-up of the reader, for a reply of several blocks.
     /// </summary>
-    public static unsafe int SendGather(SafeSocketHandle socket, in ReadOnlySequence<byte> data)
+    public static unsafe int SendGather(SafeHandle socket, in ReadOnlySequence<byte> data)
     {
         var vectors = stackalloc nint[MaxGather * 2];
         var pins = default(GatherPins);
@@ -230,7 +232,7 @@ internal static partial class LinuxCalls
     }
 
     /// <summary>Bytes received (0: the peer closed), or -errno (EAGAIN rather than waiting, whatever the socket's blocking mode).</summary>
-    public static unsafe int Receive(SafeSocketHandle socket, Span<byte> buffer)
+    public static unsafe int Receive(SafeHandle socket, Span<byte> buffer)
     {
         fixed (byte* pointer = buffer)
         {
@@ -238,10 +240,13 @@ internal static partial class LinuxCalls
         }
     }
 
-    // sendto or recvfrom with no address, or sendmsg: the bytes moved, or -errno. errno is read only on failure, right
-    // after the call, as a stub that sets the last error reads it, and before the handle's release, which may close
-    // the descriptor.
-    private static int Transfer(long call, SafeSocketHandle socket, nint second, nint third, nint fourth)
+    /// <summary>A second descriptor for the socket, closed on exec (fcntl F_DUPFD_CLOEXEC); or -errno (EMFILE).</summary>
+    public static int Duplicate(SafeHandle socket) => Transfer(SysControl, socket, DuplicateCloseOnExec, 0, 0);
+
+    // sendto or recvfrom with no address, sendmsg, or fcntl: the bytes moved (the descriptor made), or -errno.
+    // errno is read only on failure, right after the call, as a stub that sets the last error reads it, and before
+    // the handle's release, which may close the descriptor.
+    private static int Transfer(long call, SafeHandle socket, nint second, nint third, nint fourth)
     {
         var added = false;
         try

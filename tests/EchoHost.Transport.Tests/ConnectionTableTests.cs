@@ -107,8 +107,8 @@ public sealed class ConnectionTableTests
                 accepted._sockets.Add(client);
                 await client.ConnectAsync(listener.LocalEndPoint!);
                 var server = await listener.AcceptAsync();
-                accepted._sockets.Add(server);
-                accepted.Connections.Add(accepted._reactor.Connect(server));
+                Assert.Equal(0, AcceptedSocket.Take(server, out var socket));
+                accepted.Connections.Add(accepted._reactor.Connect(socket));
             }
 
             return accepted;
@@ -119,6 +119,11 @@ public sealed class ConnectionTableTests
             foreach (var socket in _sockets)
             {
                 socket.Dispose();
+            }
+
+            foreach (var connection in Connections)
+            {
+                connection.Handle.Dispose();
             }
 
             _reactor.Dispose();

@@ -18,7 +18,7 @@ namespace EchoHost.Transport.Linux;
 /// connection has a reader, a readable socket is left alone (<c>AwaitingReader</c>), so that reader gets the first
 /// bytes. The reactor's thread alone sets and clears <c>ReadingPaused</c>, <c>ReceiveEnded</c> and <c>AwaitingReader</c>.
 /// </summary>
-internal sealed class EpollConnection(Socket socket, EpollReactor reactor, LinuxTransportOptions options)
+internal sealed class EpollConnection(AcceptedSocket socket, EpollReactor reactor, LinuxTransportOptions options)
     : LinuxConnection(socket, options), IInlineReceiveFeature
 {
     // What a receive asks of the pipe: the last block is reused while it has this much room, so a trickle of

@@ -64,7 +64,7 @@ internal sealed partial class EpollReactor : IReactor
 
     public bool IsReactorThread => Environment.CurrentManagedThreadId == _threadId;
 
-    public LinuxConnection Connect(System.Net.Sockets.Socket accepted) => new EpollConnection(accepted, this, _options);
+    public LinuxConnection Connect(AcceptedSocket accepted) => new EpollConnection(accepted, this, _options);
 
     /// <summary>0, or -errno (ENOSPC: the user's epoll watches are spent).</summary>
     public int Watch(EpollConnection connection, uint interest)
@@ -131,7 +131,7 @@ internal sealed partial class EpollReactor : IReactor
         }
         catch (ObjectDisposedException)
         {
-            // The application closed the socket itself, which also took it out of epoll.
+            // The socket is closed already, which also took it out of epoll.
             return -BadDescriptor;
         }
     }

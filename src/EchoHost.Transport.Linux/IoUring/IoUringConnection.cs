@@ -22,7 +22,7 @@ namespace EchoHost.Transport.Linux;
 /// the ring's buffer, which the send holds until it completes. Output that meets a send in flight waits in the
 /// output pipe until it completes.
 /// </summary>
-internal sealed unsafe class IoUringConnection(Socket socket, IoUringReactor reactor, LinuxTransportOptions options)
+internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringReactor reactor, LinuxTransportOptions options)
     : LinuxConnection(socket, options), IInlineReceiveFeature
 {
     private const int MaxSegments = LinuxCalls.MaxGather;

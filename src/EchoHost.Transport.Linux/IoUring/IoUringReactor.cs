@@ -37,7 +37,7 @@ internal sealed partial class IoUringReactor : IReactor
     private readonly Thread _thread;
     // Sockets named by the SQEs queued since the last submission: each holds its descriptor number until the kernel
     // resolved it, so a socket the application closes meanwhile cannot hand that number to another.
-    private readonly List<SafeSocketHandle> _submitting = [];
+    private readonly List<SocketDescriptor> _submitting = [];
     private readonly byte[] _received;
     private readonly Stack<InlineSend> _inlineSends = new();
     private readonly TaskCompletionSource<int> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -95,7 +95,7 @@ internal sealed partial class IoUringReactor : IReactor
     /// <summary>True on the ring's own thread, the only one that may queue operations.</summary>
     public bool OnThread => Environment.CurrentManagedThreadId == _threadId;
 
-    public LinuxConnection Connect(Socket accepted) => new IoUringConnection(accepted, this, _options);
+    public LinuxConnection Connect(AcceptedSocket accepted) => new IoUringConnection(accepted, this, _options);
 
     /// <summary>0, or -ESHUTDOWN once stopping; receiving starts on this reactor's thread.</summary>
     public int Join(IoUringConnection connection)
@@ -219,8 +219,8 @@ internal sealed partial class IoUringReactor : IReactor
         return sqe;
     }
 
-    // Throws ObjectDisposedException when the application closed the socket itself: the connection then fails.
-    private int Hold(SafeSocketHandle handle)
+    // Throws ObjectDisposedException once the socket is closed: the connection then fails.
+    private int Hold(SocketDescriptor handle)
     {
         var held = false;
         handle.DangerousAddRef(ref held);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using EchoHost.Transport.Tests.Support;
@@ -40,6 +41,31 @@ public sealed class TransportConformanceTests
         await Eventually.WithinAsync(server.DisposeAsync().AsTask(), "dispose did not finish after the abort");
 
         Assert.False(KernelView.IsOpen(inode), "the aborted socket is still one of the process's descriptors");
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    [IoUringKind]
+    public async Task The_endpoints_are_the_sockets_until_middleware_replaces_them_and_outlive_the_socket(string kind)
+    {
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        var (server, client) = await transport.ConnectAsync();
+
+        Assert.Equal(client.LocalEndPoint, server.RemoteEndPoint);
+        Assert.Equal(client.RemoteEndPoint, server.LocalEndPoint);
+
+        // What the lifetime log names when the connection closes is read after the socket is gone.
+        client.Shutdown(SocketShutdown.Send);
+        await Eventually.WithinAsync(DrainAsync(server.Transport.Input), "the input did not end after the client's FIN");
+        await Eventually.WithinAsync(server.DisposeAsync().AsTask(), "dispose did not finish");
+        Assert.Equal(client.LocalEndPoint, server.RemoteEndPoint);
+
+        // A PROXY header's client and destination.
+        var named = new IPEndPoint(IPAddress.Parse("2001:db8::7"), 4242);
+        server.RemoteEndPoint = named;
+        server.LocalEndPoint = null;
+        Assert.Equal(named, server.RemoteEndPoint);
+        Assert.Null(server.LocalEndPoint);
     }
 
     [Theory]

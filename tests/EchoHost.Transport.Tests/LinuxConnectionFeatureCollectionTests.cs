@@ -13,7 +13,7 @@ namespace EchoHost.Transport.Tests;
 /// The feature collection of an epoll connection, accepted on a real loopback socket: the connection's own
 /// features, the ones Kestrel and the middleware add, replacing and hiding one, and what enumeration shows.
 /// </summary>
-public sealed class LinuxConnectionFeaturesTests
+public sealed class LinuxConnectionFeatureCollectionTests
 {
     private interface IAddedFeature;
 
