@@ -23,13 +23,12 @@ namespace EchoHost.Transport.Linux;
 /// </summary>
 internal abstract partial class LinuxConnection : ConnectionContext,
     IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IMemoryPoolFeature, IConnectionLifetimeFeature,
-    IConnectionSocketFeature
+    IConnectionSocketFeature, IDuplexPipe
 {
     private static readonly TimeSpan DeliveryPollInterval = TimeSpan.FromMilliseconds(20);
 
     private static long _lastKey;
     private readonly LinuxTransportOptions _options;
-    private readonly OwnPipes _pipes;
     // Made when someone first waits for them, so a connection that is only open holds none.
     private CancellationTokenSource? _closed;
     private TaskCompletionSource? _disposal;
@@ -43,9 +42,7 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     private IInlineReceiver? _receiver;
     private readonly CompactEndPoint _local;
     private readonly CompactEndPoint _remote;
-    // An endpoint set by middleware (a PROXY header's client) replaces the accepted one.
-    private EndPoint? _localSet;
-    private EndPoint? _remoteSet;
+    // An endpoint set by middleware (a PROXY header's client) replaces the accepted one, kept where the base keeps it.
     private bool _localWasSet;
     private bool _remoteWasSet;
     private Socket? _socket;
@@ -58,10 +55,8 @@ internal abstract partial class LinuxConnection : ConnectionContext,
         _local = socket.Local;
         _remote = socket.Remote;
         Key = (ulong)Interlocked.Increment(ref _lastKey);
-        MemoryPool = options.MemoryPool;
         _options = options;
-        _pipes = new OwnPipes(this);
-        Transport = _pipes;
+        Transport = this;
     }
 
     [Flags]
@@ -117,17 +112,22 @@ internal abstract partial class LinuxConnection : ConnectionContext,
 
     public override EndPoint? LocalEndPoint
     {
-        get => _localWasSet ? _localSet : _local.ToEndPoint();
-        set => (_localSet, _localWasSet) = (value, true);
+        get => _localWasSet ? base.LocalEndPoint : _local.ToEndPoint();
+        set => (base.LocalEndPoint, _localWasSet) = (value, true);
     }
 
     public override EndPoint? RemoteEndPoint
     {
-        get => _remoteWasSet ? _remoteSet : _remote.ToEndPoint();
-        set => (_remoteSet, _remoteWasSet) = (value, true);
+        get => _remoteWasSet ? base.RemoteEndPoint : _remote.ToEndPoint();
+        set => (base.RemoteEndPoint, _remoteWasSet) = (value, true);
     }
 
-    public MemoryPool<byte> MemoryPool { get; }
+    public MemoryPool<byte> MemoryPool => _options.MemoryPool;
+
+    /// <summary>The transport's own ends, which <see cref="Transport"/> starts as: middleware may put other pipes there.</summary>
+    PipeReader IDuplexPipe.Input => TakeInput();
+
+    PipeWriter IDuplexPipe.Output => Output.Writer;
 
     /// <summary>
     /// Made when first asked for, over the connection's descriptor without owning it: disposing it does not end the
@@ -202,7 +202,7 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     {
         lock (Gate)
         {
-            if (transport != _pipes || (State & ConnectionState.ReceiveEnded) != 0)
+            if (transport != this || (State & ConnectionState.ReceiveEnded) != 0)
             {
                 return false;
             }
@@ -543,11 +543,4 @@ internal abstract partial class LinuxConnection : ConnectionContext,
 
     [LoggerMessage(EventId = 62, Level = LogLevel.Error, Message = "A ConnectionClosed callback of connection {ConnectionId} threw")]
     private static partial void ClosedCallbackFailed(ILogger logger, string connectionId, Exception exception);
-
-    private sealed class OwnPipes(LinuxConnection connection) : IDuplexPipe
-    {
-        public PipeReader Input => connection.TakeInput();
-
-        public PipeWriter Output => connection.Output.Writer;
-    }
 }
