@@ -46,6 +46,59 @@ public sealed class TransportConformanceTests
     [Theory]
     [MemberData(nameof(Kinds))]
     [IoUringKind]
+    public async Task A_connection_an_accept_waited_for_and_connections_that_waited_in_the_backlog_are_each_served(string kind)
+    {
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var waiting = transport.Listener.AcceptAsync(timeout.Token);
+        var clients = new List<Socket>();
+        try
+        {
+            clients.Add(await ConnectClientAsync(transport.EndPoint));
+            var servers = new List<ConnectionContext> { await waiting ?? throw new InvalidOperationException("nothing accepted") };
+            for (var i = 0; i < 3; i++)
+            {
+                clients.Add(await ConnectClientAsync(transport.EndPoint));
+            }
+
+            for (var i = 0; i < 3; i++)
+            {
+                servers.Add(await transport.Listener.AcceptAsync(timeout.Token) ?? throw new InvalidOperationException("nothing accepted"));
+            }
+
+            foreach (var (server, client) in servers.Zip(clients))
+            {
+                Assert.Equal(client.LocalEndPoint, server.RemoteEndPoint);
+                await server.Transport.Output.WriteAsync(Encoding.ASCII.GetBytes($"to {client.LocalEndPoint}"));
+                var expected = $"to {client.LocalEndPoint}";
+                var received = new byte[expected.Length];
+                var got = 0;
+                while (got < received.Length)
+                {
+                    got += await client.ReceiveAsync(received.AsMemory(got), timeout.Token);
+                }
+
+                Assert.Equal(expected, Encoding.ASCII.GetString(received));
+                server.Abort();
+                await server.DisposeAsync();
+            }
+        }
+        finally
+        {
+            clients.ForEach(client => client.Dispose());
+        }
+    }
+
+    private static async Task<Socket> ConnectClientAsync(EndPoint endPoint)
+    {
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(endPoint);
+        return client;
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    [IoUringKind]
     public async Task The_endpoints_are_the_sockets_until_middleware_replaces_them_and_outlive_the_socket(string kind)
     {
         await using var transport = await TransportUnderTest.StartAsync(kind);
