@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using EchoHost.Shared;
@@ -5,24 +6,26 @@ using EchoHost.Shared;
 namespace EchoHost.Transport.Linux;
 
 /// <summary>
-/// What a connection keeps of an accepted socket: a descriptor it owns, and the two addresses as values. Taken from
+/// What a connection keeps of an accepted socket: a descriptor it owns, the peer's address as a value and a local
+/// endpoint it shares. Taken from
 /// the backlog with accept4, nothing else is made; a connection the runtime's <see cref="Socket"/> accepted gets a
 /// duplicate of its descriptor, and the <see cref="Socket"/>, with the endpoint objects it caches, is disposed, which
 /// leaves the connection open on the duplicate.
 /// </summary>
 internal readonly struct AcceptedSocket
 {
-    private AcceptedSocket(SocketDescriptor descriptor, CompactEndPoint local, CompactEndPoint remote) =>
+    private AcceptedSocket(SocketDescriptor descriptor, IPEndPoint? local, CompactEndPoint remote) =>
         (Descriptor, Local, Remote) = (descriptor, local, remote);
 
     public SocketDescriptor Descriptor { get; }
 
-    public CompactEndPoint Local { get; }
+    /// <summary>Shared with the listener's other connections to the same address (<see cref="LocalEndPoints"/>).</summary>
+    public IPEndPoint? Local { get; }
 
     public CompactEndPoint Remote { get; }
 
     /// <summary>0, or -errno: EAGAIN when the backlog is empty, or what accept4 or TCP_NODELAY refused.</summary>
-    public static int Accept(SafeHandle listener, out AcceptedSocket accepted)
+    public static int Accept(SafeHandle listener, LocalEndPoints locals, out AcceptedSocket accepted)
     {
         accepted = default;
         Span<byte> peer = stackalloc byte[CompactEndPoint.SocketAddressLength];
@@ -41,12 +44,12 @@ internal readonly struct AcceptedSocket
             return failed;
         }
 
-        accepted = new AcceptedSocket(owned, new CompactEndPoint(local), new CompactEndPoint(peer));
+        accepted = new AcceptedSocket(owned, locals.For(new CompactEndPoint(local)), new CompactEndPoint(peer));
         return 0;
     }
 
     /// <summary>0, or -errno when no descriptor was left to duplicate (EMFILE); the socket is disposed either way.</summary>
-    public static int Take(Socket socket, out AcceptedSocket accepted)
+    public static int Take(Socket socket, LocalEndPoints locals, out AcceptedSocket accepted)
     {
         using (socket)
         {
@@ -54,7 +57,7 @@ internal readonly struct AcceptedSocket
             var descriptor = LinuxCalls.Duplicate(socket.SafeHandle);
             accepted = descriptor < 0
                 ? default
-                : new AcceptedSocket(new SocketDescriptor(descriptor), new CompactEndPoint(socket.LocalEndPoint), new CompactEndPoint(socket.RemoteEndPoint));
+                : new AcceptedSocket(new SocketDescriptor(descriptor), locals.For(new CompactEndPoint(socket.LocalEndPoint)), new CompactEndPoint(socket.RemoteEndPoint));
             return Math.Min(descriptor, 0);
         }
     }

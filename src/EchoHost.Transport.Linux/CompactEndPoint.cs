@@ -8,7 +8,7 @@ namespace EchoHost.Transport.Linux;
 /// <see cref="IPEndPoint"/> of an IPv6 address is three objects; this is 24 bytes inside the connection, made into an
 /// <see cref="IPEndPoint"/> each time it is read. Anything but an IP endpoint is kept as none.
 /// </summary>
-internal readonly struct CompactEndPoint
+internal readonly record struct CompactEndPoint
 {
     /// <summary>The longest address it reads: a <c>struct sockaddr_in6</c>.</summary>
     public const int SocketAddressLength = 28;

@@ -40,10 +40,8 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     private Pipe? _input;
     private Pipe? _output;
     private IInlineReceiver? _receiver;
-    private readonly CompactEndPoint _local;
     private readonly CompactEndPoint _remote;
-    // An endpoint set by middleware (a PROXY header's client) replaces the accepted one, kept where the base keeps it.
-    private bool _localWasSet;
+    // A peer set by middleware (a PROXY header's client) replaces the accepted one, kept where the base keeps it.
     private bool _remoteWasSet;
     private Socket? _socket;
     private bool _receiverAttached;
@@ -52,7 +50,7 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     protected LinuxConnection(AcceptedSocket socket, LinuxTransportOptions options)
     {
         Handle = socket.Descriptor;
-        _local = socket.Local;
+        LocalEndPoint = socket.Local;
         _remote = socket.Remote;
         Key = (ulong)Interlocked.Increment(ref _lastKey);
         _options = options;
@@ -108,12 +106,6 @@ internal abstract partial class LinuxConnection : ConnectionContext,
         }
 
         set => throw new NotSupportedException("The transport owns the connection's closed token.");
-    }
-
-    public override EndPoint? LocalEndPoint
-    {
-        get => _localWasSet ? base.LocalEndPoint : _local.ToEndPoint();
-        set => (base.LocalEndPoint, _localWasSet) = (value, true);
     }
 
     public override EndPoint? RemoteEndPoint

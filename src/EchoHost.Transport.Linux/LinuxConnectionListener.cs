@@ -27,6 +27,7 @@ internal sealed partial class LinuxConnectionListener(
     private const int TooManyOpenFiles = 24;
     private const int NoBufferSpace = 105;
 
+    private readonly LocalEndPoints _locals = new();
     private long _failuresSinceReport;
     private long _nextReport;
     private int _next;
@@ -42,11 +43,11 @@ internal sealed partial class LinuxConnectionListener(
             AcceptedSocket socket;
             try
             {
-                taken = AcceptedSocket.Accept(listenSocket.SafeHandle, out socket);
+                taken = AcceptedSocket.Accept(listenSocket.SafeHandle, _locals, out socket);
                 if (taken == -LinuxCalls.WouldBlock)
                 {
                     // The backlog is empty: the runtime's accept waits for the next connection.
-                    taken = AcceptedSocket.Take(await listenSocket.AcceptAsync(cancellationToken), out socket);
+                    taken = AcceptedSocket.Take(await listenSocket.AcceptAsync(cancellationToken), _locals, out socket);
                 }
             }
             catch (Exception ex) when (ex is ObjectDisposedException or OperationCanceledException ||

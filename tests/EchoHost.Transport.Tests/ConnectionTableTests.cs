@@ -107,7 +107,7 @@ public sealed class ConnectionTableTests
                 accepted._sockets.Add(client);
                 await client.ConnectAsync(listener.LocalEndPoint!);
                 var server = await listener.AcceptAsync();
-                Assert.Equal(0, AcceptedSocket.Take(server, out var socket));
+                Assert.Equal(0, AcceptedSocket.Take(server, new LocalEndPoints(), out var socket));
                 accepted.Connections.Add(accepted._reactor.Connect(socket));
             }
 
