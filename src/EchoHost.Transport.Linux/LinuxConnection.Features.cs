@@ -17,7 +17,7 @@ internal abstract partial class LinuxConnection : IFeatureCollection
     [
         typeof(IConnectionIdFeature), typeof(IConnectionTransportFeature), typeof(IConnectionItemsFeature),
         typeof(IMemoryPoolFeature), typeof(IConnectionLifetimeFeature), typeof(IConnectionSocketFeature),
-        typeof(IInlineReceiveFeature),
+        typeof(IInlineReceiveFeature), typeof(ISocketOptionFeature),
     ];
 
     private KeyValuePair<Type, object?>[] _added = [];

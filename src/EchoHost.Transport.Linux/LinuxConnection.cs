@@ -23,7 +23,7 @@ namespace EchoHost.Transport.Linux;
 /// </summary>
 internal abstract partial class LinuxConnection : ConnectionContext,
     IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IMemoryPoolFeature, IConnectionLifetimeFeature,
-    IConnectionSocketFeature, IDuplexPipe
+    IConnectionSocketFeature, ISocketOptionFeature, IDuplexPipe
 {
     private static readonly TimeSpan DeliveryPollInterval = TimeSpan.FromMilliseconds(20);
 
@@ -115,6 +115,18 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     }
 
     public MemoryPool<byte> MemoryPool => _options.MemoryPool;
+
+    public bool TrySetOption(int level, int name, ReadOnlySpan<byte> value)
+    {
+        try
+        {
+            return LinuxCalls.SetOption(Handle, level, name, value) == 0;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>The transport's own ends, which <see cref="Transport"/> starts as: middleware may put other pipes there.</summary>
     PipeReader IDuplexPipe.Input => TakeInput();

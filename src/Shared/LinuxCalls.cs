@@ -105,7 +105,7 @@ internal static partial class LinuxCalls
     private static unsafe partial int SocketNameRaw(SafeHandle socket, byte* address, ref int length);
 
     [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
-    private static partial int SetOptionRaw(SafeHandle socket, int level, int name, in int value, int length);
+    private static unsafe partial int SetOptionRaw(SafeHandle socket, int level, int name, byte* value, int length);
 
     [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
     private static unsafe partial nint SendMessageRaw(SafeHandle socket, MessageHeader* message, int flags);
@@ -276,8 +276,16 @@ internal static partial class LinuxCalls
     }
 
     /// <summary>Sends each write at once (TCP_NODELAY); 0 or -errno.</summary>
-    public static int NoDelay(SafeHandle socket) =>
-        SetOptionRaw(socket, IpProtocolTcp, TcpNoDelay, 1, sizeof(int)) == 0 ? 0 : -Marshal.GetLastPInvokeError();
+    public static int NoDelay(SafeHandle socket) => SetOption(socket, IpProtocolTcp, TcpNoDelay, BitConverter.GetBytes(1));
+
+    /// <summary>setsockopt; 0 or -errno.</summary>
+    public static unsafe int SetOption(SafeHandle socket, int level, int name, ReadOnlySpan<byte> value)
+    {
+        fixed (byte* pointer = value)
+        {
+            return SetOptionRaw(socket, level, name, pointer, value.Length) == 0 ? 0 : -Marshal.GetLastPInvokeError();
+        }
+    }
 
     /// <summary>A second descriptor for the socket, closed on exec (fcntl F_DUPFD_CLOEXEC); or -errno (EMFILE).</summary>
     public static int Duplicate(SafeHandle socket) => Transfer(SysControl, socket, DuplicateCloseOnExec, 0, 0);

@@ -35,7 +35,7 @@ public sealed class LinuxConnectionFeatureCollectionTests
         Assert.Same(connection, features.Get<IConnectionSocketFeature>());
         Assert.Same(connection, features.Get<IInlineReceiveFeature>());
         Assert.Null(features.Get<IAddedFeature>());
-        Assert.Equal(7, features.Count());
+        Assert.Equal(8, features.Count());
 
         var added = new AddedFeature();
         var revision = features.Revision;
@@ -54,7 +54,7 @@ public sealed class LinuxConnectionFeatureCollectionTests
         Assert.Null(features.Get<IConnectionSocketFeature>());
         Assert.Null(features.Get<IAddedFeature>());
         Assert.DoesNotContain(features, pair => pair.Key == typeof(IConnectionSocketFeature) || pair.Key == typeof(IAddedFeature));
-        Assert.Equal(6, features.Count());
+        Assert.Equal(7, features.Count());
     }
 
     private static async Task<AcceptedConnection> AcceptOneAsync()

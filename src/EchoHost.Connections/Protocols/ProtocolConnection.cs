@@ -586,8 +586,15 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     {
         if (_writeTimeoutTicks > 0 && OperatingSystem.IsLinux())
         {
-            TryConfigureSocket(static (socket, timeout) => socket.SetRawSocketOption(IpProtocolTcp, TcpUserTimeout, BitConverter.GetBytes(timeout)),
-                (int)_options.WriteTimeout.TotalMilliseconds);
+            var timeout = BitConverter.GetBytes((int)_options.WriteTimeout.TotalMilliseconds);
+            if (_connection.Features.Get<ISocketOptionFeature>() is { } options)
+            {
+                options.TrySetOption(IpProtocolTcp, TcpUserTimeout, timeout);
+            }
+            else
+            {
+                TryWithSocket(socket => socket.SetRawSocketOption(IpProtocolTcp, TcpUserTimeout, timeout));
+            }
         }
     }
 
@@ -667,17 +674,26 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
             ConnectionLifetimeLog.WriteTimedOut(_logger, peer, _options.WriteTimeout, BytesReceived, BytesSent);
         }
 
-        TryConfigureSocket(static (socket, _) => socket.LingerState = new LingerOption(true, 0), 0);
+        if (_connection.Features.Get<ISocketOptionFeature>() is { } options)
+        {
+            options.TrySetOption(SocketLevel, Linger, ResetOnClose);
+        }
+        else
+        {
+            TryWithSocket(static socket => socket.LingerState = new LingerOption(true, 0));
+        }
+
         _connection.Abort(new ConnectionAbortedException("The peer did not read its replies within the write timeout."));
     }
 
-    private void TryConfigureSocket(Action<Socket, int> configure, int value)
+    // A transport that keeps no Socket (ISocketOptionFeature) is not asked for one: it would make it.
+    private void TryWithSocket(Action<Socket> configure)
     {
         try
         {
             if (_connection.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
             {
-                configure(socket, value);
+                configure(socket);
             }
         }
         catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
@@ -701,6 +717,11 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     // window included, before the kernel drops the connection.
     private const int IpProtocolTcp = 6;
     private const int TcpUserTimeout = 18;
+
+    // SO_LINGER on, 0 s (Linux's struct linger, for ISocketOptionFeature): close resets the connection.
+    private const int SocketLevel = 1;
+    private const int Linger = 13;
+    private static readonly byte[] ResetOnClose = [1, 0, 0, 0, 0, 0, 0, 0];
 
     private static long ToTicks(TimeSpan timeout, TimeProvider time) => (long)(timeout.TotalSeconds * time.TimestampFrequency);
 
