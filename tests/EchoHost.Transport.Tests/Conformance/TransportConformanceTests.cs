@@ -68,6 +68,9 @@ public sealed class TransportConformanceTests
 
             foreach (var (server, client) in servers.Zip(clients))
             {
+                // One descriptor for the connection, whichever way it was accepted, and none once it is disposed.
+                var inode = KernelView.InodeOf(server);
+                Assert.Equal(1, KernelView.DescriptorsOf(inode));
                 Assert.Equal(client.LocalEndPoint, server.RemoteEndPoint);
                 await server.Transport.Output.WriteAsync(Encoding.ASCII.GetBytes($"to {client.LocalEndPoint}"));
                 var expected = $"to {client.LocalEndPoint}";
@@ -81,6 +84,7 @@ public sealed class TransportConformanceTests
                 Assert.Equal(expected, Encoding.ASCII.GetString(received));
                 server.Abort();
                 await server.DisposeAsync();
+                Assert.False(KernelView.IsOpen(inode), "a disposed connection's socket is still one of the process's descriptors");
             }
         }
         finally

@@ -25,16 +25,20 @@ internal static class KernelView
     }
 
     /// <summary>Whether any descriptor of this process still refers to the socket.</summary>
-    public static bool IsOpen(long inode)
+    public static bool IsOpen(long inode) => DescriptorsOf(inode) > 0;
+
+    /// <summary>How many descriptors of this process refer to the socket.</summary>
+    public static int DescriptorsOf(long inode)
     {
         var name = $"socket:[{inode}]";
+        var count = 0;
         foreach (var descriptor in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
         {
             try
             {
                 if (new FileInfo(descriptor).LinkTarget == name)
                 {
-                    return true;
+                    count++;
                 }
             }
             catch (IOException)
@@ -43,7 +47,7 @@ internal static class KernelView
             }
         }
 
-        return false;
+        return count;
     }
 
     public static int OpenDescriptors() => Directory.EnumerateFileSystemEntries("/proc/self/fd").Count();
