@@ -587,14 +587,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         if (_writeTimeoutTicks > 0 && OperatingSystem.IsLinux())
         {
             var timeout = BitConverter.GetBytes((int)_options.WriteTimeout.TotalMilliseconds);
-            if (_connection.Features.Get<ISocketOptionFeature>() is { } options)
-            {
-                options.TrySetOption(IpProtocolTcp, TcpUserTimeout, timeout);
-            }
-            else
-            {
-                TryWithSocket(socket => socket.SetRawSocketOption(IpProtocolTcp, TcpUserTimeout, timeout));
-            }
+            SetSocketOption(IpProtocolTcp, TcpUserTimeout, timeout, socket => socket.SetRawSocketOption(IpProtocolTcp, TcpUserTimeout, timeout));
         }
     }
 
@@ -674,26 +667,25 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
             ConnectionLifetimeLog.WriteTimedOut(_logger, peer, _options.WriteTimeout, BytesReceived, BytesSent);
         }
 
-        if (_connection.Features.Get<ISocketOptionFeature>() is { } options)
-        {
-            options.TrySetOption(SocketLevel, Linger, ResetOnClose);
-        }
-        else
-        {
-            TryWithSocket(static socket => socket.LingerState = new LingerOption(true, 0));
-        }
-
+        SetSocketOption(SocketLevel, Linger, ResetOnClose, static socket => socket.LingerState = new LingerOption(true, 0));
         _connection.Abort(new ConnectionAbortedException("The peer did not read its replies within the write timeout."));
     }
 
-    // A transport that keeps no Socket (ISocketOptionFeature) is not asked for one: it would make it.
-    private void TryWithSocket(Action<Socket> configure)
+    // A transport that keeps no Socket (ISocketOptionFeature) is given the option's Linux bytes rather than asked
+    // for a Socket, which it would make; on a Socket, onSocket sets it.
+    private void SetSocketOption(int level, int name, byte[] value, Action<Socket> onSocket)
     {
+        if (_connection.Features.Get<ISocketOptionFeature>() is { } options)
+        {
+            options.TrySetOption(level, name, value);
+            return;
+        }
+
         try
         {
             if (_connection.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
             {
-                configure(socket);
+                onSocket(socket);
             }
         }
         catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
