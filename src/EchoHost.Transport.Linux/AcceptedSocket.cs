@@ -1,16 +1,20 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using EchoHost.Shared;
 
 namespace EchoHost.Transport.Linux;
 
 /// <summary>
-/// What a connection keeps of an accepted socket: a duplicate of its descriptor, the peer's address as a value and
-/// a local endpoint it shares. The <see cref="Socket"/>, with the endpoint objects it caches, is disposed, which
-/// leaves the connection open on the duplicate.
+/// What a connection keeps of an accepted socket: a descriptor it owns, the peer's address as a value and a local
+/// endpoint it shares. Taken from the backlog with accept4, nothing else is made; a connection the runtime's
+/// <see cref="Socket"/> accepted gets a duplicate of its descriptor, and the <see cref="Socket"/>, with the endpoint
+/// objects it caches, is disposed, which leaves the connection open on the duplicate.
 /// </summary>
 internal readonly struct AcceptedSocket
 {
+    private const int ConnectionAborted = 103;
+
     private AcceptedSocket(SocketDescriptor descriptor, IPEndPoint? local, CompactEndPoint remote) =>
         (Descriptor, Local, Remote) = (descriptor, local, remote);
 
@@ -21,17 +25,56 @@ internal readonly struct AcceptedSocket
 
     public CompactEndPoint Remote { get; }
 
-    /// <summary>0, or -errno when no descriptor was left to duplicate (EMFILE); the socket is disposed either way.</summary>
+    /// <summary>
+    /// 0, or -errno: EAGAIN when the backlog is empty, ECONNABORTED when the connection failed before it was set up,
+    /// or what else accept4 refused.
+    /// </summary>
+    public static int Accept(SafeHandle listener, LocalEndPoints locals, out AcceptedSocket accepted)
+    {
+        Span<byte> peer = stackalloc byte[CompactEndPoint.SocketAddressLength];
+        var descriptor = LinuxCalls.Accept(listener, peer);
+        if (descriptor < 0)
+        {
+            accepted = default;
+            return descriptor;
+        }
+
+        return Own(descriptor, locals, new CompactEndPoint(peer), out accepted);
+    }
+
+    /// <summary>
+    /// 0, or -errno: EMFILE when no descriptor was left to duplicate, ECONNABORTED when the connection failed before
+    /// it was set up; the socket is disposed either way.
+    /// </summary>
     public static int Take(Socket socket, LocalEndPoints locals, out AcceptedSocket accepted)
     {
         using (socket)
         {
-            socket.NoDelay = true;
             var descriptor = LinuxCalls.Duplicate(socket.SafeHandle);
-            accepted = descriptor < 0
-                ? default
-                : new AcceptedSocket(new SocketDescriptor(descriptor), locals.For(new CompactEndPoint(socket.LocalEndPoint)), new CompactEndPoint(socket.RemoteEndPoint));
-            return Math.Min(descriptor, 0);
+            if (descriptor < 0)
+            {
+                accepted = default;
+                return descriptor;
+            }
+
+            return Own(descriptor, locals, new CompactEndPoint(socket.RemoteEndPoint), out accepted);
         }
+    }
+
+    // The local address is read into a value (getsockname), so only a listener's first connection to an address
+    // makes an endpoint. A connection reset meanwhile can fail that or TCP_NODELAY; it is dropped.
+    private static int Own(int descriptor, LocalEndPoints locals, CompactEndPoint peer, out AcceptedSocket accepted)
+    {
+        var owned = new SocketDescriptor(descriptor);
+        Span<byte> local = stackalloc byte[CompactEndPoint.SocketAddressLength];
+        if (LinuxCalls.NoDelay(owned) < 0 || LinuxCalls.SocketName(owned, local) < 0)
+        {
+            owned.Dispose();
+            accepted = default;
+            return -ConnectionAborted;
+        }
+
+        accepted = new AcceptedSocket(owned, locals.For(new CompactEndPoint(local)), peer);
+        return 0;
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Net;
 
 namespace EchoHost.Transport.Linux;
@@ -9,6 +10,11 @@ namespace EchoHost.Transport.Linux;
 /// </summary>
 internal readonly record struct CompactEndPoint
 {
+    /// <summary>The longest address it reads: a <c>struct sockaddr_in6</c>.</summary>
+    public const int SocketAddressLength = 28;
+
+    private const ushort InterNetwork = 2;
+    private const ushort InterNetworkV6 = 10;
     private readonly ulong _high;
     private readonly ulong _low;
     private readonly uint _scopeId;
@@ -29,6 +35,30 @@ internal readonly record struct CompactEndPoint
         _length = (byte)written;
         _port = (ushort)ip.Port;
         _scopeId = written == 16 ? (uint)ip.Address.ScopeId : 0;
+    }
+
+    /// <summary>From a <c>struct sockaddr_in</c> or <c>sockaddr_in6</c> as the kernel wrote it.</summary>
+    public CompactEndPoint(ReadOnlySpan<byte> socketAddress)
+    {
+        var family = socketAddress.Length >= 2 ? BitConverter.ToUInt16(socketAddress) : 0;
+        if (family == InterNetwork && socketAddress.Length >= 8)
+        {
+            _high = BitConverter.ToUInt32(socketAddress[4..8]);
+            _length = 4;
+        }
+        else if (family == InterNetworkV6 && socketAddress.Length >= 28)
+        {
+            _high = BitConverter.ToUInt64(socketAddress[8..16]);
+            _low = BitConverter.ToUInt64(socketAddress[16..24]);
+            _scopeId = BitConverter.ToUInt32(socketAddress[24..28]);
+            _length = 16;
+        }
+        else
+        {
+            return;
+        }
+
+        _port = BinaryPrimitives.ReadUInt16BigEndian(socketAddress[2..4]);
     }
 
     public IPEndPoint? ToEndPoint()

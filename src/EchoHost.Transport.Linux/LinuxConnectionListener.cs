@@ -1,13 +1,15 @@
 using System.Net;
 using System.Net.Sockets;
+using EchoHost.Shared;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
 namespace EchoHost.Transport.Linux;
 
 /// <summary>
-/// Accepts on a listening socket and hands each connection to the next reactor, which keeps a duplicate of the
-/// accepted socket's descriptor (<see cref="AcceptedSocket"/>). Unlike Kestrel's socket
+/// Accepts on a listening socket and hands each connection to the next reactor. It takes connections from the
+/// backlog with accept4, so that accepting makes nothing but the connection (<see cref="AcceptedSocket"/>), and
+/// when the backlog is empty waits in the runtime's accept, whose socket is taken over. Unlike Kestrel's socket
 /// transport, which retries a failed accept at once, a shortage of descriptors or kernel memory (EMFILE, ENFILE,
 /// ENOBUFS, ENOMEM) is waited out (<see cref="AcceptBackoff"/>), and so is a reactor that cannot take one more
 /// socket (ENOSPC: the user's epoll watches are spent); each is logged at most once per
@@ -18,6 +20,12 @@ internal sealed partial class LinuxConnectionListener(
 {
     public static readonly TimeSpan ReportInterval = TimeSpan.FromSeconds(10);
 
+    private const int OutOfMemory = 12;
+    private const int BadDescriptor = 9;
+    private const int InvalidArgument = 22;
+    private const int TooManyOpenFilesInSystem = 23;
+    private const int TooManyOpenFiles = 24;
+    private const int NoBufferSpace = 105;
 
     private readonly LocalEndPoints _locals = new();
     private long _failuresSinceReport;
@@ -35,7 +43,12 @@ internal sealed partial class LinuxConnectionListener(
             AcceptedSocket socket;
             try
             {
-                taken = AcceptedSocket.Take(await listenSocket.AcceptAsync(cancellationToken), _locals, out socket);
+                taken = AcceptedSocket.Accept(listenSocket.SafeHandle, _locals, out socket);
+                if (taken == -LinuxCalls.WouldBlock)
+                {
+                    // The backlog is empty: the runtime's accept waits for the next connection.
+                    taken = AcceptedSocket.Take(await listenSocket.AcceptAsync(cancellationToken), _locals, out socket);
+                }
             }
             catch (Exception ex) when (ex is ObjectDisposedException or OperationCanceledException ||
                                        ex is SocketException { SocketErrorCode: SocketError.OperationAborted or SocketError.Interrupted })
@@ -54,10 +67,22 @@ internal sealed partial class LinuxConnectionListener(
                 continue;
             }
 
+            if (taken is -TooManyOpenFiles or -TooManyOpenFilesInSystem or -NoBufferSpace or -OutOfMemory)
+            {
+                ReportFailure($"errno {-taken}");
+                await backoff.WaitAsync(time, cancellationToken);
+                continue;
+            }
+
+            if (taken is -BadDescriptor or -InvalidArgument)
+            {
+                // The listening socket was closed (unbound).
+                return null;
+            }
+
             if (taken != 0)
             {
-                ReportFailure($"no descriptor was left to take the connection over (errno {-taken})");
-                await backoff.WaitAsync(time, cancellationToken);
+                // Reset while it waited in the backlog, or before it was set up: take the next one.
                 continue;
             }
 

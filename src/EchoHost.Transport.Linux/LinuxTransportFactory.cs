@@ -38,6 +38,9 @@ public sealed class LinuxTransportFactory(LinuxTransportOptions options, TimePro
 
             socket.Bind(ip);
             socket.Listen(Backlog);
+
+            // The listener takes connections with accept4 while the backlog has any, so that call must never wait.
+            socket.Blocking = false;
         }
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {

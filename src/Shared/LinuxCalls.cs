@@ -6,7 +6,7 @@ namespace EchoHost.Shared;
 
 /// <summary>
 /// The Linux calls made on raw descriptors by the host's epoll transport and by echoctl bench's epoll engine:
-/// epoll, eventfd, recv, send (one block, or several in one sendmsg) and shutdown, with no task, copy or exception
+/// accept, epoll, eventfd, recv, send (one block, or several in one sendmsg) and shutdown, with no task, copy or exception
 /// between a loop and the kernel. A socket is always passed as its <see cref="SafeHandle"/>, which is held
 /// for the call, so a descriptor number that was closed and reused by another socket is never acted on.
 /// </summary>
@@ -41,6 +41,9 @@ internal static partial class LinuxCalls
     private const long SysReceiveFrom = 45;
     private const long SysSendMessage = 46;
     private const long SysControl = 72;
+    private const int SocketCloseOnExec = 0x80000;
+    private const int SocketNonBlocking = 0x800;
+    private const int TcpNoDelay = 1;
     private const int DuplicateCloseOnExec = 1030;
 
     /// <summary>The most blocks one <see cref="SendGather"/> sends.</summary>
@@ -95,6 +98,12 @@ internal static partial class LinuxCalls
 
     [LibraryImport("libc", EntryPoint = "shutdown", SetLastError = true)]
     public static partial int Shutdown(SafeHandle socket, int how);
+
+    [LibraryImport("libc", EntryPoint = "accept4", SetLastError = true)]
+    private static unsafe partial int AcceptRaw(SafeHandle listener, byte* address, ref int length, int flags);
+
+    [LibraryImport("libc", EntryPoint = "getsockname", SetLastError = true)]
+    private static unsafe partial int SocketNameRaw(SafeHandle socket, byte* address, ref int length);
 
     [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
     private static unsafe partial int SetOptionRaw(SafeHandle socket, int level, int name, byte* value, int length);
@@ -242,6 +251,34 @@ internal static partial class LinuxCalls
             return Transfer(SysReceiveFrom, socket, (nint)pointer, buffer.Length, DontWait);
         }
     }
+
+    /// <summary>
+    /// A connection from a non-blocking listening socket's backlog, its descriptor non-blocking (as the runtime's
+    /// accept makes it on such a listener) and closed on exec, and the peer's address written to
+    /// <paramref name="peer"/>; or -errno (EAGAIN: the backlog is empty).
+    /// </summary>
+    public static unsafe int Accept(SafeHandle listener, Span<byte> peer)
+    {
+        var length = peer.Length;
+        fixed (byte* address = peer)
+        {
+            var descriptor = AcceptRaw(listener, address, ref length, SocketCloseOnExec | SocketNonBlocking);
+            return descriptor >= 0 ? descriptor : -Marshal.GetLastPInvokeError();
+        }
+    }
+
+    /// <summary>The socket's own address, written to <paramref name="address"/>; 0 or -errno.</summary>
+    public static unsafe int SocketName(SafeHandle socket, Span<byte> address)
+    {
+        var length = address.Length;
+        fixed (byte* pointer = address)
+        {
+            return SocketNameRaw(socket, pointer, ref length) == 0 ? 0 : -Marshal.GetLastPInvokeError();
+        }
+    }
+
+    /// <summary>Sends each write at once (TCP_NODELAY); 0 or -errno.</summary>
+    public static int NoDelay(SafeHandle socket) => SetOption(socket, IpProtocolTcp, TcpNoDelay, BitConverter.GetBytes(1));
 
     /// <summary>setsockopt; 0 or -errno.</summary>
     public static unsafe int SetOption(SafeHandle socket, int level, int name, ReadOnlySpan<byte> value)

@@ -24,10 +24,33 @@ public sealed class CompactEndPointTests
         Assert.Equal(endPoint.AddressFamily, readBack.AddressFamily);
     }
 
+    [Theory]
+    [InlineData("127.0.0.1", 8888)]
+    [InlineData("::ffff:192.0.2.1", 40000)]
+    [InlineData("fe80::1%3", 1234)]
+    [InlineData("2001:db8:ffff:1:2:3:4:5", 65535)]
+    public void A_kernel_socket_address_reads_back_as_its_endpoint(string address, int port)
+    {
+        var endPoint = new IPEndPoint(IPAddress.Parse(address), port);
+        var socketAddress = endPoint.Serialize();
+
+        var readBack = new CompactEndPoint(socketAddress.Buffer.Span[..socketAddress.Size]).ToEndPoint();
+
+        Assert.Equal(endPoint, readBack);
+    }
+
+    [Fact]
+    public void A_socket_address_too_short_or_of_another_family_reads_back_as_none()
+    {
+        Assert.Null(new CompactEndPoint(ReadOnlySpan<byte>.Empty).ToEndPoint());
+        Assert.Null(new CompactEndPoint([2, 0, 0x22]).ToEndPoint());
+        Assert.Null(new CompactEndPoint([1, 0, (byte)'/', (byte)'t', (byte)'m', (byte)'p', 0, 0]).ToEndPoint());
+    }
+
     [Fact]
     public void No_endpoint_and_one_that_is_not_ip_read_back_as_none()
     {
-        Assert.Null(new CompactEndPoint(null).ToEndPoint());
+        Assert.Null(new CompactEndPoint((EndPoint?)null).ToEndPoint());
         Assert.Null(new CompactEndPoint(new DnsEndPoint("localhost", 80)).ToEndPoint());
         Assert.Null(default(CompactEndPoint).ToEndPoint());
     }

@@ -79,10 +79,10 @@ internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringRea
                 Deliver(data.Span, more);
             }
         }
-        else if (result == 0 || (result != -Ring.NoBuffers && result != -Ring.Canceled))
+        else if (result == 0 || (result != -Ring.NoBuffers && result != -Ring.Canceled && result != -Ring.TryAgain))
         {
-            // The peer closed, or the socket failed (completing the input commits what is held); no buffer left
-            // only means receiving again.
+            // The peer closed, or the socket failed (completing the input commits what is held); no buffer left, or
+            // nothing to read where the receive could not wait, only means receiving again.
             EndReceive(ReceiveError(result));
         }
 
@@ -130,20 +130,23 @@ internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringRea
             return;
         }
 
-        if (result < 0)
+        // EAGAIN: the send ran where it could not wait (the kernel's worker, on a non-blocking descriptor) and the
+        // socket was full. Nothing was sent; the same bytes go again, and the new send waits for room.
+        if (result < 0 && result != -Ring.TryAgain)
         {
             EndInlineSend();
             SendRefused(result);
             return;
         }
 
+        var sent = Math.Max(result, 0);
         if (_inlineSend is not null)
         {
-            InlineSent(result);
+            InlineSent(sent);
             return;
         }
 
-        Unsent = Unsent.Slice(result);
+        Unsent = Unsent.Slice(sent);
         SendThenRead(afterRead: false);
     }
 

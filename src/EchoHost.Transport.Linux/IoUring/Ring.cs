@@ -25,6 +25,7 @@ internal sealed unsafe partial class Ring : IDisposable
     public const uint CqeSocketNonEmpty = 4;
     public const int CqeBufferShift = 16;
 
+    public const int TryAgain = 11;
     public const int NoBuffers = 105;
     public const int Canceled = 125;
     public const int TimedOut = 62;
