@@ -2,7 +2,7 @@ using System.Buffers;
 
 namespace EchoHost.Connections;
 
-/// <summary>The output of an inline turn (<see cref="IInlineReceiveFeature.BeginOutput"/>).</summary>
+/// <summary>The output of a turn on the receiving thread (<see cref="IInlineReceiveFeature.BeginOutput"/>).</summary>
 public interface IInlineOutput : IBufferWriter<byte>
 {
     /// <summary>Fewer bytes are copied wherever they come from: a piece of their own would cost the send more than the copy.</summary>

@@ -22,11 +22,22 @@ public interface IInlineReceiveFeature
     /// </summary>
     bool Attach(IInlineReceiver receiver, IDuplexPipe transport);
 
-    /// <summary>During an inline turn: an empty writer for the turn's output, sent by <see cref="Send"/>.</summary>
+    /// <summary>
+    /// Called on the receiving thread by a runner about to park that read the input pipe, holds nothing of it and
+    /// has let go of its reader: the transport may drop the pipe while it stays empty, so a parked connection holds
+    /// none, and makes another when next needed. The runner takes the transport's input again before it next reads.
+    /// </summary>
+    void ReleaseInput();
+
+    /// <summary>
+    /// During a turn on the receiving thread (an inline turn, or the attached runner's turn on what it read from the
+    /// pipe): an empty writer for the turn's output, sent by <see cref="Send"/>. Only an inline turn's input may be
+    /// forwarded (<see cref="IInlineOutput.Forward"/>).
+    /// </summary>
     IInlineOutput BeginOutput();
 
     /// <summary>
-    /// At the end of an inline turn: sends what was written since <see cref="BeginOutput"/>. What the socket does
+    /// At the end of the turn: sends what was written since <see cref="BeginOutput"/>. What the socket does
     /// not take at once is handed to the output pipe, and the result is that pipe's flush, back pressure included.
     /// </summary>
     ValueTask<FlushResult> Send();

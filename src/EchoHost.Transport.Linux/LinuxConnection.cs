@@ -45,6 +45,7 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     private bool _remoteWasSet;
     private Socket? _socket;
     private bool _receiverAttached;
+    private bool _flushingInput;
     private int _readerAnnounced;
 
     protected LinuxConnection(AcceptedSocket socket, LinuxTransportOptions options)
@@ -71,6 +72,10 @@ internal abstract partial class LinuxConnection : ConnectionContext,
         SocketClosed = 128,
         AwaitingReader = 256,
         ClosedFired = 512,
+        // The input pipe's reader was handed out since the runner last let go of it (or attached).
+        InputTaken = 1024,
+        // The parked runner holds no reader of the input pipe: the pipe may go once it is empty.
+        InputReleasable = 2048,
     }
 
     /// <summary>Unique in the process: the connection's id.</summary>
@@ -212,9 +217,77 @@ internal abstract partial class LinuxConnection : ConnectionContext,
             }
 
             _receiver = receiver;
+            State = (State & ~ConnectionState.InputTaken) | ConnectionState.InputReleasable;
         }
 
         Post(ReactorWork.Attach);
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="IInlineReceiveFeature.ReleaseInput"/>, on the reactor's thread: the pipe goes now, or, when the
+    /// runner parked inside this engine's flush of it, once the flush returned.
+    /// </summary>
+    public void ReleaseInput()
+    {
+        lock (Gate)
+        {
+            State = (State & ~ConnectionState.InputTaken) | ConnectionState.InputReleasable;
+        }
+
+        if (!_flushingInput)
+        {
+            ReleaseEmptyInput();
+        }
+    }
+
+    /// <summary>On the reactor's thread: flushes the input pipe, the only way an engine does.</summary>
+    protected ValueTask<FlushResult> FlushInput()
+    {
+        _flushingInput = true;
+        try
+        {
+            return Input.Writer.FlushAsync();
+        }
+        finally
+        {
+            _flushingInput = false;
+        }
+    }
+
+    /// <summary>
+    /// On the reactor's thread: lets the input pipe go when the parked runner holds no reader of it, nobody took its
+    /// reader since, and it holds nothing; the next use makes another. True when there is no pipe left.
+    /// </summary>
+    protected bool ReleaseEmptyInput()
+    {
+        Pipe? input;
+        lock (Gate)
+        {
+            input = _input;
+            if (input is null)
+            {
+                return true;
+            }
+
+            const ConnectionState Kept = ConnectionState.InputTaken | ConnectionState.ReceiveEnded | ConnectionState.ReadingPaused;
+            if ((State & (ConnectionState.InputReleasable | Kept)) != ConnectionState.InputReleasable || input.Writer.UnflushedBytes != 0)
+            {
+                return false;
+            }
+
+            if (input.Reader.TryRead(out var unread))
+            {
+                input.Reader.AdvanceTo(unread.Buffer.Start);
+                return false;
+            }
+
+            _input = null;
+            State &= ~ConnectionState.InputReleasable;
+        }
+
+        input.Reader.Complete();
+        input.Writer.Complete();
         return true;
     }
 
@@ -340,12 +413,13 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     }
 
     // Bytes received before the runner attached are in the pipe, ahead of anything received from now on: it reads
-    // them first, and parks again on this thread once it has read all there was.
+    // them first, and parks again on this thread once it has read all there was. A pipe middleware read all of
+    // (a PROXY header) goes instead.
     private void OnAttached()
     {
         _receiverAttached = true;
         ReaderArrived();
-        if (Volatile.Read(ref _input) is not null)
+        if (!ReleaseEmptyInput())
         {
             _receiver!.Wake();
         }
@@ -368,7 +442,11 @@ internal abstract partial class LinuxConnection : ConnectionContext,
             Post(ReactorWork.Reader);
         }
 
-        return Input.Reader;
+        lock (Gate)
+        {
+            State |= ConnectionState.InputTaken;
+            return (_input ??= new Pipe(_options.InputPipe)).Reader;
+        }
     }
 
     private Pipe OpenInput()

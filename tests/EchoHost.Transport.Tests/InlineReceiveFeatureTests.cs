@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using EchoHost.Connections;
 using EchoHost.Transport.Tests.Support;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 
 namespace EchoHost.Transport.Tests;
@@ -39,6 +40,15 @@ public sealed class InlineReceiveFeatureTests
     [IoUringKind]
     public Task On_io_uring_a_receiver_that_attaches_after_bytes_reached_the_pipe_is_woken_to_read_them_first(string kind) =>
         AReceiverThatAttachesAfterBytesReachedThePipeIsWokenToReadThemFirst(kind);
+
+    [LinuxTransportFact]
+    public Task On_epoll_a_pipe_a_reader_emptied_before_the_receiver_attached_is_let_go() =>
+        APipeAReaderEmptiedBeforeTheReceiverAttachedIsLetGo("Linux");
+
+    [Theory]
+    [IoUringKind]
+    public Task On_io_uring_a_pipe_a_reader_emptied_before_the_receiver_attached_is_let_go(string kind) =>
+        APipeAReaderEmptiedBeforeTheReceiverAttachedIsLetGo(kind);
 
     [LinuxTransportFact]
     public Task On_epoll_bytes_that_arrive_before_anything_reads_wait_in_the_socket_for_the_receiver_inline() =>
@@ -219,6 +229,44 @@ public sealed class InlineReceiveFeatureTests
         {
             Assert.True(KernelView.EpollEvents(socket) is { } watched && (watched & EpollIn) != 0, "epoll does not watch for input again");
         }
+    }
+
+    // As middleware reads a PROXY header: a reader takes the input pipe and consumes all there was, then the receiver
+    // attaches parked. The transport lets the emptied pipe go rather than waking the receiver to read it: what comes
+    // next reaches the receiver inline, and nothing holds the pipe any more.
+    private static async Task APipeAReaderEmptiedBeforeTheReceiverAttachedIsLetGo(string kind)
+    {
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        var (server, client) = await transport.ConnectAsync();
+        var pipe = await ReadAllAsync(server, client, "header"u8.ToArray());
+        var receiver = new WakeReceiver();
+
+        Assert.True(server.Features.Get<IInlineReceiveFeature>()!.Attach(receiver, server.Transport));
+
+        // A round trip on another connection of the same (single) reactor: it has taken the attach since.
+        var (other, otherClient) = await transport.ConnectAsync();
+        var otherInput = other.Transport.Input;
+        await otherClient.SendAsync("x"u8.ToArray(), SocketFlags.None);
+        await Eventually.WithinAsync(otherInput.ReadAsync().AsTask(), "the reactor did not serve another connection");
+        await client.SendAsync("after"u8.ToArray(), SocketFlags.None);
+        await Eventually.TrueAsync(() => receiver.Turns == 1, "the receiver got no inline turn");
+        Assert.Equal("after", receiver.Received);
+        Assert.False(receiver.Woken.IsCompleted, "the receiver was woken to read an empty pipe");
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Assert.False(pipe.IsAlive, "the emptied input pipe is still held");
+    }
+
+    // Reads what the client sent through the transport's input and consumes all of it; a weak reference to that reader.
+    private static async Task<WeakReference> ReadAllAsync(ConnectionContext server, Socket client, byte[] data)
+    {
+        var input = server.Transport.Input;
+        await client.SendAsync(data, SocketFlags.None);
+        var read = await input.ReadAsync();
+        Assert.Equal(data.Length, read.Buffer.Length);
+        input.AdvanceTo(read.Buffer.End);
+        return new WeakReference(input);
     }
 
     // The kernel's count of unread bytes says when the reactor has taken them into the pipe, which a reader (as

@@ -104,7 +104,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         if (data.IsSingleSegment)
         {
             var span = data.FirstSpan;
-            if (_turnOutput is { } turn && span.Length >= IInlineOutput.ForwardMinimum)
+            if (_turnOutput is { } turn && span.Length >= IInlineOutput.ForwardMinimum && Volatile.Read(ref _inlineState) == InTurn)
             {
                 // Bytes of the turn's input may be sent from where they were received.
                 turn.Forward(data.First);
@@ -270,10 +270,24 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
             ConnectionLifetimeLog.ConnectionIdle(_logger, peer, _options.IdleTimeout);
         }
 
-        var consumed = Deliver(buffer, end, out var received);
+        // On the receiving thread the reply goes out as an inline turn's does, so a line split across reads makes no
+        // output pipe; the input stays the pipe's, so none of it is forwarded.
+        var inline = _inline is { IsReceivingThread: true };
+        _turnOutput = inline ? _inline!.BeginOutput() : null;
+        SequencePosition consumed;
+        long received;
+        try
+        {
+            consumed = Deliver(buffer, end, out received);
+        }
+        finally
+        {
+            _turnOutput = null;
+        }
+
         Input.AdvanceTo(consumed, buffer.End);
         HoldInput(buffer.Length - received);
-        return FlushTurn(end, inline: false, now);
+        return FlushTurn(end, inline, now);
     }
 
     // A turn the transport runs with what it received: returns how many bytes the protocol consumed. The runner goes
@@ -463,6 +477,14 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         if (_inline is null || _inputHeld != 0 || !(inlineTurn || _inline.IsReceivingThread))
         {
             return false;
+        }
+
+        // A runner that read the pipe lets go of it, so the transport may drop the emptied pipe while it is parked;
+        // it takes the transport's input again when it next reads.
+        if (_input is not null)
+        {
+            (_input, _read) = (null, default);
+            _inline.ReleaseInput();
         }
 
         Interlocked.Exchange(ref _inlineState, Parked);

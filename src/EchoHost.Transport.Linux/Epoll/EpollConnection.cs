@@ -276,7 +276,7 @@ internal sealed class EpollConnection(AcceptedSocket socket, EpollReactor reacto
 
     private ReceiveStep FlushReceived()
     {
-        var flush = Input.Writer.FlushAsync();
+        var flush = FlushInput();
         if (!flush.IsCompleted)
         {
             PauseReading(flush);
@@ -287,6 +287,12 @@ internal sealed class EpollConnection(AcceptedSocket socket, EpollReactor reacto
         {
             EndReceive(null);
             return ReceiveStep.Ended;
+        }
+
+        // The runner read it all and parked again inside the flush: the emptied pipe can go now.
+        if (InlineReceiver is { IsParked: true })
+        {
+            ReleaseEmptyInput();
         }
 
         // The protocol ran inline and has the bytes: an end read after them can be delivered now.

@@ -452,7 +452,7 @@ internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringRea
 
     private void FlushReceived()
     {
-        var flush = Input.Writer.FlushAsync();
+        var flush = FlushInput();
         if (!flush.IsCompleted)
         {
             PauseReading(flush);
@@ -460,6 +460,11 @@ internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringRea
         else if (flush.Result.IsCompleted)
         {
             EndReceive(null);
+        }
+        else if (InlineReceiver is { IsParked: true })
+        {
+            // The runner read it all and parked again inside the flush: the emptied pipe can go now.
+            ReleaseEmptyInput();
         }
     }
 

@@ -53,6 +53,30 @@ public sealed class InlineReceiveTests
         });
 
     [Fact]
+    public Task A_runner_that_read_the_pipe_replies_as_inline_turns_do_lets_go_of_it_as_it_parks_and_takes_it_again() =>
+        WithoutSynchronizationContext(async () =>
+        {
+            using var parked = await ParkedAfterOneLineAsync();
+            Assert.Equal(0, parked.Transport.InputReleases);
+
+            await parked.Transport.ReceiveAsync("tw"u8.ToArray());
+            await parked.Transport.ReceiveAsync("o\n"u8.ToArray());
+            Assert.True(parked.Transport.IsParked);
+            Assert.Equal(1, parked.Transport.InputReleases);
+            Assert.Equal(2, parked.Transport.InlineSends);
+
+            await parked.Transport.ReceiveAsync("thr"u8.ToArray());
+            await parked.Transport.ReceiveAsync("ee\n"u8.ToArray());
+            Assert.True(parked.Transport.IsParked);
+            Assert.Equal(2, parked.Transport.InputReleases);
+            await parked.Transport.EndAsync();
+
+            Assert.Equal("ONE\nTWO\nTHREE\n", Encoding.ASCII.GetString(await parked.Connection.ReadToEndAsync()));
+            await parked.Run.WaitAsync(Bound);
+            Assert.Equal(ConnectionEndReason.PeerClosed, parked.Runner.Outcome?.Reason);
+        });
+
+    [Fact]
     public Task Input_that_reached_the_pipe_before_the_runner_attached_is_read_first_and_in_order() => WithoutSynchronizationContext(async () =>
         {
             using var connection = new PipeConnection(inlineScheduling: true);

@@ -38,6 +38,9 @@ internal sealed class InlineTransport : IInlineReceiveFeature
 
     public int InlineSends { get; private set; }
 
+    /// <summary>How often the runner let go of the input pipe as it parked; this transport keeps its pipes.</summary>
+    public int InputReleases { get; private set; }
+
     public bool Attach(IInlineReceiver receiver, IDuplexPipe transport)
     {
         if (transport != _pipes)
@@ -53,6 +56,8 @@ internal sealed class InlineTransport : IInlineReceiveFeature
 
         return true;
     }
+
+    public void ReleaseInput() => InputReleases++;
 
     public IInlineOutput BeginOutput()
     {
