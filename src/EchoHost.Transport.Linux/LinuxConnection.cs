@@ -40,8 +40,9 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     private Pipe? _input;
     private Pipe? _output;
     private IInlineReceiver? _receiver;
-    private readonly CompactEndPoint _remote;
-    // A peer set by middleware (a PROXY header's client) replaces the accepted one, kept where the base keeps it.
+    // The peer, accepted or set by middleware (a PROXY header's client); one that is not an IP endpoint is kept where
+    // the base keeps it.
+    private CompactEndPoint _remote;
     private bool _remoteWasSet;
     private Socket? _socket;
     private bool _receiverAttached;
@@ -116,7 +117,17 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     public override EndPoint? RemoteEndPoint
     {
         get => _remoteWasSet ? base.RemoteEndPoint : _remote.ToEndPoint();
-        set => (base.RemoteEndPoint, _remoteWasSet) = (value, true);
+        set
+        {
+            if (value is IPEndPoint ip)
+            {
+                (_remote, _remoteWasSet) = (new CompactEndPoint(ip), false);
+            }
+            else
+            {
+                (base.RemoteEndPoint, _remoteWasSet) = (value, true);
+            }
+        }
     }
 
     public MemoryPool<byte> MemoryPool => _options.MemoryPool;

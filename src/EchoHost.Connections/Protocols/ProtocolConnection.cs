@@ -479,11 +479,11 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
             return false;
         }
 
-        // A runner that read the pipe lets go of it, so the transport may drop the emptied pipe while it is parked;
-        // it takes the transport's input again when it next reads.
+        // A runner that read the pipe lets go of it, and of its callback for it, so the transport may drop the
+        // emptied pipe while it is parked; it takes the transport's input again when it next reads.
         if (_input is not null)
         {
-            (_input, _read) = (null, default);
+            (_input, _read, _onInput) = (null, default, null);
             _inline.ReleaseInput();
         }
 

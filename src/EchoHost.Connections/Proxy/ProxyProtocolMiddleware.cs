@@ -1,3 +1,4 @@
+using System.Net;
 using System.IO.Pipelines;
 using EchoHost.Connections.Diagnostics;
 using EchoHost.Connections.Limits;
@@ -18,6 +19,8 @@ namespace EchoHost.Connections.Proxy;
 internal sealed class ProxyProtocolMiddleware(
     ConnectionDelegate next, TimeSpan timeout, ProxyTrust trust, TimeProvider time, ConnectionMetrics? metrics, ILogger logger)
 {
+    private IPEndPoint? _lastDestination;
+
     public async Task OnConnectionAsync(ConnectionContext connection)
     {
         if (!trust.Trusts(connection.RemoteEndPoint))
@@ -50,7 +53,7 @@ internal sealed class ProxyProtocolMiddleware(
         if (header.Source is { } source)
         {
             connection.RemoteEndPoint = source;
-            connection.LocalEndPoint = header.Destination;
+            connection.LocalEndPoint = SharedDestination(header.Destination!);
             if (connection.Features.Get<IHttpConnectionFeature>() is { } http)
             {
                 (http.RemoteIpAddress, http.RemotePort) = (source.Address, source.Port);
@@ -59,6 +62,20 @@ internal sealed class ProxyProtocolMiddleware(
         }
 
         await next(connection);
+    }
+
+    // The connections a balancer forwards name the same destination, its own address: they share one endpoint, as
+    // the transport's connections to one local address do, rather than each holding its own for its whole life.
+    private IPEndPoint SharedDestination(IPEndPoint destination)
+    {
+        var last = Volatile.Read(ref _lastDestination);
+        if (last is not null && last.Equals(destination))
+        {
+            return last;
+        }
+
+        Volatile.Write(ref _lastDestination, destination);
+        return destination;
     }
 
     private async Task<(ProxyHeader Header, string? Problem)> ReadHeaderAsync(PipeReader input)

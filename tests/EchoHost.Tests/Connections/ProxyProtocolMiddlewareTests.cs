@@ -67,6 +67,32 @@ public sealed class ProxyProtocolMiddlewareTests
     }
 
     [Fact]
+    public async Task Connections_through_one_balancer_address_share_one_destination_endpoint()
+    {
+        using var harness = new PipelineHarness(proxyTimeout: TimeSpan.FromSeconds(5));
+        var destinations = new List<EndPoint?>();
+        foreach (var header in new[]
+                 {
+                     "PROXY TCP4 203.0.113.7 192.0.2.1 51234 8888\r\n",
+                     "PROXY TCP4 203.0.113.8 192.0.2.1 51235 8888\r\n",
+                     "PROXY TCP4 203.0.113.9 192.0.2.2 51236 8888\r\n",
+                 })
+        {
+            var (connection, run) = harness.Start(Balancer);
+            await connection.SendAsync(Encoding.ASCII.GetBytes(header + "ping\n"));
+            await connection.ToServer.CompleteAsync();
+            Assert.Equal("Echoed back: ping\n", Encoding.ASCII.GetString(await connection.ReadToEndAsync()));
+            await run;
+            destinations.Add(connection.Context.LocalEndPoint);
+        }
+
+        Assert.Equal(
+            [new IPEndPoint(IPAddress.Parse("192.0.2.1"), 8888), new IPEndPoint(IPAddress.Parse("192.0.2.1"), 8888), new IPEndPoint(IPAddress.Parse("192.0.2.2"), 8888)],
+            destinations);
+        Assert.Same(destinations[0], destinations[1]);
+    }
+
+    [Fact]
     public async Task A_v2_local_header_keeps_the_socket_address()
     {
         using var harness = new PipelineHarness(proxyTimeout: TimeSpan.FromSeconds(5));
