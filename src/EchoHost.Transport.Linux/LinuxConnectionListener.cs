@@ -69,7 +69,13 @@ internal sealed partial class LinuxConnectionListener(
 
             if (taken is -TooManyOpenFiles or -TooManyOpenFilesInSystem or -NoBufferSpace or -OutOfMemory)
             {
-                ReportFailure($"errno {-taken}");
+                ReportFailure(-taken switch
+                {
+                    TooManyOpenFiles => "EMFILE: the process's descriptor limit is reached",
+                    TooManyOpenFilesInSystem => "ENFILE: the system's file table is full",
+                    NoBufferSpace => "ENOBUFS",
+                    _ => "ENOMEM",
+                });
                 await backoff.WaitAsync(time, cancellationToken);
                 continue;
             }

@@ -1,5 +1,5 @@
-using System.Net;
 using System.IO.Pipelines;
+using System.Net;
 using EchoHost.Connections.Diagnostics;
 using EchoHost.Connections.Limits;
 using EchoHost.Connections.Logging;
