@@ -18,8 +18,8 @@ for kind in IoUring Linux; do
     continue
   fi
   if start_host --Transport:Kind="$kind"; then
-    # Three rounds on one host: a fault under back pressure can hinge on a race that one round meets about half
-    # the time (a send that found the socket full where it could not wait).
+    # Three rounds on one host: a fault under back pressure can hinge on a race that one round may miss (a send
+    # that found the socket full where it could not wait).
     round=0
     while [ $round -lt 3 ] && result=$(python3 "$here/engine_check.py" "$echo_port" "$host_pid" 2>&1); do
       round=$((round + 1))
