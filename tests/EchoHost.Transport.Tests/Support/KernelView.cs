@@ -24,6 +24,15 @@ internal static class KernelView
         return long.Parse(target["socket:[".Length..^1], CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Whether the connection's descriptor is non-blocking (O_NONBLOCK in its /proc/self/fdinfo flags).</summary>
+    public static bool IsNonBlocking(ConnectionContext connection)
+    {
+        const int NonBlocking = 0x800;
+        var socket = connection.Features.Get<IConnectionSocketFeature>()?.Socket ?? throw new InvalidOperationException("The transport exposes no socket.");
+        var flags = File.ReadLines($"/proc/self/fdinfo/{socket.Handle}").First(line => line.StartsWith("flags:", StringComparison.Ordinal));
+        return (Convert.ToInt32(flags["flags:".Length..].Trim(), 8) & NonBlocking) != 0;
+    }
+
     /// <summary>Whether any descriptor of this process still refers to the socket.</summary>
     public static bool IsOpen(long inode) => DescriptorsOf(inode) > 0;
 
