@@ -38,7 +38,7 @@ public sealed class GenericProtocolTests
             .Build();
         using var connection = new PipeConnection(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 4000));
 
-        var run = pipeline(connection.Context);
+        var run = connection.RunAsync(pipeline);
         await connection.SendAsync("hello\nwor"u8.ToArray());
         await connection.SendAsync("ld\n"u8.ToArray());
         await connection.ToServer.CompleteAsync();

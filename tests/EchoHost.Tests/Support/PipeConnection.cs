@@ -8,11 +8,13 @@ namespace EchoHost.Tests.Support;
 
 /// <summary>
 /// A connection made of two in-memory pipes: the test writes what the "peer" sends into <see cref="ToServer"/>
-/// and reads what the server replies from <see cref="FromServer"/>. The server's writer counts its flushes.
+/// and reads what the server replies from <see cref="FromServer"/>. The server's writer counts its flushes. It
+/// offers the features Kestrel gives each connection that the pipeline uses: close requests, heartbeat, completion.
 /// </summary>
-internal sealed class PipeConnection : IConnectionLifetimeNotificationFeature, IConnectionHeartbeatFeature, IDisposable
+internal sealed class PipeConnection : IConnectionLifetimeNotificationFeature, IConnectionHeartbeatFeature, IConnectionCompleteFeature, IDisposable
 {
     private readonly List<(Action<object> Callback, object State)> _heartbeats = [];
+    private readonly Stack<(Func<object, Task> Callback, object State)> _completions = new();
     private readonly Pipe _toServer;
     private readonly Pipe _fromServer;
     private readonly CancellationTokenSource _closeRequested = new();
@@ -32,6 +34,7 @@ internal sealed class PipeConnection : IConnectionLifetimeNotificationFeature, I
         };
         Context.Features.Set<IConnectionLifetimeNotificationFeature>(this);
         Context.Features.Set<IConnectionHeartbeatFeature>(this);
+        Context.Features.Set<IConnectionCompleteFeature>(this);
     }
 
     public DefaultConnectionContext Context => _context;
@@ -57,6 +60,24 @@ internal sealed class PipeConnection : IConnectionLifetimeNotificationFeature, I
 
     /// <summary>What Kestrel's timer does about once a second.</summary>
     public void Heartbeat() => _heartbeats.ForEach(h => h.Callback(h.State));
+
+    public void OnCompleted(Func<object, Task> callback, object state) => _completions.Push((callback, state));
+
+    /// <summary>What Kestrel does with a connection: runs the pipeline, then what it registered for completion, last first.</summary>
+    public async Task RunAsync(ConnectionDelegate pipeline)
+    {
+        try
+        {
+            await pipeline(Context);
+        }
+        finally
+        {
+            while (_completions.TryPop(out var completion))
+            {
+                await completion.Callback(completion.State);
+            }
+        }
+    }
 
     public void Dispose() => _closeRequested.Dispose();
 

@@ -60,7 +60,7 @@ internal sealed class PipelineHarness : IDisposable
     {
         var connection = new PipeConnection(peer, serverOutputLimit);
         _connections.Add(connection);
-        return (connection, _pipeline(connection.Context));
+        return (connection, connection.RunAsync(_pipeline));
     }
 
     public void Dispose()
