@@ -287,6 +287,8 @@ internal abstract partial class LinuxConnection : ConnectionContext,
                 return false;
             }
 
+            // A runner parks only once it has read all the pipe held, so this is a guard: bytes still in a pipe that
+            // was dropped would be lost to the protocol.
             if (input.Reader.TryRead(out var unread))
             {
                 input.Reader.AdvanceTo(unread.Buffer.Start);
