@@ -79,6 +79,24 @@ internal static class KernelView
         return null;
     }
 
+    /// <summary>The inode of the server's end of the connection to <paramref name="clientPort"/>, or null when the TCP table has none.</summary>
+    public static long? ServerSideInode(int serverPort, int clientPort)
+    {
+        foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        {
+            foreach (var line in File.ReadLines(table).Skip(1))
+            {
+                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (PortOf(fields[1]) == serverPort && PortOf(fields[2]) == clientPort)
+                {
+                    return long.Parse(fields[9], CultureInfo.InvariantCulture);
+                }
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>
     /// The events an epoll instance of this process watches the socket for (<c>/proc/self/fdinfo</c> of each
     /// <c>[eventpoll]</c> descriptor), or null when none watches it.
