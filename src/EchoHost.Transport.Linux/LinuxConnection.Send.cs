@@ -31,17 +31,24 @@ internal abstract partial class LinuxConnection
     /// <summary>What the last read of the output returned and the socket has not taken yet.</summary>
     protected ReadOnlySequence<byte> Unsent { get; set; }
 
-    // Reads the output until a read would wait, sending what each read returns.
-    [SuppressMessage("Reliability", "CA2012", Justification = "Each read is consumed once: GetResult in SendRead, after it completed.")]
-    protected void ReadOutput()
+    // Reads the output until a read would wait, sending what each read returns. Once all was sent, a pipe that only
+    // the engine wrote goes, when it may (see TryLetOutputGo).
+    [SuppressMessage("Reliability", "CA2012", Justification = "Each read is consumed once: GetResult in SendRead or TryLetOutputGo, after it completed.")]
+    protected void ReadOutput(bool mayLetGo = false)
     {
         try
         {
             while (true)
             {
-                _outputRead = Output.Reader.ReadAsync().GetAwaiter();
+                var output = Output;
+                _outputRead = output.Reader.ReadAsync().GetAwaiter();
                 if (!_outputRead.IsCompleted)
                 {
+                    if (mayLetGo && TryLetOutputGo(output))
+                    {
+                        return;
+                    }
+
                     _sendIdle = true;
                     _outputRead.UnsafeOnCompleted(_onOutput ??= OnOutput);
                     return;
@@ -84,8 +91,35 @@ internal abstract partial class LinuxConnection
 
         if (more)
         {
-            ReadOutput();
+            ReadOutput(mayLetGo: !afterRead);
         }
+    }
+
+    // Called when the socket took the last of what the output pipe held, with the next read of it pending: the pipe
+    // goes unless someone took its writer, the connection is ending, or the engine's own flush of it is under way
+    // (afterRead, in SendThenRead: that flush returns through the pipe). The next output the socket does not take
+    // at once makes another. Only the reactor's thread writes a pipe whose writer nobody took, and it is here.
+    private bool TryLetOutputGo(Pipe output)
+    {
+        lock (Gate)
+        {
+            const ConnectionState Kept = ConnectionState.OutputTaken | ConnectionState.SendEnded | ConnectionState.Aborted | ConnectionState.Closed;
+            if ((State & Kept) != 0 || !ReferenceEquals(_output, output) || output.Writer.UnflushedBytes != 0)
+            {
+                return false;
+            }
+
+            _output = null;
+        }
+
+        output.Reader.CancelPendingRead();
+        var read = _outputRead.GetResult();
+        _outputRead = default;
+        output.Reader.AdvanceTo(read.Buffer.End);
+        output.Reader.Complete();
+        output.Writer.Complete();
+        _sendIdle = true;
+        return true;
     }
 
     // Sends what the completed read returned; false when sending stops here: it waits on the socket, or the output ended.

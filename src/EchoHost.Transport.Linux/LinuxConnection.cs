@@ -77,6 +77,9 @@ internal abstract partial class LinuxConnection : ConnectionContext,
         InputTaken = 1024,
         // The parked runner holds no reader of the input pipe: the pipe may go once it is empty.
         InputReleasable = 2048,
+        // The output pipe's writer was handed out (to middleware, a runner off the inline path, dispose): only the
+        // engine's own writes may be let go with the pipe, so from then on it stays.
+        OutputTaken = 4096,
     }
 
     /// <summary>Unique in the process: the connection's id.</summary>
@@ -147,7 +150,7 @@ internal abstract partial class LinuxConnection : ConnectionContext,
     /// <summary>The transport's own ends, which <see cref="Transport"/> starts as: middleware may put other pipes there.</summary>
     PipeReader IDuplexPipe.Input => TakeInput();
 
-    PipeWriter IDuplexPipe.Output => Output.Writer;
+    PipeWriter IDuplexPipe.Output => TakeOutput();
 
     /// <summary>
     /// Made when first asked for, over the connection's descriptor without owning it: disposing it does not end the
@@ -391,7 +394,7 @@ internal abstract partial class LinuxConnection : ConnectionContext,
             {
                 // The transport's own ends: middleware may have put other pipes in Transport meanwhile.
                 await Input.Reader.CompleteAsync();
-                await Output.Writer.CompleteAsync();
+                await TakeOutput().CompleteAsync();
                 await SendEndedAsync();
                 await UntilDeliveredAsync();
                 var closed = SocketClosedAsync();
@@ -460,6 +463,16 @@ internal abstract partial class LinuxConnection : ConnectionContext,
             State |= ConnectionState.InputTaken;
             return (_input ??= new Pipe(_options.InputPipe)).Reader;
         }
+    }
+
+    private PipeWriter TakeOutput()
+    {
+        lock (Gate)
+        {
+            State |= ConnectionState.OutputTaken;
+        }
+
+        return Output.Writer;
     }
 
     private Pipe OpenInput()

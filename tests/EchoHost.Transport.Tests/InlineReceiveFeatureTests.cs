@@ -1,8 +1,10 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Text;
 using EchoHost.Connections;
+using EchoHost.Transport.Linux;
 using EchoHost.Transport.Tests.Support;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -31,6 +33,15 @@ public sealed class InlineReceiveFeatureTests
     [IoUringKind]
     public Task On_io_uring_output_the_socket_does_not_take_goes_through_the_output_pipe_in_order_under_its_back_pressure(string kind) =>
         OutputTheSocketDoesNotTakeGoesThroughTheOutputPipeInOrder(kind);
+
+    [LinuxTransportFact]
+    public Task On_epoll_the_output_pipe_made_for_what_the_socket_did_not_take_goes_once_the_peer_read_it_all() =>
+        TheOutputPipeMadeForWhatTheSocketDidNotTakeGoesOnceThePeerReadItAll("Linux");
+
+    [Theory]
+    [IoUringKind]
+    public Task On_io_uring_the_output_pipe_made_for_what_the_socket_did_not_take_goes_once_the_peer_read_it_all(string kind) =>
+        TheOutputPipeMadeForWhatTheSocketDidNotTakeGoesOnceThePeerReadItAll(kind);
 
     [LinuxTransportFact]
     public Task On_epoll_a_receiver_that_attaches_after_a_reader_took_bytes_into_the_pipe_is_woken_to_read_them_first() =>
@@ -322,6 +333,62 @@ public sealed class InlineReceiveFeatureTests
 
         Assert.True(received.AsSpan().SequenceEqual(Pattern(expected)), $"the bytes differ from byte {FirstDifference(received)} on");
         await Eventually.WithinAsync(receiver.Flush!, "the waiting flush did not complete once the client read");
+    }
+
+    // Turns write more than the socket's small buffers take, and what it does not take waits in an output pipe made
+    // for it: on epoll the rest of the first turn; on io_uring, which sends a turn from blocks of its own, the second
+    // turn, behind the first's send in flight. Once the client has read it all, nothing holds that pipe any more,
+    // and a later turn's bytes still follow in order.
+    private static async Task TheOutputPipeMadeForWhatTheSocketDidNotTakeGoesOnceThePeerReadItAll(string kind)
+    {
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        var (server, client) = await transport.ConnectAsync(clientReceiveBuffer: 4096);
+        server.Features.Get<IConnectionSocketFeature>()!.Socket.SendBufferSize = 4096;
+        var inline = server.Features.Get<IInlineReceiveFeature>()!;
+        var receiver = new PatternReceiver(inline);
+        Assert.True(inline.Attach(receiver, server.Transport));
+
+        var turns = kind == "Linux" ? 1 : 2;
+        for (var turn = 1; turn <= turns; turn++)
+        {
+            await client.SendAsync(new byte[1], SocketFlags.None);
+            await Eventually.TrueAsync(() => receiver.Turns == turn, $"turn {turn} did not run");
+        }
+
+        var pipe = OutputPipeOf(server);
+        await ReceivePatternAsync(client, 0, turns * BytesPerTurn);
+        await Eventually.TrueAsync(
+            () =>
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                return !pipe.IsAlive;
+            },
+            "the output pipe is still held after the client read all it held");
+
+        await client.SendAsync(new byte[1], SocketFlags.None);
+        await Eventually.TrueAsync(() => receiver.Turns == turns + 1, "the last turn did not run");
+        await ReceivePatternAsync(client, turns * BytesPerTurn, BytesPerTurn);
+        Assert.False(receiver.Stalled, "a flush waited");
+    }
+
+    // A weak reference to the connection's output pipe, through its writer, which the engine's own side reads.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static WeakReference OutputPipeOf(ConnectionContext server) => new(((LinuxConnection)server).OutputWriter);
+
+    // Reads `count` bytes and checks they continue the pattern from byte `from`.
+    private static async Task ReceivePatternAsync(Socket client, int from, int count)
+    {
+        var received = new byte[count];
+        var total = 0;
+        while (total < count)
+        {
+            var read = await client.ReceiveAsync(received.AsMemory(total), SocketFlags.None);
+            Assert.True(read > 0, $"the server closed after {total} of {count} bytes");
+            total += read;
+        }
+
+        Assert.True(received.AsSpan().SequenceEqual(Pattern(from + count).AsSpan(from)), "the bytes differ from the pattern");
     }
 
     private static int FirstDifference(byte[] received) => received.AsSpan().CommonPrefixLength(Pattern(received.Length));
