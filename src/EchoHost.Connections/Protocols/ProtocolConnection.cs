@@ -285,8 +285,11 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
             _turnOutput = null;
         }
 
+        // The length is taken before AdvanceTo: that gives the consumed segments back to the pipe, which resets them,
+        // and a sequence over several segments is measured through them.
+        var held = buffer.Length - received;
         Input.AdvanceTo(consumed, buffer.End);
-        HoldInput(buffer.Length - received);
+        HoldInput(held);
         return FlushTurn(end, inline, now);
     }
 

@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using System.Text;
 using System.Text.RegularExpressions;
+using EchoHost.Connections.Limits;
 using EchoHost.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EchoHost.Tests.Hardening;
 
@@ -73,6 +76,39 @@ public sealed partial class MemoryBudgetTests
             flooders.ForEach(s => s.Dispose());
             await Task.WhenAll(writes.Select(w => w.ContinueWith(_ => { }, TaskScheduler.Default)));
         }
+    }
+
+    [Fact]
+    public async Task A_client_whose_replies_backed_up_holds_none_of_the_budget_once_it_has_read_them_all()
+    {
+        using var host = EchoHostFactory.Start(new Dictionary<string, string> { ["Echo:MemoryBudget"] = "64MiB" });
+        var budget = host.Services.GetRequiredService<MemoryBudget>();
+        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        await client.ConnectAsync(host.EchoEndPoint);
+        var line = Encoding.ASCII.GetBytes(new string('x', 999) + "\n");
+        const int Lines = 400;
+
+        // The replies back up while the client writes and has not started reading: the input the host then reads
+        // spans several of the pipe's segments, which it gives back as the protocol consumes them.
+        var writing = Task.Run(async () =>
+        {
+            for (var i = 0; i < Lines; i++)
+            {
+                await client.SendAsync(line);
+            }
+        });
+        await Task.Delay(200);
+        var expected = Lines * ("Echoed back: ".Length + line.Length);
+        var buffer = new byte[64 * 1024];
+        for (var total = 0; total < expected;)
+        {
+            var read = await client.ReceiveAsync(buffer).WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.True(read > 0, $"the host closed after {total} of {expected} bytes");
+            total += read;
+        }
+
+        await writing;
+        await Eventually.TrueAsync(() => budget.Held == 0);
     }
 
     private static async Task<string> Send(EchoClient client, string line)
