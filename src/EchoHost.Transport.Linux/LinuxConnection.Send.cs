@@ -17,6 +17,8 @@ namespace EchoHost.Transport.Linux;
 internal abstract partial class LinuxConnection
 {
     private Action? _onOutput;
+    private bool _flushingOutput;
+    private bool _decideAfterFlush;
     private ValueTaskAwaiter<ReadResult> _outputRead;
     private TaskCompletionSource? _sendEndedWaiter;
     private bool _unsentIsLast;
@@ -32,9 +34,10 @@ internal abstract partial class LinuxConnection
     protected ReadOnlySequence<byte> Unsent { get; set; }
 
     // Reads the output until a read would wait, sending what each read returns. Once all was sent, a pipe that only
-    // the engine wrote goes, when it may (see TryLetOutputGo).
+    // the engine wrote goes (TryLetOutputGo): at once, or after the engine's flush that sent it returned; never as it
+    // is made, for what its maker is about to write.
     [SuppressMessage("Reliability", "CA2012", Justification = "Each read is consumed once: GetResult in SendRead or TryLetOutputGo, after it completed.")]
-    protected void ReadOutput(bool mayLetGo = false)
+    private void ReadOutput(bool justMade)
     {
         try
         {
@@ -44,13 +47,16 @@ internal abstract partial class LinuxConnection
                 _outputRead = output.Reader.ReadAsync().GetAwaiter();
                 if (!_outputRead.IsCompleted)
                 {
-                    if (mayLetGo && TryLetOutputGo(output))
+                    _sendIdle = true;
+                    if (!justMade && _flushingOutput)
                     {
-                        return;
+                        _decideAfterFlush = true;
+                    }
+                    else if (justMade || !TryLetOutputGo(output))
+                    {
+                        _outputRead.UnsafeOnCompleted(_onOutput ??= OnOutput);
                     }
 
-                    _sendIdle = true;
-                    _outputRead.UnsafeOnCompleted(_onOutput ??= OnOutput);
                     return;
                 }
 
@@ -64,6 +70,44 @@ internal abstract partial class LinuxConnection
         {
             FailSending(ex);
         }
+    }
+
+    /// <summary>
+    /// On the reactor's thread: flushes what the engine wrote to the output pipe, the only way an engine does. When
+    /// the send side sent it all inside the flush, the pipe goes once the flush has returned.
+    /// </summary>
+    protected ValueTask<FlushResult> FlushOutput()
+    {
+        var output = Output;
+        ValueTask<FlushResult> flush;
+        _flushingOutput = true;
+        try
+        {
+            flush = output.Writer.FlushAsync();
+        }
+        finally
+        {
+            _flushingOutput = false;
+        }
+
+        if (_decideAfterFlush)
+        {
+            _decideAfterFlush = false;
+
+            // The flush's result is taken before the pipe goes: taken after, it would say the reader had completed,
+            // which the protocol's runner reads as the peer gone.
+            if (flush.IsCompletedSuccessfully)
+            {
+                flush = new(flush.Result);
+            }
+
+            if (!flush.IsCompletedSuccessfully || !TryLetOutputGo(output))
+            {
+                _outputRead.UnsafeOnCompleted(_onOutput ??= OnOutput);
+            }
+        }
+
+        return flush;
     }
 
     private void OnOutput()
@@ -91,14 +135,13 @@ internal abstract partial class LinuxConnection
 
         if (more)
         {
-            ReadOutput(mayLetGo: !afterRead);
+            ReadOutput(justMade: false);
         }
     }
 
-    // Called when the socket took the last of what the output pipe held, with the next read of it pending: the pipe
-    // goes unless someone took its writer, the connection is ending, or the engine's own flush of it is under way
-    // (afterRead, in SendThenRead: that flush returns through the pipe). The next output the socket does not take
-    // at once makes another. Only the reactor's thread writes a pipe whose writer nobody took, and it is here.
+    // With the next read of the output pending and all before it sent, the pipe goes unless someone took its writer
+    // or the connection is ending; the next output the socket does not take at once makes another. Only the
+    // reactor's thread writes a pipe whose writer nobody took, and it is here.
     private bool TryLetOutputGo(Pipe output)
     {
         lock (Gate)

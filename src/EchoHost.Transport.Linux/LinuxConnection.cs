@@ -505,7 +505,7 @@ internal abstract partial class LinuxConnection : ConnectionContext,
         }
         else
         {
-            ReadOutput();
+            ReadOutput(justMade: true);
         }
 
         return output;

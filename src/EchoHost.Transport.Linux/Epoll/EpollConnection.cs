@@ -155,7 +155,7 @@ internal sealed class EpollConnection(AcceptedSocket socket, EpollReactor reacto
         var output = reactor.InlineOutput;
         if (!output.End())
         {
-            return Output.Writer.FlushAsync();
+            return FlushOutput();
         }
 
         var sent = 0;
@@ -184,7 +184,7 @@ internal sealed class EpollConnection(AcceptedSocket socket, EpollReactor reacto
 
         // The socket's buffer is full, or the send side has bytes of its own waiting: the pipe takes the rest.
         output.WriteTo(Output.Writer, sent);
-        return Output.Writer.FlushAsync();
+        return FlushOutput();
     }
 
     private unsafe int SendPieces(InlineOutput output, int skip)

@@ -157,7 +157,7 @@ internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringRea
         var output = reactor.InlineOutput;
         if (!output.End())
         {
-            return Output.Writer.FlushAsync();
+            return FlushOutput();
         }
 
         if (output.Length == 0)
@@ -176,7 +176,7 @@ internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringRea
         if (_sending || !SendIdle || IsAborted || Closing || (!holds && largest > 0 && output.Length > (long)largest * MaxSegments))
         {
             output.WriteTo(Output.Writer, 0);
-            return Output.Writer.FlushAsync();
+            return FlushOutput();
         }
 
         // The reactor's output buffer serves the next turns, so what the turn wrote is copied into blocks that wait
