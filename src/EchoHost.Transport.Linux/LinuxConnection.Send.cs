@@ -161,8 +161,15 @@ internal abstract partial class LinuxConnection
         output.Reader.AdvanceTo(read.Buffer.End);
         output.Reader.Complete();
         output.Writer.Complete();
+        (Unsent, _onOutput) = (default, null);
         _sendIdle = true;
+        OnOutputLetGo();
         return true;
+    }
+
+    /// <summary>On the reactor's thread, once the output pipe went: what the engine kept for sending from it may go too.</summary>
+    protected virtual void OnOutputLetGo()
+    {
     }
 
     // Sends what the completed read returned; false when sending stops here: it waits on the socket, or the output ended.

@@ -404,6 +404,17 @@ internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringRea
         reactor.ReturnInlineSend(send);
     }
 
+    // Nothing is in flight from an empty pipe: the pins' array and the sendmsg message it was sent with go with it.
+    protected override void OnOutputLetGo()
+    {
+        _pins = null;
+        if (_message is not null && !_sending)
+        {
+            NativeMemory.Free(_message);
+            _message = null;
+        }
+    }
+
     private void Unpin()
     {
         _pin.Dispose();
