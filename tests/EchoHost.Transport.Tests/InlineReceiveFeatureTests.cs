@@ -108,10 +108,9 @@ public sealed class InlineReceiveFeatureTests
         var chunk = Pattern(1000);
         for (var i = 0; i < Stalled; i++)
         {
-            var (server, client) = await transport.ConnectAsync(clientReceiveBuffer: 4096);
-            server.Features.Get<IConnectionSocketFeature>()!.Socket.SendBufferSize = 4096;
-            var stalled = new ForwardingReceiver(server.Features.Get<IInlineReceiveFeature>()!);
-            Assert.True(server.Features.Get<IInlineReceiveFeature>()!.Attach(stalled, server.Transport));
+            var (server, client, inline) = await ConnectWithSmallBuffersAsync(transport);
+            var stalled = new ForwardingReceiver(inline);
+            Assert.True(inline.Attach(stalled, server.Transport));
             for (var sent = 0; sent < Sent; sent += chunk.Length)
             {
                 await client.SendAsync(chunk, SocketFlags.None);
@@ -144,9 +143,7 @@ public sealed class InlineReceiveFeatureTests
     private static async Task ForwardedInputGoesOutInOrderBetweenWrittenBytes(string kind)
     {
         await using var transport = await TransportUnderTest.StartAsync(kind);
-        var (server, client) = await transport.ConnectAsync(clientReceiveBuffer: 4096);
-        server.Features.Get<IConnectionSocketFeature>()!.Socket.SendBufferSize = 4096;
-        var inline = server.Features.Get<IInlineReceiveFeature>()!;
+        var (server, client, inline) = await ConnectWithSmallBuffersAsync(transport);
         var receiver = new ForwardingReceiver(inline);
         Assert.True(inline.Attach(receiver, server.Transport));
         var sent = Pattern(120 * 520);
@@ -304,9 +301,7 @@ public sealed class InlineReceiveFeatureTests
     private static async Task OutputTheSocketDoesNotTakeGoesThroughTheOutputPipeInOrder(string kind)
     {
         await using var transport = await TransportUnderTest.StartAsync(kind);
-        var (server, client) = await transport.ConnectAsync(clientReceiveBuffer: 4096);
-        server.Features.Get<IConnectionSocketFeature>()!.Socket.SendBufferSize = 4096;
-        var inline = server.Features.Get<IInlineReceiveFeature>()!;
+        var (server, client, inline) = await ConnectWithSmallBuffersAsync(transport);
         var receiver = new PatternReceiver(inline);
         Assert.False(inline.Attach(receiver, new DuplexPipe(new Pipe().Reader, server.Transport.Output)));
         Assert.True(inline.Attach(receiver, server.Transport));
@@ -342,9 +337,7 @@ public sealed class InlineReceiveFeatureTests
     private static async Task TheOutputPipeMadeForWhatTheSocketDidNotTakeGoesOnceThePeerReadItAll(string kind)
     {
         await using var transport = await TransportUnderTest.StartAsync(kind);
-        var (server, client) = await transport.ConnectAsync(clientReceiveBuffer: 4096);
-        server.Features.Get<IConnectionSocketFeature>()!.Socket.SendBufferSize = 4096;
-        var inline = server.Features.Get<IInlineReceiveFeature>()!;
+        var (server, client, inline) = await ConnectWithSmallBuffersAsync(transport);
         var receiver = new PatternReceiver(inline);
         Assert.True(inline.Attach(receiver, server.Transport));
 
@@ -389,6 +382,14 @@ public sealed class InlineReceiveFeatureTests
         }
 
         Assert.True(received.AsSpan().SequenceEqual(Pattern(from + count).AsSpan(from)), "the bytes differ from the pattern");
+    }
+
+    // A connection whose socket buffers are 4 KiB each way, so that what a turn writes soon outgrows what the socket takes.
+    private static async Task<(ConnectionContext Server, Socket Client, IInlineReceiveFeature Inline)> ConnectWithSmallBuffersAsync(TransportUnderTest transport)
+    {
+        var (server, client) = await transport.ConnectAsync(clientReceiveBuffer: 4096);
+        server.Features.Get<IConnectionSocketFeature>()!.Socket.SendBufferSize = 4096;
+        return (server, client, server.Features.Get<IInlineReceiveFeature>()!);
     }
 
     private static int FirstDifference(byte[] received) => received.AsSpan().CommonPrefixLength(Pattern(received.Length));
