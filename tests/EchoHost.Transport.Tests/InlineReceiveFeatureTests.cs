@@ -316,17 +316,7 @@ public sealed class InlineReceiveFeatureTests
         }
 
         Assert.True(receiver.OnReactorThread, "a turn ran off the reactor's thread");
-        var expected = receiver.Turns * BytesPerTurn;
-        var received = new byte[expected];
-        var total = 0;
-        while (total < expected)
-        {
-            var read = await client.ReceiveAsync(received.AsMemory(total), SocketFlags.None);
-            Assert.True(read > 0, $"the server closed after {total} of {expected} bytes");
-            total += read;
-        }
-
-        Assert.True(received.AsSpan().SequenceEqual(Pattern(expected)), $"the bytes differ from byte {FirstDifference(received)} on");
+        await ReceivePatternAsync(client, 0, receiver.Turns * BytesPerTurn);
         await Eventually.WithinAsync(receiver.Flush!, "the waiting flush did not complete once the client read");
     }
 
@@ -381,7 +371,8 @@ public sealed class InlineReceiveFeatureTests
             total += read;
         }
 
-        Assert.True(received.AsSpan().SequenceEqual(Pattern(from + count).AsSpan(from)), "the bytes differ from the pattern");
+        var pattern = Pattern(from + count).AsSpan(from);
+        Assert.True(received.AsSpan().SequenceEqual(pattern), $"the bytes differ from byte {from + received.AsSpan().CommonPrefixLength(pattern)} on");
     }
 
     // A connection whose socket buffers are 4 KiB each way, so that what a turn writes soon outgrows what the socket takes.
