@@ -97,7 +97,7 @@ public sealed partial class MemoryBudgetTests
                 await client.SendAsync(line);
             }
         });
-        await Task.Delay(200);
+        await Eventually.TrueAsync(() => client.Available >= 4096);
         var expected = Lines * ("Echoed back: ".Length + line.Length);
         var buffer = new byte[64 * 1024];
         for (var total = 0; total < expected;)
