@@ -10,15 +10,17 @@ namespace EchoHost.Client.Cli;
 /// <summary>The command line: three verbs, each with --help, exit codes 0 / 1 (failures) / 2 (usage) / 130 (Ctrl+C).</summary>
 public static class EchoCtl
 {
-    public static async Task<int> RunAsync(string[] args, Terminal terminal, CancellationToken cancellationToken = default)
+    /// <param name="clock">What fetch's idle, header and --max-time timeouts and its retry delays count on.</param>
+    public static async Task<int> RunAsync(string[] args, Terminal terminal, TimeProvider clock, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(terminal);
+        ArgumentNullException.ThrowIfNull(clock);
         var root = new RootCommand("echoctl: talk to an EchoHost, load-test it, and download URLs concurrently.")
         {
             SendCommand.Create(terminal),
             BenchCommand.Create(terminal),
-            FetchCommand.Create(terminal),
+            FetchCommand.Create(terminal, clock),
         };
 
         var parse = root.Parse(args);

@@ -13,7 +13,8 @@ namespace EchoHost.Client.Fetch;
 /// that can be resumed is kept for <c>--continue</c> when the budget runs out, and deleted otherwise.
 /// </summary>
 /// <param name="limits">How long to wait for bytes, and for the whole download; the connect timeout is the handler's.</param>
-internal sealed class Downloader(HttpClient http, DownloadFolder folder, FetchTimeouts limits, int retries, ExistingFiles existing)
+/// <param name="clock">What those two limits count on.</param>
+internal sealed class Downloader(HttpClient http, DownloadFolder folder, FetchTimeouts limits, TimeProvider clock, int retries, ExistingFiles existing)
 {
     private const int BufferBytes = 64 * 1024;
 
@@ -41,11 +42,8 @@ internal sealed class Downloader(HttpClient http, DownloadFolder folder, FetchTi
             partial.DiscardLeftovers();
         }
 
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (limits.MaxTime is { } maxTime)
-        {
-            deadline.CancelAfter(maxTime);
-        }
+        using var maxTime = new CancellationTokenSource(limits.MaxTime ?? Timeout.InfiniteTimeSpan, clock);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, maxTime.Token);
 
         var resumable = false;
         var buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
@@ -64,8 +62,8 @@ internal sealed class Downloader(HttpClient http, DownloadFolder folder, FetchTi
                 // The wait for headers is bounded per attempt by the retry pipeline; the body's by this timer, re-armed
                 // by every read that brings bytes, so a slow download goes on for as long as data flows.
                 using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
-                using var idle = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token);
-                idle.CancelAfter(limits.Idle);
+                using var idle = new CancellationTokenSource(limits.Idle, clock);
+                using var flowing = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, idle.Token);
                 status = (int)response.StatusCode;
                 if (!response.IsSuccessStatusCode && !(response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable && condition is not null))
                 {
@@ -97,11 +95,11 @@ internal sealed class Downloader(HttpClient http, DownloadFolder folder, FetchTi
                 onBytes(0, response.Content.Headers.ContentLength);
                 try
                 {
-                    await using var body = await response.Content.ReadAsStreamAsync(idle.Token);
+                    await using var body = await response.Content.ReadAsStreamAsync(flowing.Token);
                     using var file = partial.Open(offset);
                     var position = offset;
                     int read;
-                    while ((read = await body.ReadAsync(buffer.AsMemory(0, BufferBytes), idle.Token)) > 0)
+                    while ((read = await body.ReadAsync(buffer.AsMemory(0, BufferBytes), flowing.Token)) > 0)
                     {
                         idle.CancelAfter(limits.Idle);
                         // A write into the page cache takes microseconds: doing it in place costs less than handing

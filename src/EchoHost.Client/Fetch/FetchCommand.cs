@@ -18,7 +18,7 @@ internal static class FetchCommand
     /// <summary>Up to this many downloads, a terminal also gets the table of every URL at the end.</summary>
     private const int TableRows = 50;
 
-    public static Command Create(Terminal terminal)
+    public static Command Create(Terminal terminal, TimeProvider clock)
     {
         var urls = new Argument<string[]>("url") { Arity = ArgumentArity.ZeroOrMore, Description = "http:// or https:// URLs to download." };
         var inputFile = new Option<string>("--input-file", "-i")
@@ -81,8 +81,8 @@ internal static class FetchCommand
             {
                 Directory.CreateDirectory(folder.FullName);
                 var timeouts = new FetchTimeouts(parse.GetValue(connectTimeout), parse.GetValue(idleTimeout), parse.GetValue(maxTime));
-                using var http = CreateHttpClient(timeouts, parse.GetValue(perHost), parse.GetValue(retries));
-                var downloader = new Downloader(http, folder, timeouts, parse.GetValue(retries), existing);
+                using var http = CreateHttpClient(timeouts, parse.GetValue(perHost), parse.GetValue(retries), clock);
+                var downloader = new Downloader(http, folder, timeouts, clock, parse.GetValue(retries), existing);
                 var display = asJson ? Display.None : terminal.ShowsProgress ? Display.Progress : Display.Lines;
                 var run = new Run(downloader, jobs, terminal, display);
                 var report = parse.GetValue(compare)
@@ -123,7 +123,7 @@ internal static class FetchCommand
         return FetchList.Build(urls, reader, inputFile);
     }
 
-    private static HttpClient CreateHttpClient(FetchTimeouts timeouts, int perHost, int retries) => new(FetchRetries.Around(
+    private static HttpClient CreateHttpClient(FetchTimeouts timeouts, int perHost, int retries, TimeProvider clock) => new(FetchRetries.Around(
         new OneResponseServers(() => new SocketsHttpHandler
         {
             // One client for every download: connections to the same host are reused.
@@ -133,7 +133,8 @@ internal static class FetchCommand
             AutomaticDecompression = System.Net.DecompressionMethods.All,
         }),
         retries,
-        timeouts.Idle))
+        timeouts.Idle,
+        clock))
     {
         Timeout = Timeout.InfiniteTimeSpan,
         DefaultRequestHeaders = { { "User-Agent", "echoctl" } },

@@ -25,11 +25,12 @@ internal static class FetchRetries
 
     /// <summary>
     /// The handler chain for fetch's one HttpClient: retries (unless <paramref name="retries"/> is 0) of attempts that
-    /// each wait at most <paramref name="attemptTimeout"/> for response headers, over sockets.
+    /// each wait at most <paramref name="attemptTimeout"/> for response headers, over sockets; timeouts and delays
+    /// count on <paramref name="clock"/>.
     /// </summary>
-    public static HttpMessageHandler Around(HttpMessageHandler sockets, int retries, TimeSpan attemptTimeout)
+    public static HttpMessageHandler Around(HttpMessageHandler sockets, int retries, TimeSpan attemptTimeout, TimeProvider clock)
     {
-        var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>();
+        var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = clock };
         if (retries > 0)
         {
             pipeline.AddRetry(new HttpRetryStrategyOptions

@@ -1,4 +1,5 @@
 using EchoHost.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 
 namespace EchoHost.Tests.Client;
 
@@ -170,7 +171,15 @@ public sealed class FetchTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task A_body_that_stops_flowing_fails_after_the_idle_timeout_naming_it_and_the_bytes_received()
     {
-        var run = await FetchAsync(_origin.Url("/trickle/stuck?size=10000&chunks=10&interval=10&stallAfter=3"), "--idle-timeout", "1s", "--retries", "0", "--json");
+        // The idle timeout counts on a fake clock, moved on only once the 3,000 bytes sent before the stall are on disk:
+        // however slow the machine, the headers cannot time out first and the count is exact.
+        var clock = new FakeTimeProvider();
+        var fetch = ClientRun.RunAsync(
+            ["fetch", "--out", _out.FullName, _origin.Url("/trickle/stuck?size=10000&chunks=10&interval=10&stallAfter=3"), "--idle-timeout", "1s", "--retries", "0", "--json"],
+            clock: clock);
+        await Eventually.TrueAsync(() => _out.GetFiles(".*.partial").Sum(f => f.Length) == 3000 || fetch.IsCompleted, TimeSpan.FromSeconds(30));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var run = await fetch;
 
         Assert.Equal(1, run.ExitCode);
         Assert.Equal("no data for 1 s (--idle-timeout) after 3000 bytes", run.Json().GetProperty("downloads")[0].GetProperty("error").GetString());
