@@ -33,9 +33,7 @@ internal abstract partial class LinuxConnection
     /// <summary>What the last read of the output returned and the socket has not taken yet.</summary>
     protected ReadOnlySequence<byte> Unsent { get; set; }
 
-    // Reads the output until a read would wait, sending what each read returns. Once all was sent, a pipe that only
-    // the engine wrote goes (TryLetOutputGo): at once, or after the engine's flush that sent it returned; never as it
-    // is made, for what its maker is about to write.
+    // Reads the output until a read would wait, sending what each read returns.
     [SuppressMessage("Reliability", "CA2012", Justification = "Each read is consumed once: GetResult in SendRead or TryLetOutputGo, after it completed.")]
     private void ReadOutput(bool justMade)
     {
@@ -47,16 +45,7 @@ internal abstract partial class LinuxConnection
                 _outputRead = output.Reader.ReadAsync().GetAwaiter();
                 if (!_outputRead.IsCompleted)
                 {
-                    _sendIdle = true;
-                    if (!justMade && _flushingOutput)
-                    {
-                        _decideAfterFlush = true;
-                    }
-                    else if (justMade || !TryLetOutputGo(output))
-                    {
-                        _outputRead.UnsafeOnCompleted(_onOutput ??= OnOutput);
-                    }
-
+                    OnOutputSent(output, justMade);
                     return;
                 }
 
@@ -71,6 +60,28 @@ internal abstract partial class LinuxConnection
             FailSending(ex);
         }
     }
+
+    // All that was written went, and the next read is pending. A pipe that only the engine wrote goes (TryLetOutputGo):
+    // at once, or once the engine's flush that sent it has returned; never as it is made, for what its maker is about
+    // to write.
+    private void OnOutputSent(Pipe output, bool justMade)
+    {
+        _sendIdle = true;
+        if (justMade)
+        {
+            WaitForOutput();
+        }
+        else if (_flushingOutput)
+        {
+            _decideAfterFlush = true;
+        }
+        else if (!TryLetOutputGo(output))
+        {
+            WaitForOutput();
+        }
+    }
+
+    private void WaitForOutput() => _outputRead.UnsafeOnCompleted(_onOutput ??= OnOutput);
 
     /// <summary>
     /// On the reactor's thread: flushes what the engine wrote to the output pipe, the only way an engine does. When
@@ -103,7 +114,7 @@ internal abstract partial class LinuxConnection
 
             if (!flush.IsCompletedSuccessfully || !TryLetOutputGo(output))
             {
-                _outputRead.UnsafeOnCompleted(_onOutput ??= OnOutput);
+                WaitForOutput();
             }
         }
 

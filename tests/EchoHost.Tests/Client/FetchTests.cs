@@ -20,6 +20,8 @@ public sealed class FetchTests : IAsyncLifetime, IDisposable
 
     private Task<ClientRun> FetchAsync(params string[] args) => ClientRun.RunAsync(["fetch", "--out", _out.FullName, .. args]);
 
+    private long PartialBytes() => _out.GetFiles(".*.partial").Sum(f => f.Length);
+
     [Fact]
     public async Task Downloads_every_url_to_its_own_file_with_the_right_bytes()
     {
@@ -158,26 +160,37 @@ public sealed class FetchTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task A_download_that_takes_longer_than_the_idle_timeout_finishes_while_bytes_keep_coming()
     {
-        // Pieces 300 ms apart against a 2 s timeout: a busy machine can delay one by a second and the case still holds.
-        var run = await FetchAsync(_origin.Url("/trickle/slow?size=10000&chunks=12&interval=300"), "--idle-timeout", "2s", "--json");
+        // Each piece comes 0.9 s of the fake clock after the last one reached the file: 9.9 s against a 1 s timeout.
+        var clock = new FakeTimeProvider();
+        var fetch = ClientRun.RunAsync(["fetch", "--out", _out.FullName, _origin.Url("/paced/slow?size=12000&chunks=12"), "--idle-timeout", "1s", "--json"], clock: clock);
+        for (var piece = 1; piece <= 12; piece++)
+        {
+            _origin.SendPiece("slow");
+            if (piece < 12)
+            {
+                await Eventually.TrueAsync(() => PartialBytes() == piece * 1000 || fetch.IsCompleted, TimeSpan.FromSeconds(30));
+                clock.Advance(TimeSpan.FromMilliseconds(900));
+            }
+        }
+
+        var run = await fetch;
 
         Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {run.Error} {run.Out}");
-        var download = run.Json().GetProperty("downloads")[0];
-        Assert.Equal("downloaded", download.GetProperty("outcome").GetString());
-        Assert.True(download.GetProperty("seconds").GetDouble() > 3, "the body took 3.3 s to send, past the 2 s idle timeout");
-        Assert.Equal(FetchOrigin.ContentOf("slow", 10000), File.ReadAllBytes(Path.Combine(_out.FullName, _out.GetFiles().Single().Name)));
+        Assert.Equal("downloaded", run.Json().GetProperty("downloads")[0].GetProperty("outcome").GetString());
+        Assert.Equal(FetchOrigin.ContentOf("slow", 12000), File.ReadAllBytes(Path.Combine(_out.FullName, _out.GetFiles().Single().Name)));
     }
 
     [Fact]
     public async Task A_body_that_stops_flowing_fails_after_the_idle_timeout_naming_it_and_the_bytes_received()
     {
-        // The idle timeout counts on a fake clock, moved on only once the 3,000 bytes sent before the stall are on disk:
+        // The idle timeout counts on a fake clock, moved on only once the 3 pieces sent before the stall are on disk:
         // however slow the machine, the headers cannot time out first and the count is exact.
         var clock = new FakeTimeProvider();
-        var fetch = ClientRun.RunAsync(
-            ["fetch", "--out", _out.FullName, _origin.Url("/trickle/stuck?size=10000&chunks=10&interval=10&stallAfter=3"), "--idle-timeout", "1s", "--retries", "0", "--json"],
-            clock: clock);
-        await Eventually.TrueAsync(() => _out.GetFiles(".*.partial").Sum(f => f.Length) == 3000 || fetch.IsCompleted, TimeSpan.FromSeconds(30));
+        var fetch = ClientRun.RunAsync(["fetch", "--out", _out.FullName, _origin.Url("/paced/stuck?size=10000&chunks=10"), "--idle-timeout", "1s", "--retries", "0", "--json"], clock: clock);
+        _origin.SendPiece("stuck");
+        _origin.SendPiece("stuck");
+        _origin.SendPiece("stuck");
+        await Eventually.TrueAsync(() => PartialBytes() == 3000 || fetch.IsCompleted, TimeSpan.FromSeconds(30));
         clock.Advance(TimeSpan.FromSeconds(1));
         var run = await fetch;
 
@@ -189,7 +202,17 @@ public sealed class FetchTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Max_time_bounds_the_whole_download_even_while_bytes_keep_coming()
     {
-        var run = await FetchAsync(_origin.Url("/trickle/long?size=10000&chunks=10&interval=300"), "--max-time", "1s", "--json");
+        // Pieces 0.6 s of the fake clock apart, each well within the 1 s idle timeout; the second is past --max-time.
+        var clock = new FakeTimeProvider();
+        var fetch = ClientRun.RunAsync(["fetch", "--out", _out.FullName, _origin.Url("/paced/long?size=10000&chunks=10"), "--idle-timeout", "1s", "--max-time", "1s", "--json"], clock: clock);
+        for (var piece = 1; piece <= 2 && !fetch.IsCompleted; piece++)
+        {
+            _origin.SendPiece("long");
+            await Eventually.TrueAsync(() => PartialBytes() == piece * 1000 || fetch.IsCompleted, TimeSpan.FromSeconds(30));
+            clock.Advance(TimeSpan.FromMilliseconds(600));
+        }
+
+        var run = await fetch;
 
         Assert.Equal(1, run.ExitCode);
         Assert.Equal("not finished within --max-time 1 s", run.Json().GetProperty("downloads")[0].GetProperty("error").GetString());

@@ -9,9 +9,6 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Serilog;
-using Serilog.Core;
-using Serilog.Events;
-using Serilog.Formatting.Display;
 
 namespace EchoHost.Tests.Connections;
 
@@ -22,7 +19,7 @@ namespace EchoHost.Tests.Connections;
 /// </summary>
 public sealed class MiddlewareCompletionTests : IAsyncDisposable
 {
-    private readonly Events _events = new();
+    private readonly LogCapture _events = new();
     private readonly ServiceProvider _services;
     private readonly Meter _meter = new("Test.Completion");
     private readonly ConnectionCounter _counter = new(1, "Test:MaxConnections=1");
@@ -83,7 +80,7 @@ public sealed class MiddlewareCompletionTests : IAsyncDisposable
         _protocol.SetResult();
         await run;
 
-        var closed = Assert.Single(_events.All, e => Events.Render(e).Contains("closed:", StringComparison.Ordinal));
+        var closed = Assert.Single(_events.Events, e => e.Message.Contains("closed:", StringComparison.Ordinal));
         Assert.Equal("\"0HTEST\"", closed.Properties["ConnectionId"].ToString());
     }
 
@@ -107,39 +104,5 @@ public sealed class MiddlewareCompletionTests : IAsyncDisposable
     {
         _meter.Dispose();
         await _services.DisposeAsync();
-    }
-
-    private sealed class Events : ILogEventSink
-    {
-        private static readonly MessageTemplateTextFormatter Renderer = new("{Message:lj}");
-        private readonly List<LogEvent> _all = [];
-
-        public IReadOnlyList<LogEvent> All
-        {
-            get
-            {
-                lock (_all)
-                {
-                    return [.. _all];
-                }
-            }
-        }
-
-        public IEnumerable<string> Messages => All.Select(Render);
-
-        public static string Render(LogEvent logEvent)
-        {
-            using var text = new StringWriter();
-            Renderer.Format(logEvent, text);
-            return text.ToString();
-        }
-
-        public void Emit(LogEvent logEvent)
-        {
-            lock (_all)
-            {
-                _all.Add(logEvent);
-            }
-        }
     }
 }

@@ -11,7 +11,7 @@ namespace EchoHost.Tests.Support;
 
 /// <summary>
 /// A local HTTP origin for fetch tests: <c>/page/{name}?size=&amp;delay=</c> streams that many bytes after a delay,
-/// <c>/trickle/{name}?size=&amp;chunks=&amp;interval=&amp;stallAfter=</c> sends them in pieces apart in time (or stops),
+/// <c>/paced/{name}?size=&amp;chunks=</c> sends each piece when the test calls <see cref="SendPiece"/>,
 /// <c>/status/{code}</c> answers that status, <c>/abort?size=</c> breaks off mid-body, <c>/file/{name}?size=&amp;breakAt=&amp;breaks=</c>
 /// serves a file with an ETag and honours Range with If-Range (breaking off the first responses at a byte offset),
 /// <c>/norange/{name}</c> the same file ignoring Range, <c>/reset/{id}?failures=</c> resets the connection before
@@ -23,6 +23,8 @@ internal sealed class FetchOrigin : IAsyncDisposable
     private readonly WebApplication _app;
     private int _inFlight;
     private int _maxInFlight;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _pieces = new();
 
     private FetchOrigin(WebApplication app) => _app = app;
 
@@ -52,12 +54,17 @@ internal sealed class FetchOrigin : IAsyncDisposable
         return origin;
     }
 
+    /// <summary>Lets the /paced/{name} response send its next piece.</summary>
+    public void SendPiece(string name) => Pieces(name).Release();
+
     public string Url(string pathAndQuery) => new Uri(BaseUri, pathAndQuery).AbsoluteUri;
 
     public static byte[] ContentOf(string name, int size) =>
         Enumerable.Range(0, size).Select(i => (byte)name[i % name.Length]).ToArray();
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+
+    private SemaphoreSlim Pieces(string name) => _pieces.GetOrAdd(name, _ => new SemaphoreSlim(0));
 
     private void Map()
     {
@@ -86,23 +93,18 @@ internal sealed class FetchOrigin : IAsyncDisposable
             }
         });
 
-        // Sends 'size' bytes in 'chunks' pieces 'interval' ms apart; with 'stallAfter', stops after that many and waits.
-        _app.MapGet("/trickle/{name}", async (HttpContext context, string name, int size, int chunks, int interval, int stallAfter = -1) =>
+        // Sends 'size' bytes in 'chunks' pieces, each when the test calls SendPiece.
+        _app.MapGet("/paced/{name}", async (HttpContext context, string name, int size, int chunks) =>
         {
             context.Response.ContentLength = size;
             var body = ContentOf(name, size);
             var piece = size / chunks;
             for (var i = 0; i < chunks; i++)
             {
-                if (i == stallAfter)
-                {
-                    await Task.Delay(Timeout.Infinite, context.RequestAborted);
-                }
-
+                await Pieces(name).WaitAsync(context.RequestAborted);
                 var length = i == chunks - 1 ? size - (i * piece) : piece;
                 await context.Response.Body.WriteAsync(body.AsMemory(i * piece, length), context.RequestAborted);
                 await context.Response.Body.FlushAsync(context.RequestAborted);
-                await Task.Delay(i == chunks - 1 ? 0 : interval, context.RequestAborted);
             }
         });
 

@@ -5,12 +5,12 @@ using Serilog.Formatting.Display;
 
 namespace EchoHost.Tests.Support;
 
-/// <summary>A Serilog sink that keeps each event rendered as the console shows it.</summary>
+/// <summary>A Serilog sink that keeps each event rendered as the console shows it, with its properties (scopes' included).</summary>
 public sealed class LogCapture : ILogEventSink
 {
     private static readonly MessageTemplateTextFormatter Renderer = new("{Message:lj}");
 
-    public ConcurrentQueue<(LogEventLevel Level, string Message)> Events { get; } = new();
+    public ConcurrentQueue<(LogEventLevel Level, string Message, IReadOnlyDictionary<string, LogEventPropertyValue> Properties)> Events { get; } = new();
 
     public IEnumerable<string> Messages => Events.Select(e => e.Message);
 
@@ -19,7 +19,7 @@ public sealed class LogCapture : ILogEventSink
         ArgumentNullException.ThrowIfNull(logEvent);
         using var text = new StringWriter();
         Renderer.Format(logEvent, text);
-        Events.Enqueue((logEvent.Level, text.ToString()));
+        Events.Enqueue((logEvent.Level, text.ToString(), logEvent.Properties));
     }
 
     /// <summary>Waits for a line: the host logs a connection's last line after the client already saw its end.</summary>
