@@ -225,8 +225,20 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         }
     }
 
+    // A shutdown asked for from another thread cancelled the read of the pipe the transport held then, and the runner
+    // may have let that pipe go since, as it parked: the transport takes a pending cancel with a pipe it lets go. So
+    // every read after the request is cancelled here too; the first one ends the connection.
     [SuppressMessage("Reliability", "CA2012", Justification = "Each read is consumed once: GetResult in Pump, after it completed.")]
-    private void ReadNext() => _read = Input.ReadAsync().GetAwaiter();
+    private void ReadNext()
+    {
+        var input = Input;
+        if (_shutdownRequested)
+        {
+            input.CancelPendingRead();
+        }
+
+        _read = input.ReadAsync().GetAwaiter();
+    }
 
     // Handles every read that has completed, then leaves a callback for the next one.
     private void Pump()
@@ -638,7 +650,8 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
             _shutdownTicks = _time.CreateTimer(static state => ((ProtocolConnection)state!).OnHeartbeat(), this, HeartbeatInterval, HeartbeatInterval);
         }
 
-        Input.CancelPendingRead();
+        // The transport's input, not the runner's field for it: only the runner's own thread sets and clears that.
+        _transport.Input.CancelPendingRead();
         ((IInlineReceiver)this).Wake();
     }
 
@@ -677,7 +690,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         }
 
         // The loop checks idleness again when the read returns, so a byte that arrived meanwhile keeps it open.
-        Input.CancelPendingRead();
+        _transport.Input.CancelPendingRead();
         ((IInlineReceiver)this).Wake();
         Volatile.Write(ref _timeoutQueued, 0);
     }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
 using EchoHost.Connections.Protocols;
@@ -109,6 +110,21 @@ public sealed class InlineReceiveTests
         });
 
     [Fact]
+    public Task A_shutdown_requested_during_a_turn_from_the_pipe_is_heard_after_the_runner_let_the_pipe_go() =>
+        WithoutSynchronizationContext(async () =>
+        {
+            using var parked = await ParkedAfterOneLineAsync(protocol: connection => new ClosingOnLine("two", connection));
+            await parked.Transport.ReceiveAsync("tw"u8.ToArray());
+
+            await parked.Transport.ReceiveAsync("o\n"u8.ToArray());
+
+            Assert.Equal("ONE\nTWO\n", Encoding.ASCII.GetString(await parked.Connection.ReadToEndAsync()));
+            await parked.Run.WaitAsync(Bound);
+            Assert.Equal(ConnectionEndReason.ServerShutdown, parked.Runner.Outcome?.Reason);
+            Assert.Equal(1, parked.Transport.InputReleases);
+        });
+
+    [Fact]
     public Task An_idle_timeout_ends_a_parked_connection() => WithoutSynchronizationContext(async () =>
         {
             var time = new FakeTimeProvider();
@@ -148,12 +164,13 @@ public sealed class InlineReceiveTests
         new(connection.Context, options ?? new ProtocolConnectionOptions(), time ?? TimeProvider.System, null, NullLogger.Instance);
 
     // A runner over the test double, parked again after a first line.
-    private static async Task<ParkedRunner> ParkedAfterOneLineAsync(ProtocolConnectionOptions? options = null, TimeProvider? time = null)
+    private static async Task<ParkedRunner> ParkedAfterOneLineAsync(
+        ProtocolConnectionOptions? options = null, TimeProvider? time = null, Func<PipeConnection, IConnectionProtocol>? protocol = null)
     {
         var connection = new PipeConnection(inlineScheduling: true);
         var transport = new InlineTransport(connection);
         var runner = Runner(connection, options, time);
-        var run = runner.RunAsync(new UpperCaseProtocol());
+        var run = runner.RunAsync(protocol?.Invoke(connection) ?? new UpperCaseProtocol());
         await transport.ReceiveAsync("one\n"u8.ToArray());
         Assert.True(transport.IsParked);
         return new ParkedRunner(connection, transport, runner, run);
@@ -166,4 +183,26 @@ public sealed class InlineReceiveTests
     }
 
     private sealed record DuplexPipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;
+
+    // Upper-cases lines, and asks for the server's shutdown, as Kestrel would on SIGTERM, while it handles the line given.
+    private sealed class ClosingOnLine(string line, PipeConnection connection) : IConnectionProtocol
+    {
+        private readonly UpperCaseProtocol _inner = new();
+
+        public void ConnectionMade(IProtocolTransport transport) => _inner.ConnectionMade(transport);
+
+        public SequencePosition DataReceived(in ReadOnlySequence<byte> data)
+        {
+            if (Encoding.ASCII.GetString(data).StartsWith(line + "\n", StringComparison.Ordinal))
+            {
+                connection.RequestClose();
+            }
+
+            return _inner.DataReceived(data);
+        }
+
+        public void EofReceived(in ReadOnlySequence<byte> unconsumed) => _inner.EofReceived(unconsumed);
+
+        public void ConnectionLost(Exception? exception) => _inner.ConnectionLost(exception);
+    }
 }

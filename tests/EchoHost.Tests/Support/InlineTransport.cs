@@ -57,7 +57,16 @@ internal sealed class InlineTransport : IInlineReceiveFeature
         return true;
     }
 
-    public void ReleaseInput() => InputReleases++;
+    // As the Linux transport does before it drops a released pipe, it checks that the pipe holds nothing with a read
+    // that takes a pending cancellation with it.
+    public void ReleaseInput()
+    {
+        InputReleases++;
+        if (_pipes.Input.TryRead(out var unread))
+        {
+            _pipes.Input.AdvanceTo(unread.Buffer.Start);
+        }
+    }
 
     public IInlineOutput BeginOutput()
     {
