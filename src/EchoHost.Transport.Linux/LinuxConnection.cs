@@ -291,10 +291,16 @@ internal abstract partial class LinuxConnection : ConnectionContext,
             }
 
             // A runner parks only once it has read all the pipe held, so this is a guard: bytes still in a pipe that
-            // was dropped would be lost to the protocol.
+            // was dropped would be lost to the protocol. A cancelled read (a shutdown's, a timeout's) is kept for the
+            // next reader too: the guard's read takes it, so it is put back.
             if (input.Reader.TryRead(out var unread))
             {
                 input.Reader.AdvanceTo(unread.Buffer.Start);
+                if (unread.IsCanceled)
+                {
+                    input.Reader.CancelPendingRead();
+                }
+
                 return false;
             }
 

@@ -62,6 +62,15 @@ public sealed class InlineReceiveFeatureTests
         APipeAReaderEmptiedBeforeTheReceiverAttachedIsLetGo(kind);
 
     [LinuxTransportFact]
+    public Task On_epoll_an_input_pipe_let_go_with_its_read_cancelled_is_kept_and_the_next_read_is_cancelled() =>
+        AnInputPipeLetGoWithItsReadCancelledIsKept("Linux");
+
+    [Theory]
+    [IoUringKind]
+    public Task On_io_uring_an_input_pipe_let_go_with_its_read_cancelled_is_kept_and_the_next_read_is_cancelled(string kind) =>
+        AnInputPipeLetGoWithItsReadCancelledIsKept(kind);
+
+    [LinuxTransportFact]
     public Task On_epoll_bytes_that_arrive_before_anything_reads_wait_in_the_socket_for_the_receiver_inline() =>
         BytesThatArriveBeforeAnythingReadsWaitInTheSocketForTheReceiverInline("Linux");
 
@@ -264,6 +273,23 @@ public sealed class InlineReceiveFeatureTests
         GC.WaitForPendingFinalizers();
         GC.Collect();
         Assert.False(pipe.IsAlive, "the emptied input pipe is still held");
+    }
+
+    // As a runner that a shutdown reached during a turn: its pending read was cancelled, and it lets the pipe go as it
+    // parks. The cancellation is what ends that connection, so the pipe stays and its next read returns cancelled.
+    private static async Task AnInputPipeLetGoWithItsReadCancelledIsKept(string kind)
+    {
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        var (server, client) = await transport.ConnectAsync();
+        var inline = server.Features.Get<IInlineReceiveFeature>()!;
+        var receiver = new CancellingReceiver(inline, server.Transport);
+        Assert.True(inline.Attach(receiver, server.Transport));
+
+        await client.SendAsync("x"u8.ToArray(), SocketFlags.None);
+        await Eventually.TrueAsync(() => receiver.Turns == 1, "the receiver got no inline turn");
+
+        var read = await Eventually.WithinAsync(server.Transport.Input.ReadAsync().AsTask(), "the cancelled read was lost with the pipe");
+        Assert.True(read.IsCanceled);
     }
 
     // Reads what the client sent through the transport's input and consumes all of it; a weak reference to that reader.
@@ -548,6 +574,29 @@ public sealed class InlineReceiveFeatureTests
         }
 
         public void Wake() => _woken.TrySetResult();
+    }
+
+    // In its one turn it takes the input pipe, cancels its read and lets it go, as the runner parks after a turn in
+    // which a shutdown was asked for.
+    private sealed class CancellingReceiver(IInlineReceiveFeature feature, IDuplexPipe pipes) : IInlineReceiver
+    {
+        private volatile int _turns;
+
+        public int Turns => _turns;
+
+        public bool IsParked => _turns == 0;
+
+        public int? Receive(in ReadOnlySequence<byte> data)
+        {
+            pipes.Input.CancelPendingRead();
+            feature.ReleaseInput();
+            _turns++;
+            return (int)data.Length;
+        }
+
+        public void Wake()
+        {
+        }
     }
 
     private sealed record DuplexPipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;

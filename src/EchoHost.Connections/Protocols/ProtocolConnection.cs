@@ -226,8 +226,8 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     }
 
     // A shutdown asked for from another thread cancelled the read of the pipe the transport held then, and the runner
-    // may have let that pipe go since, as it parked: the transport takes a pending cancel with a pipe it lets go. So
-    // every read after the request is cancelled here too; the first one ends the connection.
+    // may have let that pipe go since, as it parked: a transport may drop a released pipe that holds no bytes, and the
+    // cancelled read with it. So every read after the request is cancelled here too; the first one ends the connection.
     [SuppressMessage("Reliability", "CA2012", Justification = "Each read is consumed once: GetResult in Pump, after it completed.")]
     private void ReadNext()
     {

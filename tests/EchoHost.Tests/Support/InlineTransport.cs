@@ -57,8 +57,8 @@ internal sealed class InlineTransport : IInlineReceiveFeature
         return true;
     }
 
-    // As the Linux transport does before it drops a released pipe, it checks that the pipe holds nothing with a read
-    // that takes a pending cancellation with it.
+    // A transport may drop a released pipe that holds no bytes, and a cancelled read with it; this one keeps its pipe,
+    // so it takes the cancellation with a read instead.
     public void ReleaseInput()
     {
         InputReleases++;
