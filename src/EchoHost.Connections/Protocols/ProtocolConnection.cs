@@ -650,7 +650,8 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
             _shutdownTicks = _time.CreateTimer(static state => ((ProtocolConnection)state!).OnHeartbeat(), this, HeartbeatInterval, HeartbeatInterval);
         }
 
-        // The transport's input, not the runner's field for it: only the runner's own thread sets and clears that.
+        // The transport's input, not the runner's field for it: only the runner's own thread sets and clears that (the
+        // timeouts below do the same).
         _transport.Input.CancelPendingRead();
         ((IInlineReceiver)this).Wake();
     }
@@ -685,7 +686,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         {
             _writeTimedOut = true;
             AbortUnread();
-            Output.CancelPendingFlush();
+            _transport.Output.CancelPendingFlush();
             return;
         }
 
