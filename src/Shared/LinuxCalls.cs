@@ -20,6 +20,9 @@ internal static partial class LinuxCalls
     // EPOLLRDHUP, and POLLRDHUP for a ring's poll: the peer shut down its sending side (it closed, or sent FIN).
     public const uint ReadHangUp = 0x2000;
 
+    // EPOLLET: a socket is reported once per change of its state, not on every wait while it stays ready.
+    public const uint EdgeTriggered = 0x80000000;
+
     public const int Add = 1;
     public const int Delete = 2;
     public const int Modify = 3;

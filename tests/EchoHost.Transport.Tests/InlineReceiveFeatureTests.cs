@@ -80,6 +80,15 @@ public sealed class InlineReceiveFeatureTests
         BytesThatArriveBeforeAnythingReadsWaitInTheSocketForTheReceiverInline(kind);
 
     [LinuxTransportFact]
+    public Task On_epoll_more_than_one_receive_takes_that_waited_in_the_socket_all_reaches_the_receiver() =>
+        MoreThanOneReceiveTakesThatWaitedInTheSocketAllReachesTheReceiver("Linux");
+
+    [Theory]
+    [IoUringKind]
+    public Task On_io_uring_more_than_one_receive_takes_that_waited_in_the_socket_all_reaches_the_receiver(string kind) =>
+        MoreThanOneReceiveTakesThatWaitedInTheSocketAllReachesTheReceiver(kind);
+
+    [LinuxTransportFact]
     public Task On_epoll_a_turn_holds_no_block_once_it_ends_whether_it_wrote_or_not() =>
         ATurnHoldsNoBlockOnceItEnds("Linux");
 
@@ -246,6 +255,26 @@ public sealed class InlineReceiveFeatureTests
         {
             Assert.True(KernelView.EpollEvents(socket) is { } watched && (watched & EpollIn) != 0, "epoll does not watch for input again");
         }
+    }
+
+    // Several receives' worth waits in the socket, and nothing more arrives once the receiver attaches, so the socket
+    // is reported ready once (epoll's reports are edge-triggered): every byte must still reach the receiver.
+    private static async Task MoreThanOneReceiveTakesThatWaitedInTheSocketAllReachesTheReceiver(string kind)
+    {
+        const int Sent = 200 * 1024;
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        var (server, client) = await transport.ConnectAsync();
+        var socket = server.Features.Get<IConnectionSocketFeature>()!.Socket;
+        socket.ReceiveBufferSize = 4 * Sent;
+        var sent = Encoding.ASCII.GetString(Pattern(Sent).Select(b => (byte)('a' + b % 26)).ToArray());
+        await client.SendAsync(Encoding.ASCII.GetBytes(sent), SocketFlags.None);
+        await Eventually.TrueAsync(() => socket.Available == Sent, "the bytes did not all arrive");
+
+        var receiver = new WakeReceiver();
+        Assert.True(server.Features.Get<IInlineReceiveFeature>()!.Attach(receiver, server.Transport));
+
+        await Eventually.TrueAsync(() => receiver.Received.Length == Sent, "the receiver did not get every byte");
+        Assert.Equal(sent, receiver.Received);
     }
 
     // As middleware reads a PROXY header: a reader takes the input pipe and consumes all there was, then the receiver

@@ -8,8 +8,8 @@ using Microsoft.Extensions.Logging;
 namespace EchoHost.Transport.Linux;
 
 /// <summary>
-/// A connection of the epoll engine: readiness from its <see cref="EpollReactor"/>, and a recv or send right
-/// there. Receiving sizes each read by what the pipe's last block still holds, so a client that drips bytes fills
+/// A connection of the epoll engine: readiness from its <see cref="EpollReactor"/>, reported once per change
+/// (edge-triggered), and a recv or send right there. Receiving sizes each read by what the pipe's last block still holds, so a client that drips bytes fills
 /// one block rather than taking a block per byte. Sending sends what the protocol flushed at once, leaving the rest
 /// for EPOLLOUT only when the socket's buffer is full. While its runner is parked, a readable socket takes the
 /// inline path instead (<see cref="IInlineReceiveFeature"/>): one receive into the reactor's buffer, the runner's
@@ -26,8 +26,13 @@ internal sealed class EpollConnection(AcceptedSocket socket, EpollReactor reacto
     private const int ReceiveHint = 2048;
     private const int MaxReceivesPerFlush = 4;
 
+    // What epoll watches while reading: with the peer's FIN among it, a report says whether anything can arrive after
+    // what the socket holds.
+    private const uint Receiving = LinuxCalls.In | LinuxCalls.ReadHangUp;
+
     private uint _watched;
     private int? _endAfterFlush;
+    private bool _receiveFilled;
 
     protected override TimeProvider Time => reactor.Time;
 
@@ -42,10 +47,10 @@ internal sealed class EpollConnection(AcceptedSocket socket, EpollReactor reacto
     {
         lock (Gate)
         {
-            _watched = LinuxCalls.In;
+            _watched = Receiving;
         }
 
-        var result = reactor.Watch(this, LinuxCalls.In);
+        var result = reactor.Watch(this, Receiving);
         if (result != 0)
         {
             lock (Gate)
@@ -78,12 +83,12 @@ internal sealed class EpollConnection(AcceptedSocket socket, EpollReactor reacto
 
         if ((State & (ConnectionState.ReadingPaused | ConnectionState.ReceiveEnded)) == 0)
         {
-            Receive();
+            ReceiveReported(leaving: hungUp || (events & LinuxCalls.ReadHangUp) != 0);
         }
         else if (hungUp)
         {
-            // A hang-up is reported whatever the interest, on every wait: a connection that is not reading
-            // leaves epoll until it reads again, or the reactor would spin on it.
+            // A hang-up is reported whatever the interest: a connection that is not reading leaves epoll, and reads
+            // what is left when it resumes.
             lock (Gate)
             {
                 Unwatch();
@@ -234,6 +239,26 @@ internal sealed class EpollConnection(AcceptedSocket socket, EpollReactor reacto
         Ended,
     }
 
+    // Epoll reports a socket once per arrival (edge-triggered), so a report is read until a receive comes back short:
+    // that emptied the socket, and whatever arrives after it is reported again. A peer that left sends nothing more,
+    // so its socket is read to the end. A receive that filled its buffer has epoll report the socket again, after
+    // the other ready sockets, as level-triggered would.
+    private void ReceiveReported(bool leaving)
+    {
+        var step = Receive();
+        if (leaving)
+        {
+            while (step == ReceiveStep.Continue)
+            {
+                step = Receive();
+            }
+        }
+        else if (step == ReceiveStep.Continue && _receiveFilled)
+        {
+            Rearm();
+        }
+    }
+
     private ReceiveStep Receive()
     {
         if (_endAfterFlush is { } end)
@@ -263,6 +288,7 @@ internal sealed class EpollConnection(AcceptedSocket socket, EpollReactor reacto
             return NothingReceived(received);
         }
 
+        _receiveFilled = received == buffer.Length;
         var data = new ReadOnlySequence<byte>(buffer, 0, received);
         var left = received - (receiver.Receive(data) ?? 0);
         if (left == 0)
@@ -299,12 +325,19 @@ internal sealed class EpollConnection(AcceptedSocket socket, EpollReactor reacto
         return _endAfterFlush is null ? ReceiveStep.Continue : Receive();
     }
 
-    // A receive that brought no bytes: 0 or -errno.
+    // A receive that brought no bytes: 0 or -errno. An interrupted one is taken again, as no report of the bytes it
+    // missed will come.
     private ReceiveStep NothingReceived(int received)
     {
-        if (received == -LinuxCalls.WouldBlock || received == -LinuxCalls.Interrupted)
+        if (received == -LinuxCalls.WouldBlock)
         {
             return ReceiveStep.Wait;
+        }
+
+        if (received == -LinuxCalls.Interrupted)
+        {
+            _receiveFilled = true;
+            return ReceiveStep.Continue;
         }
 
         EndReceive(ReceiveError(received));
@@ -318,6 +351,7 @@ internal sealed class EpollConnection(AcceptedSocket socket, EpollReactor reacto
     private int ReceiveIntoPipe()
     {
         var total = 0;
+        _receiveFilled = false;
         for (var receives = 0; receives < MaxReceivesPerFlush; receives++)
         {
             var memory = Input.Writer.GetMemory(ReceiveHint);
@@ -329,7 +363,8 @@ internal sealed class EpollConnection(AcceptedSocket socket, EpollReactor reacto
                     return received;
                 }
 
-                if (received != -LinuxCalls.WouldBlock && received != -LinuxCalls.Interrupted)
+                _receiveFilled = received == -LinuxCalls.Interrupted;
+                if (received != -LinuxCalls.WouldBlock && !_receiveFilled)
                 {
                     _endAfterFlush = received;
                 }
@@ -339,7 +374,8 @@ internal sealed class EpollConnection(AcceptedSocket socket, EpollReactor reacto
 
             Input.Writer.Advance(received);
             total += received;
-            if (received < memory.Length)
+            _receiveFilled = received == memory.Length;
+            if (!_receiveFilled)
             {
                 break;
             }
@@ -420,11 +456,23 @@ internal sealed class EpollConnection(AcceptedSocket socket, EpollReactor reacto
         }
 
         var receiving = (State & ConnectionState.AwaitingReader) != 0 ? LinuxCalls.ReadHangUp
-            : (State & (ConnectionState.ReadingPaused | ConnectionState.ReceiveEnded)) == 0 ? LinuxCalls.In : 0;
+            : (State & (ConnectionState.ReadingPaused | ConnectionState.ReceiveEnded)) == 0 ? Receiving : 0;
         var interest = receiving | ((State & ConnectionState.WaitingToWrite) != 0 ? LinuxCalls.Out : 0);
         if (interest != _watched && reactor.Change(this, interest) == 0)
         {
             _watched = interest;
+        }
+    }
+
+    // A change of interest has epoll poll the socket at once and report it if ready, the same interest included.
+    private void Rearm()
+    {
+        lock (Gate)
+        {
+            if ((State & (ConnectionState.Unwatched | ConnectionState.Closed)) == 0 && (_watched & LinuxCalls.In) != 0)
+            {
+                reactor.Change(this, _watched);
+            }
         }
     }
 

@@ -122,9 +122,11 @@ internal sealed partial class EpollReactor : IReactor
         }
     }
 
+    // Edge-triggered: a ready socket is not polled again on every wait until it is drained, as level-triggered does;
+    // the connection reads until a receive comes back short instead.
     private int Control(int operation, EpollConnection connection, uint interest)
     {
-        var change = new LinuxCalls.EpollEvent { Events = interest, Data = connection.Token };
+        var change = new LinuxCalls.EpollEvent { Events = interest | LinuxCalls.EdgeTriggered, Data = connection.Token };
         try
         {
             return LinuxCalls.EpollControl(_epoll, operation, connection.Handle, ref change);

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text;
 using EchoHost.Transport.Tests.Support;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 
 namespace EchoHost.Transport.Tests.Conformance;
 
@@ -194,6 +195,28 @@ public sealed class TransportConformanceTests
         client.Shutdown(SocketShutdown.Send);
 
         Assert.Equal(data, await Eventually.WithinAsync(DrainAsync(server.Transport.Input), "the input did not end after the client's FIN"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    [IoUringKind]
+    public async Task Many_blocks_that_waited_in_the_socket_all_reach_the_reader_while_the_client_keeps_its_side_open(string kind)
+    {
+        const int Sent = 300 * 1024;
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        var (server, client) = await transport.ConnectAsync();
+        var socket = server.Features.Get<IConnectionSocketFeature>()!.Socket;
+        socket.ReceiveBufferSize = 4 * Sent;
+        var data = new byte[Sent];
+        Random.Shared.NextBytes(data);
+
+        // All of it reaches the server before anything reads (the Linux engines leave it in the socket until then), and
+        // nothing arrives after it to report the socket ready again.
+        await client.SendAsync(data);
+        var clientPort = ((IPEndPoint)client.LocalEndPoint!).Port;
+        await Eventually.TrueAsync(() => KernelView.UnacknowledgedByServer(transport.EndPoint.Port, clientPort) == 0, "the bytes did not all arrive");
+
+        Assert.Equal(data, await Eventually.WithinAsync(ReadAtLeastAsync(server.Transport.Input, Sent), "the reader did not get every byte"));
     }
 
     [Theory]
