@@ -257,18 +257,18 @@ public sealed class InlineReceiveFeatureTests
         }
     }
 
-    // Several receives' worth waits in the socket, and nothing more arrives once the receiver attaches, so the socket
-    // is reported ready once (epoll's reports are edge-triggered): every byte must still reach the receiver.
+    // More than a report's receives take waits in the socket, and nothing more arrives once the receiver attaches, so the
+    // socket is reported ready once (epoll's reports are edge-triggered): every byte must still reach the receiver.
     private static async Task MoreThanOneReceiveTakesThatWaitedInTheSocketAllReachesTheReceiver(string kind)
     {
-        const int Sent = 200 * 1024;
+        const int Sent = 600 * 1024;
         await using var transport = await TransportUnderTest.StartAsync(kind);
         var (server, client) = await transport.ConnectAsync();
         var socket = server.Features.Get<IConnectionSocketFeature>()!.Socket;
-        socket.ReceiveBufferSize = 4 * Sent;
+        ReceiveBuffer.Reserve(socket, 4 * Sent);
         var sent = Encoding.ASCII.GetString(Pattern(Sent).Select(b => (byte)('a' + b % 26)).ToArray());
         await client.SendAsync(Encoding.ASCII.GetBytes(sent), SocketFlags.None);
-        await Eventually.TrueAsync(() => socket.Available == Sent, "the bytes did not all arrive");
+        await Eventually.TrueAsync(() => socket.Available == Sent, ReceiveBuffer.TooSmall);
 
         var receiver = new WakeReceiver();
         Assert.True(server.Features.Get<IInlineReceiveFeature>()!.Attach(receiver, server.Transport));

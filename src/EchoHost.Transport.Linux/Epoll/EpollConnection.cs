@@ -25,6 +25,7 @@ internal sealed class EpollConnection(AcceptedSocket socket, EpollReactor reacto
     // small segments shares one block, and a new block is taken only for a bigger read.
     private const int ReceiveHint = 2048;
     private const int MaxReceivesPerFlush = 4;
+    private const int ReceivesPerReport = 4;
 
     // What epoll watches while reading: with the peer's FIN among it, a report says whether anything can arrive after
     // what the socket holds.
@@ -241,21 +242,20 @@ internal sealed class EpollConnection(AcceptedSocket socket, EpollReactor reacto
 
     // Epoll reports a socket once per arrival (edge-triggered), so a report is read until a receive comes back short:
     // that emptied the socket, and whatever arrives after it is reported again. A peer that left sends nothing more,
-    // so its socket is read to the end. A receive that filled its buffer has epoll report the socket again, after
-    // the other ready sockets, as level-triggered would.
+    // so its socket is read to the end. Otherwise a receive that filled its buffer is followed by another, up to
+    // ReceivesPerReport; then epoll reports the socket again, after the other ready sockets.
     private void ReceiveReported(bool leaving)
     {
         var step = Receive();
-        if (leaving)
+        for (var receives = 1; step == ReceiveStep.Continue && (leaving || _receiveFilled); receives++)
         {
-            while (step == ReceiveStep.Continue)
+            if (!leaving && receives == ReceivesPerReport)
             {
-                step = Receive();
+                Rearm();
+                return;
             }
-        }
-        else if (step == ReceiveStep.Continue && _receiveFilled)
-        {
-            Rearm();
+
+            step = Receive();
         }
     }
 

@@ -206,7 +206,7 @@ public sealed class TransportConformanceTests
         await using var transport = await TransportUnderTest.StartAsync(kind);
         var (server, client) = await transport.ConnectAsync();
         var socket = server.Features.Get<IConnectionSocketFeature>()!.Socket;
-        socket.ReceiveBufferSize = 4 * Sent;
+        ReceiveBuffer.Reserve(socket, 4 * Sent);
         var data = new byte[Sent];
         Random.Shared.NextBytes(data);
 
@@ -214,7 +214,7 @@ public sealed class TransportConformanceTests
         // nothing arrives after it to report the socket ready again.
         await client.SendAsync(data);
         var clientPort = ((IPEndPoint)client.LocalEndPoint!).Port;
-        await Eventually.TrueAsync(() => KernelView.UnacknowledgedByServer(transport.EndPoint.Port, clientPort) == 0, "the bytes did not all arrive");
+        await Eventually.TrueAsync(() => KernelView.UnacknowledgedByServer(transport.EndPoint.Port, clientPort) == 0, ReceiveBuffer.TooSmall);
 
         Assert.Equal(data, await Eventually.WithinAsync(ReadAtLeastAsync(server.Transport.Input, Sent), "the reader did not get every byte"));
     }
