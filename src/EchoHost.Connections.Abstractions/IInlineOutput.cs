@@ -14,4 +14,7 @@ public interface IInlineOutput : IBufferWriter<byte>
     /// any other bytes are copied, as a write would.
     /// </summary>
     void Forward(ReadOnlyMemory<byte> bytes);
+
+    /// <summary>Copies <paramref name="bytes"/> after what the turn wrote so far, in one call where a buffer writer's get and advance take two.</summary>
+    void Write(ReadOnlySpan<byte> bytes);
 }

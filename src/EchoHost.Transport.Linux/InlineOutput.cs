@@ -90,7 +90,20 @@ internal sealed unsafe class InlineOutput : IInlineOutput
             return;
         }
 
-        this.Write(bytes.Span);
+        Write(bytes.Span);
+    }
+
+    public void Write(ReadOnlySpan<byte> bytes)
+    {
+        if (_overflow is null && bytes.Length <= _buffer.Length - _written)
+        {
+            bytes.CopyTo(_buffer.AsSpan(_written));
+            _written += bytes.Length;
+            Length += bytes.Length;
+            return;
+        }
+
+        Overflow().Write(bytes);
     }
 
     /// <summary>Copies the ended turn's bytes from <paramref name="skip"/> on into <paramref name="destination"/>, as many as fit; returns how many.</summary>

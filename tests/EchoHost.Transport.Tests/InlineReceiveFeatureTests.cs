@@ -89,6 +89,15 @@ public sealed class InlineReceiveFeatureTests
         MoreThanOneReceiveTakesThatWaitedInTheSocketAllReachesTheReceiver(kind);
 
     [LinuxTransportFact]
+    public Task On_epoll_copies_that_outgrow_the_turns_buffer_go_out_whole_and_in_order() =>
+        CopiesThatOutgrowTheTurnsBufferGoOutWholeAndInOrder("Linux");
+
+    [Theory]
+    [IoUringKind]
+    public Task On_io_uring_copies_that_outgrow_the_turns_buffer_go_out_whole_and_in_order(string kind) =>
+        CopiesThatOutgrowTheTurnsBufferGoOutWholeAndInOrder(kind);
+
+    [LinuxTransportFact]
     public Task On_epoll_a_turn_holds_no_block_once_it_ends_whether_it_wrote_or_not() =>
         ATurnHoldsNoBlockOnceItEnds("Linux");
 
@@ -255,6 +264,29 @@ public sealed class InlineReceiveFeatureTests
         {
             Assert.True(KernelView.EpollEvents(socket) is { } watched && (watched & EpollIn) != 0, "epoll does not watch for input again");
         }
+    }
+
+    // One turn copies more than the reactor's 64 KiB output buffer holds, a piece at a time: the piece that does not fit
+    // moves what the turn wrote before it to the output pipe, and goes after it.
+    private static async Task CopiesThatOutgrowTheTurnsBufferGoOutWholeAndInOrder(string kind)
+    {
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        var (server, client) = await transport.ConnectAsync();
+        var inline = server.Features.Get<IInlineReceiveFeature>()!;
+        var reply = Pattern(3 * 30_000);
+        var receiver = new CopyingReceiver(inline, reply, 30_000);
+        Assert.True(inline.Attach(receiver, server.Transport));
+
+        await client.SendAsync("go"u8.ToArray(), SocketFlags.None);
+        var received = new byte[reply.Length];
+        for (var total = 0; total < received.Length;)
+        {
+            var read = await client.ReceiveAsync(received.AsMemory(total), SocketFlags.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.True(read > 0, $"the server closed after {total} of {reply.Length} bytes");
+            total += read;
+        }
+
+        Assert.True(received.AsSpan().SequenceEqual(reply), $"the bytes differ from byte {FirstDifference(received)} on");
     }
 
     // More than a report's receives take waits in the socket, and nothing more arrives once the receiver attaches, so the
@@ -581,6 +613,40 @@ public sealed class InlineReceiveFeatureTests
     }
 
     // Parked until woken, as a runner that starts parked is: it records its inline turns, and once woken it takes none.
+    // Each turn copies the reply in pieces and sends it.
+    private sealed class CopyingReceiver(IInlineReceiveFeature feature, byte[] reply, int piece) : IInlineReceiver
+    {
+        public bool IsParked => true;
+
+        /// <summary>A send the socket did not take at once: the rest goes through the output pipe as the client reads.</summary>
+        public Task<FlushResult>? Waiting { get; private set; }
+
+        public int? Receive(in ReadOnlySequence<byte> data)
+        {
+            var output = feature.BeginOutput();
+            for (var at = 0; at < reply.Length; at += piece)
+            {
+                output.Write(reply.AsSpan(at, Math.Min(piece, reply.Length - at)));
+            }
+
+            var flush = feature.Send();
+            if (flush.IsCompleted)
+            {
+                _ = flush.Result;
+            }
+            else
+            {
+                Waiting = flush.AsTask();
+            }
+
+            return (int)data.Length;
+        }
+
+        public void Wake()
+        {
+        }
+    }
+
     private sealed class WakeReceiver : IInlineReceiver
     {
         private readonly TaskCompletionSource _woken = new(TaskCreationOptions.RunContinuationsAsynchronously);

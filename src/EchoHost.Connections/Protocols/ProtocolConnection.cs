@@ -94,7 +94,15 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
             return;
         }
 
-        ((IBufferWriter<byte>?)_turnOutput ?? Output).Write(data);
+        if (_turnOutput is { } turn)
+        {
+            turn.Write(data);
+        }
+        else
+        {
+            Output.Write(data);
+        }
+
         BytesSent += data.Length;
         _hasUnflushedOutput = true;
     }
@@ -103,17 +111,17 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     {
         if (data.IsSingleSegment)
         {
-            var span = data.FirstSpan;
-            if (_turnOutput is { } turn && span.Length >= IInlineOutput.ForwardMinimum && Volatile.Read(ref _inlineState) == InTurn)
+            var first = data.First;
+            if (_turnOutput is { } turn && first.Length >= IInlineOutput.ForwardMinimum && Volatile.Read(ref _inlineState) == InTurn)
             {
                 // Bytes of the turn's input may be sent from where they were received.
-                turn.Forward(data.First);
-                BytesSent += span.Length;
+                turn.Forward(first);
+                BytesSent += first.Length;
                 _hasUnflushedOutput = true;
                 return;
             }
 
-            Write(span);
+            Write(first.Span);
             return;
         }
 
@@ -355,7 +363,8 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
             consumed = buffer.End;
         }
 
-        received = buffer.Slice(buffer.Start, consumed).Length;
+        // Most turns consume all they were given, and a sequence's length is then known without slicing it.
+        received = consumed.Equals(buffer.End) ? buffer.Length : buffer.Slice(buffer.Start, consumed).Length;
         BytesReceived += received;
         _metrics?.Transferred(received, BytesSent - sentBefore);
         return consumed;

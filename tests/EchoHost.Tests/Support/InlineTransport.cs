@@ -119,6 +119,8 @@ internal sealed class InlineTransport : IInlineReceiveFeature
 
         public void Forward(ReadOnlyMemory<byte> bytes) => _written.Write(bytes.Span);
 
+        public void Write(ReadOnlySpan<byte> bytes) => _written.Write(bytes);
+
         public void Advance(int count) => _written.Advance(count);
 
         public Memory<byte> GetMemory(int sizeHint = 0) => _written.GetMemory(sizeHint);
