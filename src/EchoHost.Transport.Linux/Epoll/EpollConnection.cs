@@ -9,12 +9,12 @@ namespace EchoHost.Transport.Linux;
 
 /// <summary>
 /// A connection of the epoll engine: readiness from its <see cref="EpollReactor"/>, reported once per change
-/// (edge-triggered), and a recv or send right there. Receiving sizes each read by what the pipe's last block still holds, so a client that drips bytes fills
-/// one block rather than taking a block per byte. Sending sends what the protocol flushed at once, leaving the rest
-/// for EPOLLOUT only when the socket's buffer is full. While its runner is parked, a readable socket takes the
-/// inline path instead (<see cref="IInlineReceiveFeature"/>): one receive into the reactor's buffer, the runner's
-/// turn, one send from the reactor's buffers (a sendmsg when the turn forwarded received bytes between bytes it
-/// wrote), and only what does not fit goes through the pipes. Until the
+/// (edge-triggered), and a recv or send right there. Receiving sizes each read by what the pipe's last block still
+/// holds, so a client that drips bytes fills one block rather than taking a block per byte. Sending sends what the
+/// protocol flushed at once, leaving the rest for EPOLLOUT only when the socket's buffer is full. While its runner
+/// is parked, a readable socket takes the inline path instead (<see cref="IInlineReceiveFeature"/>): one receive
+/// into the reactor's buffer, the runner's turn, one send from the reactor's buffers (a sendmsg when the turn
+/// forwarded received bytes between bytes it wrote), and only what does not fit goes through the pipes. Until the
 /// connection has a reader, a readable socket is left alone (<c>AwaitingReader</c>), so that reader gets the first
 /// bytes. The reactor's thread alone sets and clears <c>ReadingPaused</c>, <c>ReceiveEnded</c> and <c>AwaitingReader</c>.
 /// </summary>
