@@ -266,7 +266,7 @@ public sealed class InlineReceiveFeatureTests
         }
     }
 
-    // One turn copies more than the reactor's 64 KiB output buffer holds, a piece at a time: the piece that does not fit
+    // One turn copies more than the reactor's output buffer holds, a piece at a time: the piece that does not fit
     // moves what the turn wrote before it to the output pipe, and goes after it.
     private static async Task CopiesThatOutgrowTheTurnsBufferGoOutWholeAndInOrder(string kind)
     {

@@ -4,7 +4,7 @@ namespace EchoHost.Transport.Tests.Support;
 
 /// <summary>
 /// A socket's receive buffer sized for a test that must fit many blocks in it: SO_RCVBUFFORCE, which root may set past
-/// <c>net.core.rmem_max</c> (208 KiB where it was not raised), else SO_RCVBUF, which that caps.
+/// <c>net.core.rmem_max</c>, else SO_RCVBUF, which that caps.
 /// </summary>
 internal static class ReceiveBuffer
 {
