@@ -182,18 +182,30 @@ internal static partial class LinuxCalls
     }
 
     /// <summary>
-    /// Bytes sent from <paramref name="count"/> iovecs (address and length pairs, of pinned memory), or -errno
-    /// (EAGAIN rather than waiting): a send for one, a sendmsg for several.
+    /// <see cref="Send(SafeHandle, ReadOnlySpan{byte})"/> on a descriptor its caller keeps open until the call returns
+    /// (it alone closes it), so no reference is taken on a handle.
     /// </summary>
-    public static unsafe int SendVectors(SafeHandle socket, nint* vectors, int count)
+    public static unsafe int Send(int descriptor, ReadOnlySpan<byte> data)
+    {
+        fixed (byte* pointer = data)
+        {
+            return Transfer(SysSendTo, descriptor, (nint)pointer, data.Length, NoSignal | DontWait);
+        }
+    }
+
+    /// <summary>
+    /// Bytes sent from <paramref name="count"/> iovecs (address and length pairs, of pinned memory), or -errno
+    /// (EAGAIN rather than waiting): a send for one, a sendmsg for several; on a descriptor its caller keeps open.
+    /// </summary>
+    public static unsafe int SendVectors(int descriptor, nint* vectors, int count)
     {
         if (count == 1)
         {
-            return Transfer(SysSendTo, socket, vectors[0], vectors[1], NoSignal | DontWait);
+            return Transfer(SysSendTo, descriptor, vectors[0], vectors[1], NoSignal | DontWait);
         }
 
         var message = new MessageHeader { Vectors = (nint)vectors, VectorCount = count };
-        return Transfer(SysSendMessage, socket, (nint)(&message), NoSignal | DontWait, 0);
+        return Transfer(SysSendMessage, descriptor, (nint)(&message), NoSignal | DontWait, 0);
     }
 
     /// <summary>
@@ -256,6 +268,18 @@ internal static partial class LinuxCalls
     }
 
     /// <summary>
+    /// <see cref="Receive(SafeHandle, Span{byte})"/> on a descriptor its caller keeps open until the call returns
+    /// (it alone closes it), so no reference is taken on a handle.
+    /// </summary>
+    public static unsafe int Receive(int descriptor, Span<byte> buffer)
+    {
+        fixed (byte* pointer = buffer)
+        {
+            return Transfer(SysReceiveFrom, descriptor, (nint)pointer, buffer.Length, DontWait);
+        }
+    }
+
+    /// <summary>
     /// A connection from a non-blocking listening socket's backlog, its descriptor non-blocking (as the runtime's
     /// accept makes it on such a listener) and closed on exec, and the peer's address written to
     /// <paramref name="peer"/>; or -errno (EAGAIN: the backlog is empty).
@@ -304,8 +328,7 @@ internal static partial class LinuxCalls
         try
         {
             socket.DangerousAddRef(ref added);
-            var result = Syscall(call, socket.DangerousGetHandle(), second, third, fourth, 0, 0);
-            return result >= 0 ? (int)result : -Marshal.GetLastSystemError();
+            return Transfer(call, socket.DangerousGetHandle(), second, third, fourth);
         }
         finally
         {
@@ -314,5 +337,11 @@ internal static partial class LinuxCalls
                 socket.DangerousRelease();
             }
         }
+    }
+
+    private static int Transfer(long call, nint descriptor, nint second, nint third, nint fourth)
+    {
+        var result = Syscall(call, descriptor, second, third, fourth, 0, 0);
+        return result >= 0 ? (int)result : -Marshal.GetLastSystemError();
     }
 }

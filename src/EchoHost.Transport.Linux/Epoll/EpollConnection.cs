@@ -41,6 +41,12 @@ internal sealed class EpollConnection(AcceptedSocket socket, EpollReactor reacto
 
     public bool IsReceivingThread => reactor.IsReactorThread;
 
+    // For the receives and the inline turn's send, all on the reactor's thread: that thread alone closes the socket
+    // (Close, posted to it), after its last receive, so the number cannot be another socket's during those calls and
+    // no reference on the handle is taken around each. A send from another thread takes one. Once closed, -1 makes a
+    // stray call fail with EBADF rather than reach whichever socket was given the number next.
+    private int Descriptor => Handle.IsClosed ? -1 : (int)Handle.DangerousGetHandle();
+
     protected override ILogger Logger => reactor.Logger;
 
     // What epoll watches is recorded before the socket joins it: the reactor may change it as soon as it has.
@@ -167,7 +173,7 @@ internal sealed class EpollConnection(AcceptedSocket socket, EpollReactor reacto
         var sent = 0;
         while (sent < output.Length && SendIdle && !IsAborted)
         {
-            var result = output.Count == 1 ? LinuxCalls.Send(Handle, output.First[sent..]) : SendPieces(output, sent);
+            var result = output.Count == 1 ? LinuxCalls.Send(Descriptor, output.First[sent..]) : SendPieces(output, sent);
             if (result > 0)
             {
                 sent += result;
@@ -196,7 +202,7 @@ internal sealed class EpollConnection(AcceptedSocket socket, EpollReactor reacto
     private unsafe int SendPieces(InlineOutput output, int skip)
     {
         var vectors = stackalloc nint[LinuxCalls.MaxGather * 2];
-        return LinuxCalls.SendVectors(Handle, vectors, output.Vectors(skip, vectors, null));
+        return LinuxCalls.SendVectors(Descriptor, vectors, output.Vectors(skip, vectors, null));
     }
 
     protected override void Post(ReactorWork work) => reactor.Post(this, work);
@@ -282,7 +288,7 @@ internal sealed class EpollConnection(AcceptedSocket socket, EpollReactor reacto
     private ReceiveStep ReceiveInline(IInlineReceiver receiver)
     {
         var buffer = reactor.InlineInput;
-        var received = LinuxCalls.Receive(Handle, buffer);
+        var received = LinuxCalls.Receive(Descriptor, buffer);
         if (received <= 0)
         {
             return NothingReceived(received);
@@ -355,7 +361,7 @@ internal sealed class EpollConnection(AcceptedSocket socket, EpollReactor reacto
         for (var receives = 0; receives < MaxReceivesPerFlush; receives++)
         {
             var memory = Input.Writer.GetMemory(ReceiveHint);
-            var received = LinuxCalls.Receive(Handle, memory.Span);
+            var received = LinuxCalls.Receive(Descriptor, memory.Span);
             if (received <= 0)
             {
                 if (total == 0)
