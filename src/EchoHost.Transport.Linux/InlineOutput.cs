@@ -78,19 +78,33 @@ internal sealed unsafe class InlineOutput : IInlineOutput
     /// <summary>How many pieces the ended turn's bytes are in.</summary>
     public int Count => _count;
 
-    public void Forward(ReadOnlyMemory<byte> bytes)
+    public void Forward(in ReadOnlySequence<byte> bytes)
     {
-        // Room for the run before it, itself, and a run after it.
-        if (_overflow is null && bytes.Length >= IInlineOutput.ForwardMinimum && _count + 3 <= _pieces.Length &&
-            MemoryMarshal.TryGetArray(bytes, out var segment) && segment.Array == _received)
+        // The turn's input is a sequence over the received array, so a slice of it starts at its offset there.
+        var start = bytes.Start;
+        if (start.GetObject() != _received || !bytes.IsSingleSegment)
         {
-            CloseRun();
-            _pieces[_count++] = new Piece(true, segment.Offset, segment.Count);
-            Length += segment.Count;
+            foreach (var segment in bytes)
+            {
+                Write(segment.Span);
+            }
+
             return;
         }
 
-        Write(bytes.Span);
+        var offset = start.GetInteger();
+        var length = (int)bytes.Length;
+
+        // Room for the run before it, itself, and a run after it.
+        if (_overflow is null && length >= IInlineOutput.ForwardMinimum && _count + 3 <= _pieces.Length)
+        {
+            CloseRun();
+            _pieces[_count++] = new Piece(true, offset, length);
+            Length += length;
+            return;
+        }
+
+        Write(_received.AsSpan(offset, length));
     }
 
     public void Write(ReadOnlySpan<byte> bytes)

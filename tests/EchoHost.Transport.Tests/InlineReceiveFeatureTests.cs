@@ -549,10 +549,7 @@ public sealed class InlineReceiveFeatureTests
             var output = feature.BeginOutput();
             BitConverter.TryWriteBytes(output.GetSpan(4), (int)data.Length);
             output.Advance(4);
-            foreach (var segment in data)
-            {
-                output.Forward(segment);
-            }
+            output.Forward(data);
 
             var flush = feature.Send();
             if (flush.IsCompleted)

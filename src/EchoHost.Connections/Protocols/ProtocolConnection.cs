@@ -109,19 +109,23 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
 
     public void Write(in ReadOnlySequence<byte> data)
     {
-        if (data.IsSingleSegment)
+        if (_turnOutput is { } turn && Volatile.Read(ref _inlineState) == InTurn)
         {
-            var first = data.First;
-            if (_turnOutput is { } turn && first.Length >= IInlineOutput.ForwardMinimum && Volatile.Read(ref _inlineState) == InTurn)
+            // Bytes of the turn's input may be sent from where they were received.
+            var length = data.Length;
+            if (length > 0)
             {
-                // Bytes of the turn's input may be sent from where they were received.
-                turn.Forward(first);
-                BytesSent += first.Length;
+                turn.Forward(data);
+                BytesSent += length;
                 _hasUnflushedOutput = true;
-                return;
             }
 
-            Write(first.Span);
+            return;
+        }
+
+        if (data.IsSingleSegment)
+        {
+            Write(data.FirstSpan);
             return;
         }
 

@@ -117,7 +117,13 @@ internal sealed class InlineTransport : IInlineReceiveFeature
 
         public void Clear() => _written.Clear();
 
-        public void Forward(ReadOnlyMemory<byte> bytes) => _written.Write(bytes.Span);
+        public void Forward(in ReadOnlySequence<byte> bytes)
+        {
+            foreach (var segment in bytes)
+            {
+                _written.Write(segment.Span);
+            }
+        }
 
         public void Write(ReadOnlySpan<byte> bytes) => _written.Write(bytes);
 
