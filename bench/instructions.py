@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Instructions per request in the server's own code, counted by callgrind: a figure the machine's noise does not move.
 
-    python3 bench/instructions.py [--seconds 10] [--top 12] NAME=PATH [NAME=PATH ...]
+    python3 bench/instructions.py [--seconds 10] [--top 12] [--order-file PATH] NAME=PATH [NAME=PATH ...]
 
 Each PATH is a Native AOT EchoHost build (`dotnet publish src/EchoHost -c Release --use-current-runtime -o DIR`,
 PATH being DIR/EchoHost). Each runs on the epoll engine with one reactor thread under `valgrind --tool=callgrind`,
@@ -11,6 +11,10 @@ each for the same time, 10 connections, in the two cases of native_compare.py. T
 counted divided by the requests served: the user-space work per request. Kernel time is not in it, so it is the
 part of CPU per request where EchoHost and the C server differ; compare builds by it where timings are too noisy to
 tell them apart. Needs valgrind. Loopback only.
+
+--order-file writes the functions the first build ran inside the reactor's loop, the busiest first, one symbol a
+line: src/EchoHost/HotPath.order, from which Native AOT lays the per-request code out together (see EchoHost.csproj).
+Run it again after renaming or adding a method on that path.
 """
 import argparse
 import json
@@ -66,20 +70,40 @@ def count(command, port, prefix, size, seconds, out, toggle):
     return total / max(requests, 1), requests
 
 
-def top_functions(out, requests, top):
-    annotated = subprocess.run(["callgrind_annotate", "--inclusive=no", str(out)], capture_output=True, text=True).stdout
+def functions(out, requests):
+    """Every function counted, with its own instructions per request, the most first."""
+    annotated = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100", str(out)],
+                               capture_output=True, text=True).stdout
     rows = []
     for line in annotated.splitlines():
         match = re.match(r"\s*([\d,]+) \(\s*[\d.]+%\)\s+\S*?:(\S+)", line)
         if match and "PROGRAM TOTALS" not in line:
             rows.append((int(match.group(1).replace(",", "")) / requests, match.group(2)))
-    return rows[:top]
+    return rows
+
+
+def write_order(path, results, build, executable):
+    """
+    The build's managed methods of every case, each once, by their busiest case's instructions per request: those
+    Native AOT compiled into its __managedcode section, which it can lay out (the runtime's and libc's code it links).
+    """
+    table = subprocess.run(["objdump", "-t", str(executable.with_suffix(".dbg"))], capture_output=True, text=True, check=True).stdout
+    managed = {line.split()[-1] for line in table.splitlines() if " __managedcode\t" in line}
+    busiest = {}
+    for _, name, _, rows in results:
+        if name == build:
+            for per_request, function in rows:
+                if function in managed:
+                    busiest[function] = max(busiest.get(function, 0), per_request)
+    ordered = sorted(busiest, key=lambda function: (-busiest[function], function))
+    Path(path).write_text("".join(f"{function}\n" for function in ordered if busiest[function] >= 1))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--top", type=int, default=12, help="the functions with the most instructions of their own, per build")
+    parser.add_argument("--order-file", metavar="PATH", help="write the first build's per-request functions here")
     parser.add_argument("builds", nargs="+", metavar="NAME=PATH")
     arguments = parser.parse_args()
     if not shutil.which("valgrind"):
@@ -107,18 +131,21 @@ def main():
                 command += ["--Transport:Kind=Linux", "--Transport:Threads=1"]
                 out = scratch / f"{name}.{port}"
                 per_request, requests = count(command, port, prefix, size, arguments.seconds, out, REACTOR_LOOP)
-                results.append((case, name, per_request, top_functions(out, requests, arguments.top)))
+                results.append((case, name, per_request, functions(out, requests)))
                 time.sleep(0.5)
 
     print("| case | server | instructions per request |")
     print("|---|---|---:|")
     for case, name, per_request, _ in results:
         print(f"| {case} | {name} | {per_request:,.0f} |")
-    for case, name, _, functions in results:
-        if functions:
+    for case, name, _, rows in results:
+        if rows:
             print(f"\n{case}, {name}: instructions per request of each function's own code")
-            for per_request, function in functions:
+            for per_request, function in rows[:arguments.top]:
                 print(f"  {per_request:8,.0f}  {function}")
+    if arguments.order_file:
+        name, path = arguments.builds[0].split("=", 1)
+        write_order(arguments.order_file, results, name, Path(path).resolve())
 
 
 if __name__ == "__main__":

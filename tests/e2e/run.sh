@@ -36,6 +36,12 @@ echo "e2e: publishing the host (Native AOT)"
 dotnet publish "$repo/src/EchoHost" -c Release --use-current-runtime -o "$work/out" --nologo -v quiet >"$work/publish.log" 2>&1 \
   || { cat "$work/publish.log"; echo "e2e: 0 passed, 1 failed, 0 skipped"; exit 1; }
 
+if layout=$(python3 "$here/hot_path_layout.py" "$work/out/EchoHost.dbg" "$repo/src/EchoHost/HotPath.order" 2>&1); then
+  pass "Native AOT: the per-request methods of HotPath.order laid out together ($layout)"
+else
+  fail "hot path layout" "$layout"
+fi
+
 # Starts the published host from an unrelated directory on ephemeral ports, through the launcher command in
 # host_launcher when one is set (a seccomp filter); sets echo_port and health_port from its start-up log, which is
 # the only place the real ports are announced.
