@@ -31,6 +31,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run as suite  # noqa: E402  (build_native, free_port, wait_for_port, server_command)
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "e2e"))
+from hot_path_layout import managed_methods  # noqa: E402  (what the end-to-end check reads as the build's methods)
+
 NATIVE = suite.OUT / "native"
 REACTOR_LOOP = "EchoHost_Transport_Linux_EchoHost_Transport_Linux_EpollReactor__Run"
 CASES = [
@@ -87,8 +90,7 @@ def write_order(path, results, build, executable):
     The build's managed methods of every case, each once, by their busiest case's instructions per request: those
     Native AOT compiled into its __managedcode section, which it can lay out (the runtime's and libc's code it links).
     """
-    table = subprocess.run(["objdump", "-t", str(executable.with_suffix(".dbg"))], capture_output=True, text=True, check=True).stdout
-    managed = {line.split()[-1] for line in table.splitlines() if " __managedcode\t" in line}
+    managed = managed_methods(executable.with_suffix(".dbg"))
     busiest = {}
     for _, name, _, rows in results:
         if name == build:

@@ -609,7 +609,6 @@ public sealed class InlineReceiveFeatureTests
         }
     }
 
-    // Parked until woken, as a runner that starts parked is: it records its inline turns, and once woken it takes none.
     // Each turn copies the reply in pieces and sends it.
     private sealed class CopyingReceiver(IInlineReceiveFeature feature, byte[] reply, int piece) : IInlineReceiver
     {
@@ -633,6 +632,7 @@ public sealed class InlineReceiveFeatureTests
         }
     }
 
+    // Parked until woken, as a runner that starts parked is: it records its inline turns, and once woken it takes none.
     private sealed class WakeReceiver : IInlineReceiver
     {
         private readonly TaskCompletionSource _woken = new(TaskCreationOptions.RunContinuationsAsynchronously);

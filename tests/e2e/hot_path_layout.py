@@ -13,13 +13,19 @@ import sys
 ALIGNMENT = 32
 
 
-def main(symbols, order_file):
-    table = subprocess.run(["objdump", "-t", symbols], capture_output=True, text=True, check=True).stdout
+def managed_methods(symbols):
+    """The methods Native AOT compiled into the build's __managedcode section, by name: (address, size)."""
+    table = subprocess.run(["objdump", "-t", str(symbols)], capture_output=True, text=True, check=True).stdout
     managed = {}
     for line in table.splitlines():
         fields = line.split()
         if " __managedcode\t" in line and len(fields) >= 6:
             managed[fields[-1]] = (int(fields[0], 16), int(fields[-2], 16))
+    return managed
+
+
+def main(symbols, order_file):
+    managed = managed_methods(symbols)
 
     names = [line.strip() for line in open(order_file) if line.strip()]
     missing = [name for name in names if name not in managed]

@@ -41,10 +41,8 @@ internal sealed class EpollConnection(AcceptedSocket socket, EpollReactor reacto
 
     public bool IsReceivingThread => reactor.IsReactorThread;
 
-    // For the receives and the inline turn's send, all on the reactor's thread: that thread alone closes the socket
-    // (Close, posted to it), after its last receive, so the number cannot be another socket's during those calls and
-    // no reference on the handle is taken around each. A send from another thread takes one. Once closed, -1 makes a
-    // stray call fail with EBADF rather than reach whichever socket was given the number next.
+    // For calls on the reactor's thread, which alone closes the socket (Close is posted to it): no reference on the
+    // handle is needed. Once closed, -1 fails a stray call with EBADF rather than reach a reused number.
     private int Descriptor => Handle.IsClosed ? -1 : (int)Handle.DangerousGetHandle();
 
     protected override ILogger Logger => reactor.Logger;
