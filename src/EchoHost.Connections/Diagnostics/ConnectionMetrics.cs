@@ -7,7 +7,7 @@ namespace EchoHost.Connections.Diagnostics;
 /// One listener's connection instruments, named <c>{prefix}.connections.opened</c> and so on so that
 /// OpenTelemetry's Prometheus naming turns them into <c>{prefix}_connections_opened_total</c>. The counts are
 /// plain interlocked fields, read by observable instruments when a scraper collects: the echo path pays an atomic
-/// add per count, on a cache line of its processor's (<see cref="TrafficCounts"/>), and nothing else. Every series
+/// add per count, on a cache line of its thread's (<see cref="TrafficCounts"/>), and nothing else. Every series
 /// (each reason included) is exported from the first scrape on, at zero, so rates and alerts work before the first
 /// event.
 /// </summary>

@@ -1,11 +1,12 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace EchoHost.Connections.Diagnostics;
 
 /// <summary>
-/// Messages and bytes, added to on every turn by whichever thread runs it. Each processor adds to a cache line of
-/// its own: one shared line would move between the cores of every thread that serves connections, on every turn. A
-/// scrape sums the lines.
+/// Messages and bytes, added to on every turn by whichever thread runs it. Each thread adds to a cell of its own, two
+/// cache lines wide: one shared line would move between the cores of every thread that serves connections, on every
+/// turn. A scrape sums the cells.
 /// </summary>
 internal sealed class TrafficCounts
 {
@@ -13,10 +14,17 @@ internal sealed class TrafficCounts
     private const int ReceivedAt = 1;
     private const int SentAt = 2;
 
-    // Two lines' worth of longs per processor, so that neighbours stay apart even where lines are fetched in pairs.
+    // Two lines' worth of longs per cell, so that neighbours stay apart even where lines are fetched in pairs.
     private const int Stride = 16;
 
-    private readonly int _cellMask = (int)BitOperations.RoundUpToPowerOf2((uint)Environment.ProcessorCount) - 1;
+    // A thread takes a number the first time it adds, and keeps it. Cells are per thread rather than per processor:
+    // asking which processor runs the thread is a call into the vDSO on every turn.
+    [ThreadStatic]
+    private static int t_thread;
+    private static int s_threads;
+
+    // Room for a busy thread per processor and as many others before two threads share a cell.
+    private readonly int _cellMask = (int)BitOperations.RoundUpToPowerOf2(2 * (uint)Environment.ProcessorCount) - 1;
     private readonly long[] _counts;
 
     public TrafficCounts() => _counts = new long[(_cellMask + 1) * Stride];
@@ -29,7 +37,7 @@ internal sealed class TrafficCounts
 
     public void AddMessages(long count) => Interlocked.Add(ref _counts[CellStart() + MessagesAt], count);
 
-    /// <summary>A turn's bytes both ways, with one look-up of the processor's cell.</summary>
+    /// <summary>A turn's bytes both ways, with one look-up of the thread's cell.</summary>
     public void AddTransferred(long received, long sent)
     {
         var cell = CellStart();
@@ -44,9 +52,19 @@ internal sealed class TrafficCounts
         }
     }
 
-    // Two threads may share a cell (a processor number read just before a migration), hence the atomic adds; on a
-    // line this core already holds they cost a few cycles.
-    private int CellStart() => (Thread.GetCurrentProcessorId() & _cellMask) * Stride;
+    // Threads beyond the cells share them, hence the atomic adds; on a line this core already holds they cost a few
+    // cycles.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int CellStart()
+    {
+        var thread = t_thread;
+        if (thread == 0)
+        {
+            thread = t_thread = Interlocked.Increment(ref s_threads);
+        }
+
+        return (thread & _cellMask) * Stride;
+    }
 
     private long Sum(int field)
     {

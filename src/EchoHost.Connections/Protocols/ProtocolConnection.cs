@@ -37,6 +37,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     private Action? _onInput;
     private readonly TaskCompletionSource<ConnectionOutcome> _run = new();
     private long _lastActivity;
+    private int _activeSinceHeartbeat;
     private long _flushStarted;
     private int _timeoutQueued;
     private bool _queuedTimeoutIsWrite;
@@ -188,6 +189,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         // Nothing here awaits a read: between reads the connection is a callback left on its input, so an idle
         // connection holds no suspended method. The callback runs in this context (its log scopes), as an await would.
         _context = ExecutionContext.Capture();
+        Volatile.Write(ref _lastActivity, _time.GetTimestamp());
         try
         {
             _connection.Features.Set<IConnectionTrafficFeature>(this);
@@ -207,7 +209,6 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
             }
 
             protocol.ConnectionMade(this);
-            MarkActivity();
             if (ParkAttached())
             {
                 return _run.Task;
@@ -284,10 +285,10 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         {
             { IsCompleted: true } => ConnectionEndReason.PeerClosed,
             { IsCanceled: true } when _shutdownRequested => ConnectionEndReason.ServerShutdown,
-            { IsCanceled: true } when IsIdle() => ConnectionEndReason.IdleTimeout,
+            { IsCanceled: true } when IsIdle(_time.GetTimestamp()) => ConnectionEndReason.IdleTimeout,
             _ => null,
         };
-        var now = MarkActivity();
+        MarkActivity();
         if (end == ConnectionEndReason.IdleTimeout && _logger.IsEnabled(LogLevel.Information))
         {
             var peer = PeerAddress.Format(RemoteEndPoint);
@@ -314,7 +315,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         var held = buffer.Length - received;
         Input.AdvanceTo(consumed, buffer.End);
         HoldInput(held);
-        return FlushTurn(end, inline, now);
+        return FlushTurn(end, inline);
     }
 
     // A turn the transport runs with what it received: returns how many bytes the protocol consumed. The runner goes
@@ -326,7 +327,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         bool goOn;
         try
         {
-            var now = MarkActivity();
+            MarkActivity();
             _turnOutput = _inline!.BeginOutput();
             try
             {
@@ -338,7 +339,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
                 Volatile.Write(ref _inlineState, Reading);
             }
 
-            goOn = FlushTurn(end: null, inline: true, now);
+            goOn = FlushTurn(end: null, inline: true);
         }
         catch (Exception ex)
         {
@@ -375,9 +376,8 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     }
 
     // After the protocol's turn: one flush of what it wrote. False when the connection ended here, or when the
-    // flush waits on the peer and reading goes on once it completes. The turn's start stands for the flush's: the
-    // turn is microseconds, the write timeout seconds, and a clock read per request is saved.
-    private bool FlushTurn(ConnectionEndReason? end, bool inline, long turnStarted)
+    // flush waits on the peer and reading goes on once it completes. Only a flush that waits reads the clock.
+    private bool FlushTurn(ConnectionEndReason? end, bool inline)
     {
         if (!_hasUnflushedOutput)
         {
@@ -388,13 +388,13 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         // read either, and Kestrel stops reading the socket once its input buffer is full. The write timeout
         // bounds how long that may last.
         _hasUnflushedOutput = false;
-        Volatile.Write(ref _flushStarted, turnStarted);
         var pending = inline ? _inline!.Send() : Output.FlushAsync();
         if (pending.IsCompleted)
         {
             return Flushed(pending.Result, end);
         }
 
+        Volatile.Write(ref _flushStarted, _time.GetTimestamp());
         _ = FlushStalledAsync(pending, end);
         return false;
     }
@@ -679,14 +679,20 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
             return;
         }
 
+        var now = _time.GetTimestamp();
+        if (Interlocked.Exchange(ref _activeSinceHeartbeat, 0) != 0)
+        {
+            Volatile.Write(ref _lastActivity, now);
+        }
+
         if (Volatile.Read(ref _timeoutQueued) != 0)
         {
             return;
         }
 
         var flushStarted = Volatile.Read(ref _flushStarted);
-        var stalled = flushStarted != 0 && _writeTimeoutTicks > 0 && _time.GetTimestamp() - flushStarted >= _writeTimeoutTicks;
-        if ((stalled || (flushStarted == 0 && IsIdle())) && Interlocked.Exchange(ref _timeoutQueued, 1) == 0)
+        var stalled = flushStarted != 0 && _writeTimeoutTicks > 0 && now - flushStarted >= _writeTimeoutTicks;
+        if ((stalled || (flushStarted == 0 && IsIdle(now))) && Interlocked.Exchange(ref _timeoutQueued, 1) == 0)
         {
             _queuedTimeoutIsWrite = stalled;
             ThreadPool.UnsafeQueueUserWorkItem(static state => state.OnTimeout(), this, preferLocal: false);
@@ -746,14 +752,13 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         }
     }
 
-    private long MarkActivity()
-    {
-        var now = _time.GetTimestamp();
-        Volatile.Write(ref _lastActivity, now);
-        return now;
-    }
+    // A turn only notes that it ran; the next heartbeat takes that as the time of the activity, as Kestrel's own
+    // timeouts count in heartbeats. No clock is read per request, and a connection is closed at most one heartbeat
+    // later than its timeout, never earlier.
+    private void MarkActivity() => Volatile.Write(ref _activeSinceHeartbeat, 1);
 
-    private bool IsIdle() => _idleTimeoutTicks > 0 && _time.GetTimestamp() - Volatile.Read(ref _lastActivity) >= _idleTimeoutTicks;
+    private bool IsIdle(long now) =>
+        _idleTimeoutTicks > 0 && Volatile.Read(ref _activeSinceHeartbeat) == 0 && now - Volatile.Read(ref _lastActivity) >= _idleTimeoutTicks;
 
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
 

@@ -129,6 +129,7 @@ public sealed class InlineReceiveTests
         {
             var time = new FakeTimeProvider();
             using var parked = await ParkedAfterOneLineAsync(new ProtocolConnectionOptions { IdleTimeout = TimeSpan.FromSeconds(5) }, time);
+            parked.Connection.Heartbeat();
 
             time.Advance(TimeSpan.FromSeconds(5));
             parked.Connection.Heartbeat();

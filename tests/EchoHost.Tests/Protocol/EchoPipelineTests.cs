@@ -118,8 +118,9 @@ public sealed class EchoPipelineTests
     {
         using var harness = new PipelineHarness(new EchoOptions { IdleTimeout = TimeSpan.FromSeconds(30) });
         var (connection, run) = harness.Start();
-        await connection.SendAsync("half"u8.ToArray());
-        await harness.Logs.WaitForAsync(m => m.StartsWith("Connection from", StringComparison.Ordinal));
+        await connection.SendAsync("tick\nhalf"u8.ToArray());
+        Assert.Equal("Echoed back: tick\n", Encoding.UTF8.GetString(await connection.ReceiveExactlyAsync(18)));
+        connection.Heartbeat();
 
         harness.Time.Advance(TimeSpan.FromSeconds(29));
         connection.Heartbeat();
@@ -131,6 +132,28 @@ public sealed class EchoPipelineTests
         await run.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Contains(harness.Logs.Events, e => e.Level == LogEventLevel.Information && e.Message.EndsWith("sent nothing for 00:00:30: closing it", StringComparison.Ordinal));
         Assert.Equal(1, harness.Metrics.ClosedBy(ConnectionEndReason.IdleTimeout));
+    }
+
+    [Fact]
+    public async Task Input_between_heartbeats_counts_from_the_next_one_so_no_connection_is_closed_early()
+    {
+        using var harness = new PipelineHarness(new EchoOptions { IdleTimeout = TimeSpan.FromSeconds(30) });
+        var (connection, run) = harness.Start();
+        harness.Time.Advance(TimeSpan.FromMilliseconds(500));
+        await connection.SendAsync("tick\n"u8.ToArray());
+        Assert.Equal("Echoed back: tick\n", Encoding.UTF8.GetString(await connection.ReceiveExactlyAsync(18)));
+        harness.Time.Advance(TimeSpan.FromMilliseconds(500));
+        connection.Heartbeat();
+
+        // 30 s after the input, but 29.5 s after the heartbeat that saw it: still open.
+        harness.Time.Advance(TimeSpan.FromSeconds(29.5));
+        connection.Heartbeat();
+        await connection.SendAsync("tock\n"u8.ToArray());
+        Assert.Equal("Echoed back: tock\n", Encoding.UTF8.GetString(await connection.ReceiveExactlyAsync(18)));
+
+        await connection.ToServer.CompleteAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, harness.Metrics.ClosedBy(ConnectionEndReason.IdleTimeout));
     }
 
     [Fact]
