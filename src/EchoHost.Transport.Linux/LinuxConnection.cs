@@ -90,6 +90,10 @@ internal abstract partial class LinuxConnection : ConnectionContext,
 
     public SocketDescriptor Handle { get; }
 
+    // For calls on the reactor's thread, which alone closes the socket (Close is posted to it): no reference on the
+    // handle is needed. Once closed, -1 fails a stray call with EBADF rather than reach a reused number.
+    internal int Descriptor => Handle.IsClosed ? -1 : (int)Handle.DangerousGetHandle();
+
     public override string ConnectionId
     {
         get => _id ??= $"E{Key:X8}";

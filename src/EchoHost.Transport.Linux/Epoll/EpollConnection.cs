@@ -41,10 +41,6 @@ internal sealed class EpollConnection(AcceptedSocket socket, EpollReactor reacto
 
     public bool IsReceivingThread => reactor.IsReactorThread;
 
-    // For calls on the reactor's thread, which alone closes the socket (Close is posted to it): no reference on the
-    // handle is needed. Once closed, -1 fails a stray call with EBADF rather than reach a reused number.
-    private int Descriptor => Handle.IsClosed ? -1 : (int)Handle.DangerousGetHandle();
-
     protected override ILogger Logger => reactor.Logger;
 
     // What epoll watches is recorded before the socket joins it: the reactor may change it as soon as it has.

@@ -37,7 +37,6 @@ internal sealed partial class IoUringReactor : IReactor
     private readonly Thread _thread;
     // Sockets named by the SQEs queued since the last submission: each holds its descriptor number until the kernel
     // resolved it, so a socket the application closes meanwhile cannot hand that number to another.
-    private readonly List<SocketDescriptor> _submitting = [];
     private readonly byte[] _received;
     private readonly Stack<InlineSend> _inlineSends = new();
     private readonly TaskCompletionSource<int> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -208,34 +207,16 @@ internal sealed partial class IoUringReactor : IReactor
         }
     }
 
-    // The next submission queue entry, for an operation on the connection's socket, whose handle it holds.
+    // The next submission queue entry, for an operation on the connection's socket. The kernel reads the number at
+    // the next io_uring_enter, and it is still the connection's then: a connection closes its socket only once none
+    // of its operations is pending, and each is pending from the entry written to its completion.
     private unsafe Ring.Sqe* Submission(IoUringConnection connection, byte opcode, Operation operation)
     {
-        var fd = Hold(connection.Handle);
         var sqe = _ring!.NextSqe();
         sqe->Opcode = opcode;
-        sqe->Fd = fd;
+        sqe->Fd = connection.Descriptor;
         sqe->UserData = UserData(connection, operation);
         return sqe;
-    }
-
-    // Throws ObjectDisposedException once the socket is closed: the connection then fails.
-    private int Hold(SocketDescriptor handle)
-    {
-        var held = false;
-        handle.DangerousAddRef(ref held);
-        _submitting.Add(handle);
-        return (int)handle.DangerousGetHandle();
-    }
-
-    private void Release()
-    {
-        foreach (var handle in _submitting)
-        {
-            handle.DangerousRelease();
-        }
-
-        _submitting.Clear();
     }
 
     private static ulong UserData(IoUringConnection connection, Operation operation) => (connection.Token << 2) | (ulong)operation;
@@ -264,7 +245,6 @@ internal sealed partial class IoUringReactor : IReactor
 
         _stopped = true;
         RunQueuedWork();
-        Release();
         var abandoned = !_connections.IsEmpty;
         foreach (var connection in _connections.Snapshot())
         {
@@ -313,7 +293,6 @@ internal sealed partial class IoUringReactor : IReactor
             }
 
             var entered = _ring!.Enter(_work.IsEmpty ? 1u : 0u, _stopping ? StoppingWaitMilliseconds : -1);
-            Release();
             if (entered < 0 && entered != -Ring.Busy)
             {
                 RingFailed(Logger, -entered);
