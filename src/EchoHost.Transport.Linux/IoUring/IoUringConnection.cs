@@ -31,6 +31,10 @@ internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringRea
     private bool _receiving;
     private bool _sending;
     private bool _peerLeft;
+
+    // The last receive left the socket empty: the next one waits for the peer, as in ping-pong, where the reply has
+    // to reach the client before it sends again.
+    private bool _socketDrained;
     private bool _polling;
     private MemoryHandle _pin;
     private MemoryHandle[]? _pins;
@@ -59,6 +63,7 @@ internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringRea
     public void OnReceived(int result, ReadOnlyMemory<byte> data, int buffer, bool more)
     {
         _receiving = false;
+        _socketDrained = result > 0 && !more;
         if (result > 0)
         {
             // Bytes that wait unflushed in the pipe go first: a turn on what came after them would overtake them.
@@ -492,7 +497,7 @@ internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringRea
 
         if (HasReader || _peerLeft)
         {
-            reactor.Receive(this);
+            reactor.Receive(this, waitFirst: _socketDrained);
             _receiving = true;
         }
         else if (!_polling)

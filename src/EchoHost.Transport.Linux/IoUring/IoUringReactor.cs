@@ -130,10 +130,14 @@ internal sealed partial class IoUringReactor : IReactor
         LinuxCalls.Signal(_wake);
     }
 
-    /// <summary>On this thread: a receive into one of the provided buffers.</summary>
-    public unsafe void Receive(IoUringConnection connection)
+    /// <summary>
+    /// On this thread: a receive into one of the provided buffers. With <paramref name="waitFirst"/>, the kernel waits
+    /// for the socket to be readable before it tries, rather than try and fail first.
+    /// </summary>
+    public unsafe void Receive(IoUringConnection connection, bool waitFirst)
     {
         var sqe = Submission(connection, Ring.OpRecv, Operation.Receive);
+        sqe->IoPriority = waitFirst ? Ring.RecvPollFirst : (ushort)0;
         sqe->Flags = Ring.SqeBufferSelect;
         sqe->BufferGroup = ProvidedBuffers.Group;
     }

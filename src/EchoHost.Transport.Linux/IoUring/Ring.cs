@@ -18,6 +18,7 @@ internal sealed unsafe partial class Ring : IDisposable
     public const byte OpRecv = 27;
 
     public const byte SqeBufferSelect = 1 << 5;
+    public const ushort RecvPollFirst = 1;
     public const uint PollAddMulti = 1;
 
     public const uint CqeBuffer = 1;
