@@ -189,6 +189,8 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         // Nothing here awaits a read: between reads the connection is a callback left on its input, so an idle
         // connection holds no suspended method. The callback runs in this context (its log scopes), as an await would.
         _context = ExecutionContext.Capture();
+
+        // Before the heartbeat below can compare with it.
         Volatile.Write(ref _lastActivity, _time.GetTimestamp());
         try
         {

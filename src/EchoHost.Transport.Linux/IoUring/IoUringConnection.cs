@@ -31,11 +31,11 @@ internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringRea
     private bool _receiving;
     private bool _sending;
     private bool _peerLeft;
+    private bool _polling;
 
     // The last receive left the socket empty: the next one waits for the peer, as in ping-pong, where the reply has
     // to reach the client before it sends again.
     private bool _socketDrained;
-    private bool _polling;
     private MemoryHandle _pin;
     private MemoryHandle[]? _pins;
     private Message* _message;

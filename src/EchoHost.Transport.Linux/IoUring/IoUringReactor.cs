@@ -35,8 +35,6 @@ internal sealed partial class IoUringReactor : IReactor
     private readonly LinuxTransportOptions _options;
     private readonly int _wake;
     private readonly Thread _thread;
-    // Sockets named by the SQEs queued since the last submission: each holds its descriptor number until the kernel
-    // resolved it, so a socket the application closes meanwhile cannot hand that number to another.
     private readonly byte[] _received;
     private readonly Stack<InlineSend> _inlineSends = new();
     private readonly TaskCompletionSource<int> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
