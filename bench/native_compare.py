@@ -2,6 +2,7 @@
 """EchoHost variants next to the native C epoll server, driven by the native C generator, interleaved.
 
     python3 bench/native_compare.py [--rounds 5] [--seconds 3] [--server-cpu 0.5] [--stream] [--variant NAME=ARGS ...]
+                                    [--pair NEW/OLD ...]
 
 Builds bench/native (gcc -O2) and a Release EchoHost, starts the C server and one EchoHost per variant (the
 default variants: metrics on, metrics off), and runs each case against each server in turn, the order
@@ -14,7 +15,8 @@ On 2 cores a server as cheap per request as the generator is limited by the gene
 holds every server, C's included, to that fraction of one core (a cgroup CPU quota over 10 ms periods; needs root
 and the cgroup cpu controller), so the generator keeps headroom and each rate is the server's own: its CPU per
 request against the quota. p99 is then the quota's throttling, not the server's. --stream adds stream 16 KiB at 10
-connections (echo_load --mode stream), in MB/s.
+connections (echo_load --mode stream), in MB/s. --pair NEW/OLD prints, per case, each round's ratio of one server's
+rate to another's and their median: two builds compared within each round, as "x C epoll" compares with C.
 """
 import argparse
 import json
@@ -118,8 +120,14 @@ def main():
     parser.add_argument("--variant", action="append", default=[],
                         help="NAME=ARG[,ARG...]: an EchoHost with these extra arguments (env:KEY=VALUE sets a variable, "
                              "exe:PATH runs another EchoHost executable, such as an earlier commit's build)")
+    parser.add_argument("--pair", action="append", default=[], metavar="NEW/OLD",
+                        help="also print each round's ratio of NEW's rate to OLD's, and their median (c-epoll or a variant's NAME)")
     arguments = parser.parse_args()
     variants = dict(v.split("=", 1) for v in arguments.variant) or {"metrics-on": "--Metrics:Enabled=true", "metrics-off": "--Metrics:Enabled=false"}
+    pairs = [tuple(pair.split("/", 1)) for pair in arguments.pair]
+    for pair in pairs:
+        if len(pair) != 2 or not set(pair) <= {"c-epoll", *variants}:
+            parser.error(f"--pair takes NEW/OLD, two of: c-epoll, {', '.join(variants)}")
     if arguments.server_cpu is not None and not 0.1 <= arguments.server_cpu <= 1:
         parser.error("--server-cpu is a fraction of one core, from 0.1 to 1")
     quota = CpuQuota(f"echohost-bench-{os.getpid()}", arguments.server_cpu) if arguments.server_cpu else None
@@ -176,6 +184,12 @@ def main():
             print(f"| {case} | {kind} | {rate:,.0f} | {ratio:.2f} | {f'{statistics.median(p99):,.0f}' if p99 else '-'} | "
                   f"{statistics.median(r['serverCpuMicrosecondsPerRequest'] for r in runs):.1f} | "
                   f"{statistics.median(r['generatorCpuShare'] for r in runs):.0%} |")
+    for new, old in pairs:
+        print()
+        for case, *_ in cases:
+            ratios = [n["rate"] / o["rate"] for n, o in zip(samples[(case, new)], samples[(case, old)])]
+            print(f"{new}/{old}, {case}: median {statistics.median(ratios):.3f} of {len(ratios)} rounds: "
+                  + " ".join(f"{ratio:.2f}" for ratio in ratios))
 
 
 if __name__ == "__main__":
