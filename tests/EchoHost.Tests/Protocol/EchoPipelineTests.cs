@@ -198,7 +198,7 @@ public sealed class EchoPipelineTests
 
         // The replies fill the 1 KiB the peer's side will take; the server's flush then waits for a read.
         await connection.SendAsync(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat(new string('x', 99) + "\n", 20))));
-        await Eventually.TrueAsync(() => connection.ServerOutput.Flushes == 1);
+        await StalledAsync(harness);
 
         harness.Time.Advance(TimeSpan.FromSeconds(59));
         connection.Heartbeat();
@@ -218,7 +218,7 @@ public sealed class EchoPipelineTests
         using var harness = new PipelineHarness(new EchoOptions { WriteTimeout = TimeSpan.FromSeconds(60), IdleTimeout = TimeSpan.Zero });
         var (connection, run) = harness.Start(serverOutputLimit: 1024);
         await connection.SendAsync(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat(new string('x', 99) + "\n", 20))));
-        await Eventually.TrueAsync(() => connection.ServerOutput.Flushes == 1);
+        await StalledAsync(harness);
 
         // Shutdown: Kestrel asks the connection to close and its heartbeat stops; the clock alone must do.
         connection.RequestClose();
@@ -262,4 +262,8 @@ public sealed class EchoPipelineTests
     {
         Assert.Equal(expected, PeerAddress.Format(new IPEndPoint(IPAddress.Parse(address), 7)));
     }
+
+    // The runner saw its flush wait, and noted when, before the test moves the clock.
+    private static Task StalledAsync(PipelineHarness harness) =>
+        Eventually.TrueAsync(() => harness.Memory.Held >= harness.Memory.StalledConnectionBytes);
 }

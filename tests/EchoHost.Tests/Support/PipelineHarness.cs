@@ -44,11 +44,14 @@ internal sealed class PipelineHarness : IDisposable
         _pipeline = builder
             .UseConnectionLifetimeLogging("EchoHost.Echo.Connections")
             .UseConnectionMetrics(Metrics)
-            .UseProtocol<EchoProtocolFactory>(new ProtocolConnectionOptions { IdleTimeout = options.IdleTimeout, WriteTimeout = options.WriteTimeout }, Metrics)
+            .UseProtocol<EchoProtocolFactory>(new ProtocolConnectionOptions { IdleTimeout = options.IdleTimeout, WriteTimeout = options.WriteTimeout, MemoryBudget = Memory }, Metrics)
             .Build();
     }
 
     public FakeTimeProvider Time { get; } = new();
+
+    /// <summary>What the runners charge for held input and flushes that wait; large enough never to be over.</summary>
+    public MemoryBudget Memory { get; } = new(64L * 1024 * 1024, 64 * 1024);
 
     public LogCapture Logs { get; } = new();
 
