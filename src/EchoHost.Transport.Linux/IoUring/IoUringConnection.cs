@@ -11,11 +11,13 @@ namespace EchoHost.Transport.Linux;
 /// <summary>
 /// A connection of the io_uring engine. One receive is queued while the connection reads (from when it has a
 /// reader: until then a poll watches for the peer leaving); its completion is copied into the input pipe and the
-/// next one queued, unless the protocol has not kept up, when the resume queues it.
+/// next one queued, unless the protocol has not kept up, when the resume queues it. A receive queued after the
+/// socket was emptied is multishot, with a limit: it stays queued for the next arrivals until it has taken the
+/// limit, and is cancelled when reading pauses or ends.
 /// What the protocol flushes goes out as one send (one sendmsg for several blocks) whose
 /// bytes stay pinned until it completes; the output is read on only then. Everything but <see cref="SendUnsent"/>'s
-/// hand-over runs on the reactor's thread, so the fields below take no lock. The socket's handle is held for each
-/// submission that names it (<see cref="IoUringReactor"/>), so its descriptor number is never another socket's.
+/// hand-over runs on the reactor's thread, so the fields below take no lock. The socket closes only once none of
+/// its operations is pending, so the descriptor number a submission names is never another socket's.
 /// While its runner is parked, a completed receive takes the inline path instead (<see cref="IInlineReceiveFeature"/>):
 /// the runner's turn on the received bytes where the ring's buffer holds them, and its output sent with neither pipe
 /// in between, in one send (a sendmsg for several pieces): what it wrote from pooled blocks, what it forwarded from
@@ -29,6 +31,8 @@ internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringRea
     private const int MaxUnflushed = 48 * 1024;
 
     private bool _receiving;
+    private bool _multishot;
+    private bool _receiveCanceled;
     private bool _sending;
     private bool _peerLeft;
     private bool _polling;
@@ -58,16 +62,29 @@ internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringRea
 
     /// <summary>
     /// On the reactor's thread: a receive completed, with its bytes when it had any, in the ring's
-    /// <paramref name="buffer"/> (-1 for none), and whether the socket still holds more (IORING_CQE_F_SOCK_NONEMPTY).
+    /// <paramref name="buffer"/> (-1 for none), whether the socket still holds more (IORING_CQE_F_SOCK_NONEMPTY), and
+    /// whether the receive stays queued (IORING_CQE_F_MORE, a multishot receive's completions but its last).
     /// </summary>
-    public void OnReceived(int result, ReadOnlyMemory<byte> data, int buffer, bool more)
+    public void OnReceived(int result, ReadOnlyMemory<byte> data, int buffer, bool more, bool stillQueued)
     {
-        _receiving = false;
+        _receiving = stillQueued;
+        if (!stillQueued)
+        {
+            if (_multishot && result == -Ring.InvalidArgument)
+            {
+                reactor.RefuseMultishot();
+                result = -Ring.TryAgain;
+            }
+
+            _multishot = false;
+            _receiveCanceled = false;
+        }
+
         _socketDrained = result > 0 && !more;
         if (result > 0)
         {
             // Bytes that wait unflushed in the pipe go first: a turn on what came after them would overtake them.
-            if (InlineReceiver is { IsParked: true } receiver && UnflushedInput == 0 && (State & ConnectionState.ReceiveEnded) == 0)
+            if (InlineReceiver is { IsParked: true } receiver && UnflushedInput == 0 && (State & (ConnectionState.ReceiveEnded | ConnectionState.ReadingPaused)) == 0)
             {
                 _turnBuffer = buffer;
                 try
@@ -245,6 +262,11 @@ internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringRea
         {
             EndReceive(null);
             return;
+        }
+
+        if (UnflushedInput > 0)
+        {
+            FlushReceived();
         }
 
         ReceiveIfReading();
@@ -445,8 +467,10 @@ internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringRea
             return;
         }
 
+        // A multishot receive's completions that follow the pause (until its cancel) wait unflushed: the paused flush
+        // is still pending, and the resume flushes them.
         Input.Writer.Write(data);
-        if (more && Input.Writer.UnflushedBytes < MaxUnflushed)
+        if ((State & ConnectionState.ReadingPaused) != 0 || (more && Input.Writer.UnflushedBytes < MaxUnflushed))
         {
             return;
         }
@@ -484,20 +508,30 @@ internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringRea
         }
     }
 
-    // One receive at a time, never a multishot one: a multishot receive goes on taking buffers after the pipe is
-    // full, so a client that never reads would hold far more than the pipe's limit. Until the connection has a
-    // reader, bytes wait in the socket, so a runner attaching parked gets them inline rather than from a pipe made
-    // for them; only the peer's leaving is watched for meanwhile.
+    // One receive at a time. A multishot one still queued when reading pauses is cancelled: it would go on taking
+    // buffers after the pipe is full, and its limit keeps what it takes before the cancel under one buffer's worth,
+    // as a single receive's. Until the connection has a reader, bytes wait in the socket, so a runner attaching
+    // parked gets them inline rather than from a pipe made for them; only the peer's leaving is watched for meanwhile.
     private void ReceiveIfReading()
     {
-        if (_receiving || (State & (ConnectionState.ReadingPaused | ConnectionState.ReceiveEnded | ConnectionState.Closed)) != 0)
+        if ((State & (ConnectionState.ReadingPaused | ConnectionState.ReceiveEnded | ConnectionState.Closed)) != 0)
+        {
+            if (_multishot)
+            {
+                CancelReceive();
+            }
+
+            return;
+        }
+
+        if (_receiving)
         {
             return;
         }
 
         if (HasReader || _peerLeft)
         {
-            reactor.Receive(this, waitFirst: _socketDrained);
+            _multishot = reactor.Receive(this, waitFirst: _socketDrained);
             _receiving = true;
         }
         else if (!_polling)
@@ -509,9 +543,10 @@ internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringRea
 
     private void CancelReceive()
     {
-        if (_receiving)
+        if (_receiving && !_receiveCanceled)
         {
             reactor.Cancel(this, IoUringReactor.Operation.Receive);
+            _receiveCanceled = true;
         }
     }
 

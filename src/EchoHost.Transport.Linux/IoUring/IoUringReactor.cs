@@ -9,8 +9,8 @@ namespace EchoHost.Transport.Linux;
 
 /// <summary>
 /// One thread and one io_uring serving many connections. Each turn of its loop is one <c>io_uring_enter</c>: it
-/// submits every send and receive the last turn queued and waits for completions (only the eventfd's poll is
-/// multishot). The protocol runs inline, on this thread, on a receive completion's bytes (handed to a parked runner
+/// submits every send and receive the last turn queued and waits for completions (the eventfd's poll, and a
+/// receive queued after the socket was emptied, are multishot). The protocol runs inline, on this thread, on a receive completion's bytes (handed to a parked runner
 /// directly, or else through the connection's pipe), so the reply it writes is queued for the same submission as
 /// everyone else's. Work that must run on this thread (a send flushed on another
 /// thread, resuming a paused read, an abort, the final close) is queued and the loop woken through an eventfd,
@@ -22,6 +22,10 @@ internal sealed partial class IoUringReactor : IReactor
     private const uint Entries = 4096;
     private const ushort BufferCount = 64;
     private const int BufferSize = 64 * 1024;
+
+    // A multishot receive takes up to this much in all, at most this much at a time, then ends: under one buffer's
+    // worth, what a single receive could take after the connection's reading paused.
+    private const int MultishotLimit = BufferSize / 2;
     private const int MaxInlineOutput = 64 * 1024;
     private const int MaxIdleInlineSends = 256;
     private const int NonBlocking = 0x800;
@@ -42,6 +46,7 @@ internal sealed partial class IoUringReactor : IReactor
     private ProvidedBuffers? _buffers;
     private int _threadId;
     private int _heldBuffers;
+    private bool _multishotRefused;
     private volatile bool _stopping;
     private volatile bool _stopped;
 
@@ -129,15 +134,45 @@ internal sealed partial class IoUringReactor : IReactor
     }
 
     /// <summary>
-    /// On this thread: a receive into one of the provided buffers. With <paramref name="waitFirst"/>, the kernel waits
-    /// for the socket to be readable before it tries, rather than try and fail first.
+    /// On this thread: a receive into one of the provided buffers; true when it is a multishot one. With
+    /// <paramref name="waitFirst"/>, the kernel waits for the socket to be readable before it tries, rather than try
+    /// and fail first, and the receive stays queued for the next arrivals (multishot, where the kernel takes a limit
+    /// for it), so a connection in ping-pong queues one receive for many requests, not one for each.
     /// </summary>
-    public unsafe void Receive(IoUringConnection connection, bool waitFirst)
+    public unsafe bool Receive(IoUringConnection connection, bool waitFirst)
     {
         var sqe = Submission(connection, Ring.OpRecv, Operation.Receive);
-        sqe->IoPriority = waitFirst ? Ring.RecvPollFirst : (ushort)0;
         sqe->Flags = Ring.SqeBufferSelect;
         sqe->BufferGroup = ProvidedBuffers.Group;
+        if (!waitFirst)
+        {
+            return false;
+        }
+
+        sqe->IoPriority = Ring.RecvPollFirst;
+        if (_multishotRefused)
+        {
+            return false;
+        }
+
+        sqe->IoPriority |= Ring.RecvMultishot;
+        sqe->Length = MultishotLimit;
+        sqe->ReceiveLimit = MultishotLimit;
+        return true;
+    }
+
+    /// <summary>
+    /// On this thread: the kernel refused a multishot receive's limit (EINVAL: it predates the limit). Without it a
+    /// multishot receive would go on taking buffers after the connection's reading paused, so receives are one at a
+    /// time from now on.
+    /// </summary>
+    public void RefuseMultishot()
+    {
+        if (!_multishotRefused)
+        {
+            _multishotRefused = true;
+            MultishotRefused(Logger, _thread.Name);
+        }
     }
 
     /// <summary>On this thread: a send of pinned bytes, from <paramref name="data"/> or, with a null one, of the message.</summary>
@@ -361,7 +396,12 @@ internal sealed partial class IoUringReactor : IReactor
                 {
                     case Operation.Receive:
                         var data = hasBuffer ? _buffers!.Data(buffer, completion.Result) : default;
-                        connection.OnReceived(completion.Result, data, hasBuffer ? buffer : -1, (completion.Flags & Ring.CqeSocketNonEmpty) != 0);
+                        connection.OnReceived(
+                            completion.Result,
+                            data,
+                            hasBuffer ? buffer : -1,
+                            (completion.Flags & Ring.CqeSocketNonEmpty) != 0,
+                            (completion.Flags & Ring.CqeMore) != 0);
                         break;
                     case Operation.Send:
                         connection.OnSent(completion.Result);
@@ -407,6 +447,9 @@ internal sealed partial class IoUringReactor : IReactor
 
     [LoggerMessage(EventId = 66, Level = LogLevel.Error, Message = "io_uring_enter failed (errno {Errno}); retrying")]
     private static partial void RingFailed(ILogger logger, int errno);
+
+    [LoggerMessage(EventId = 65, Level = LogLevel.Information, Message = "{Thread}: the kernel takes no limit for a multishot receive, so receives are queued one at a time")]
+    private static partial void MultishotRefused(ILogger logger, string? thread);
 
     [LoggerMessage(EventId = 67, Level = LogLevel.Warning, Message = "{Thread} did not stop in time; its eventfd stays open")]
     private static partial void StopTimedOut(ILogger logger, string? thread);

@@ -19,6 +19,7 @@ internal sealed unsafe partial class Ring : IDisposable
 
     public const byte SqeBufferSelect = 1 << 5;
     public const ushort RecvPollFirst = 1;
+    public const ushort RecvMultishot = 2;
     public const uint PollAddMulti = 1;
 
     public const uint CqeBuffer = 1;
@@ -27,6 +28,7 @@ internal sealed unsafe partial class Ring : IDisposable
     public const int CqeBufferShift = 16;
 
     public const int TryAgain = 11;
+    public const int InvalidArgument = 22;
     public const int NoBuffers = 105;
     public const int Canceled = 125;
     public const int TimedOut = 62;
@@ -243,7 +245,9 @@ internal sealed unsafe partial class Ring : IDisposable
         public ulong UserData;
         public ushort BufferGroup;
         public ushort Personality;
-        public int SpliceFdIn;
+
+        // splice_fd_in, file_index and optlen share these bytes; for a multishot receive, the bytes it takes in all.
+        public uint ReceiveLimit;
         public ulong Address3;
         public ulong Padding;
     }

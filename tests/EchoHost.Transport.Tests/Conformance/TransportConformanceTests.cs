@@ -162,6 +162,35 @@ public sealed class TransportConformanceTests
     [Theory]
     [MemberData(nameof(Kinds))]
     [IoUringKind]
+    public async Task A_client_that_sends_far_more_than_the_input_holds_finds_the_rest_left_in_the_socket(string kind)
+    {
+        const int Flood = 1024 * 1024;
+        const long OneReceive = 64 * 1024;
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        var (server, client) = await transport.ConnectAsync();
+        ReceiveBuffer.Reserve(server.Features.Get<IConnectionSocketFeature>()!.Socket, 4 * Flood);
+        var input = server.Transport.Input;
+
+        // A message read and answered first empties the socket, as in ping-pong, where the io_uring engine leaves a
+        // multishot receive queued; then the flood, which nothing reads.
+        await client.SendAsync("ping"u8.ToArray());
+        Assert.Equal("ping", Encoding.ASCII.GetString(await Eventually.WithinAsync(ReadAtLeastAsync(input, 4), "the first message did not arrive")));
+        await client.SendAsync(new byte[Flood]);
+        var clientPort = ((IPEndPoint)client.LocalEndPoint!).Port;
+        await Eventually.TrueAsync(() => KernelView.UnacknowledgedByServer(transport.EndPoint.Port, clientPort) == 0, ReceiveBuffer.TooSmall);
+        await Eventually.TrueAsync(() => Held(input) >= TransportUnderTest.MaxReadBufferSize, "the input pipe did not fill");
+
+        // Whatever reading took after it paused has left the socket by now; the kernel holds the rest for the reader.
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        var taken = Flood - KernelView.UnreadByServer(transport.EndPoint.Port, clientPort);
+        Assert.True(taken <= TransportUnderTest.MaxReadBufferSize + OneReceive, $"the transport took {taken} bytes from the socket, over its pipe's limit and one receive");
+
+        Assert.Equal(Flood, (await Eventually.WithinAsync(ReadAtLeastAsync(input, Flood), "the reader did not get the rest")).Length);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    [IoUringKind]
     public async Task A_client_half_close_ends_the_input_and_the_reply_still_arrives_before_the_servers_fin(string kind)
     {
         await using var transport = await TransportUnderTest.StartAsync(kind);

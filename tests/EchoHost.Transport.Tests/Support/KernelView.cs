@@ -97,6 +97,24 @@ internal static class KernelView
         return null;
     }
 
+    /// <summary>Bytes the server's end of the connection to <paramref name="clientPort"/> received that the process has not read yet (its rx_queue), or null when the TCP table has no such end.</summary>
+    public static long? UnreadByServer(int serverPort, int clientPort)
+    {
+        foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        {
+            foreach (var line in File.ReadLines(table).Skip(1))
+            {
+                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (PortOf(fields[1]) == serverPort && PortOf(fields[2]) == clientPort)
+                {
+                    return long.Parse(fields[4].Split(':')[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                }
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The inode of the server's end of the connection to <paramref name="clientPort"/>, or null when the TCP table has none.</summary>
     public static long? ServerSideInode(int serverPort, int clientPort)
     {
