@@ -403,7 +403,6 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
 
     private bool Flushed(FlushResult flush, ConnectionEndReason? end)
     {
-        Volatile.Write(ref _flushStarted, 0);
         if (_writeTimedOut)
         {
             End(ConnectionEndReason.WriteTimeout);
@@ -453,6 +452,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
             }
             finally
             {
+                Volatile.Write(ref _flushStarted, 0);
                 budget?.ConnectionResumed();
                 MarkActivity();
             }
