@@ -36,6 +36,7 @@ internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringRea
     private bool _sending;
     private bool _peerLeft;
     private bool _polling;
+    private bool _pollCanceled;
 
     // The last receive left the socket empty: the next one waits for the peer, as in ping-pong, where the reply has
     // to reach the client before it sends again.
@@ -125,6 +126,7 @@ internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringRea
     public void OnPolled(int result)
     {
         _polling = false;
+        _pollCanceled = false;
         if (Closing)
         {
             FinishCloseWhenIdle();
@@ -531,6 +533,8 @@ internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringRea
 
         if (HasReader || _peerLeft)
         {
+            // The receive hears the peer leave from now on, so the poll that watched for it is no longer needed.
+            CancelPoll();
             _multishot = reactor.Receive(this, waitFirst: _socketDrained);
             _receiving = true;
         }
@@ -558,9 +562,15 @@ internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringRea
             reactor.Cancel(this, IoUringReactor.Operation.Send);
         }
 
-        if (_polling)
+        CancelPoll();
+    }
+
+    private void CancelPoll()
+    {
+        if (_polling && !_pollCanceled)
         {
             reactor.Cancel(this, IoUringReactor.Operation.Poll);
+            _pollCanceled = true;
         }
     }
 

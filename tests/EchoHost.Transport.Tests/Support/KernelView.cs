@@ -134,6 +134,32 @@ internal static class KernelView
     }
 
     /// <summary>
+    /// The requests of <paramref name="opcode"/> waiting on a file in any of this process's io_uring instances (the
+    /// <c>PollList</c> of each <c>[io_uring]</c> descriptor's fdinfo: a poll, or an operation waiting for its socket).
+    /// </summary>
+    public static int RingRequestsWaiting(int opcode)
+    {
+        var count = 0;
+        var wanted = $"op={opcode.ToString(CultureInfo.InvariantCulture)},";
+        foreach (var entry in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        {
+            try
+            {
+                if (new FileInfo(entry).LinkTarget == "anon_inode:[io_uring]")
+                {
+                    count += File.ReadLines($"/proc/self/fdinfo/{Path.GetFileName(entry)}").Count(line => line.Trim().StartsWith(wanted, StringComparison.Ordinal));
+                }
+            }
+            catch (IOException)
+            {
+                // Closed while listed.
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>
     /// The events an epoll instance of this process watches the socket for (<c>/proc/self/fdinfo</c> of each
     /// <c>[eventpoll]</c> descriptor), or null when none watches it.
     /// </summary>
