@@ -62,76 +62,20 @@ internal static class KernelView
     public static int OpenDescriptors() => Directory.EnumerateFileSystemEntries("/proc/self/fd").Count();
 
     /// <summary>The kernel's state of the server's end of the connection to <paramref name="clientPort"/> (ESTABLISHED, CLOSE_WAIT, ...), or null when it has none.</summary>
-    public static string? ServerSideState(int serverPort, int clientPort)
-    {
-        foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
-        {
-            foreach (var line in File.ReadLines(table).Skip(1))
-            {
-                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                if (PortOf(fields[1]) == serverPort && PortOf(fields[2]) == clientPort)
-                {
-                    return StateName(fields[3]);
-                }
-            }
-        }
-
-        return null;
-    }
+    public static string? ServerSideState(int serverPort, int clientPort) =>
+        TcpRow(serverPort, clientPort) is { } fields ? StateName(fields[3]) : null;
 
     /// <summary>Bytes the client's end of the connection sent that the server's kernel has not acknowledged yet (its tx_queue), or null when the TCP table has no such end.</summary>
-    public static long? UnacknowledgedByServer(int serverPort, int clientPort)
-    {
-        foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
-        {
-            foreach (var line in File.ReadLines(table).Skip(1))
-            {
-                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                if (PortOf(fields[1]) == clientPort && PortOf(fields[2]) == serverPort)
-                {
-                    return long.Parse(fields[4].Split(':')[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-                }
-            }
-        }
-
-        return null;
-    }
+    public static long? UnacknowledgedByServer(int serverPort, int clientPort) =>
+        TcpRow(clientPort, serverPort) is { } fields ? long.Parse(fields[4].Split(':')[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture) : null;
 
     /// <summary>Bytes the server's end of the connection to <paramref name="clientPort"/> received that the process has not read yet (its rx_queue), or null when the TCP table has no such end.</summary>
-    public static long? UnreadByServer(int serverPort, int clientPort)
-    {
-        foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
-        {
-            foreach (var line in File.ReadLines(table).Skip(1))
-            {
-                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                if (PortOf(fields[1]) == serverPort && PortOf(fields[2]) == clientPort)
-                {
-                    return long.Parse(fields[4].Split(':')[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-                }
-            }
-        }
-
-        return null;
-    }
+    public static long? UnreadByServer(int serverPort, int clientPort) =>
+        TcpRow(serverPort, clientPort) is { } fields ? long.Parse(fields[4].Split(':')[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture) : null;
 
     /// <summary>The inode of the server's end of the connection to <paramref name="clientPort"/>, or null when the TCP table has none.</summary>
-    public static long? ServerSideInode(int serverPort, int clientPort)
-    {
-        foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
-        {
-            foreach (var line in File.ReadLines(table).Skip(1))
-            {
-                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                if (PortOf(fields[1]) == serverPort && PortOf(fields[2]) == clientPort)
-                {
-                    return long.Parse(fields[9], CultureInfo.InvariantCulture);
-                }
-            }
-        }
-
-        return null;
-    }
+    public static long? ServerSideInode(int serverPort, int clientPort) =>
+        TcpRow(serverPort, clientPort) is { } fields ? long.Parse(fields[9], CultureInfo.InvariantCulture) : null;
 
     /// <summary>
     /// The requests of <paramref name="opcode"/> waiting on a file in any of this process's io_uring instances (the
@@ -197,6 +141,24 @@ internal static class KernelView
 
     /// <summary>User and system CPU time this process has used.</summary>
     public static TimeSpan CpuTime() => System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+
+    // The fields of the kernel's TCP table row for the end at localPort whose peer is at remotePort.
+    private static string[]? TcpRow(int localPort, int remotePort)
+    {
+        foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        {
+            foreach (var line in File.ReadLines(table).Skip(1))
+            {
+                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (PortOf(fields[1]) == localPort && PortOf(fields[2]) == remotePort)
+                {
+                    return fields;
+                }
+            }
+        }
+
+        return null;
+    }
 
     private static int PortOf(string address) => int.Parse(address[(address.IndexOf(':', StringComparison.Ordinal) + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
 
