@@ -8,14 +8,14 @@ using Microsoft.Extensions.Logging;
 namespace EchoHost.Transport.Linux;
 
 /// <summary>
-/// One thread and one io_uring serving many connections. Each turn of its loop is one <c>io_uring_enter</c>: it
-/// submits every send and receive the last turn queued and waits for completions (the eventfd's poll, and a
-/// receive queued after the socket was emptied, are multishot). The protocol runs inline, on this thread, on a receive completion's bytes (handed to a parked runner
-/// directly, or else through the connection's pipe), so the reply it writes is queued for the same submission as
-/// everyone else's. Work that must run on this thread (a send flushed on another
-/// thread, resuming a paused read, an abort, the final close) is queued and the loop woken through an eventfd,
-/// which the ring polls. Stopping aborts the connections, waits for them to close up to
-/// <see cref="IReactor.StopTimeout"/>, then closes the rest.
+/// One thread and one io_uring serving many connections. Each turn of its loop is one <c>io_uring_enter</c>: it submits
+/// every send and receive the last turn queued and waits for completions (the eventfd's poll, and a receive queued
+/// after the socket was emptied, are multishot). The protocol runs inline, on this thread, on a receive completion's
+/// bytes (handed to a parked runner directly, or else through the connection's pipe), so the reply it writes is queued
+/// for the same submission as everyone else's. Work that must run on this thread (a send flushed on another thread,
+/// resuming a paused read, an abort, the final close) is queued and the loop woken through an eventfd, which the ring
+/// polls. Stopping aborts the connections, waits for them to close up to <see cref="IReactor.StopTimeout"/>, then
+/// closes the rest.
 /// </summary>
 internal sealed partial class IoUringReactor : IReactor
 {
