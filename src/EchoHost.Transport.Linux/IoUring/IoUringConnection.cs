@@ -66,7 +66,7 @@ internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringRea
     /// <paramref name="buffer"/> (-1 for none), whether the socket still holds more (IORING_CQE_F_SOCK_NONEMPTY), and
     /// whether the receive stays queued (IORING_CQE_F_MORE, a multishot receive's completions but its last).
     /// </summary>
-    public void OnReceived(int result, ReadOnlyMemory<byte> data, int buffer, bool more, bool stillQueued)
+    public void OnReceived(int result, ReadOnlyMemory<byte> data, int buffer, bool socketHoldsMore, bool stillQueued)
     {
         _receiving = stillQueued;
         if (!stillQueued)
@@ -81,7 +81,7 @@ internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringRea
             _receiveCanceled = false;
         }
 
-        _socketDrained = result > 0 && !more;
+        _socketDrained = result > 0 && !socketHoldsMore;
         if (result > 0)
         {
             // Bytes that wait unflushed in the pipe go first: a turn on what came after them would overtake them.
@@ -99,7 +99,7 @@ internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringRea
             }
             else
             {
-                Deliver(data.Span, more);
+                Deliver(data.Span, socketHoldsMore);
             }
         }
         else if (result == 0 || (result != -Ring.NoBuffers && result != -Ring.Canceled && result != -Ring.TryAgain))
@@ -462,7 +462,7 @@ internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringRea
     // While the socket holds more, a few receives' bytes are gathered before one flush (the next receive completes
     // in the next turn), so a pipelining client's stream reaches the protocol, and its replies the socket, in
     // fewer and larger pieces; anything else is flushed at once.
-    private void Deliver(ReadOnlySpan<byte> data, bool more)
+    private void Deliver(ReadOnlySpan<byte> data, bool socketHoldsMore)
     {
         if ((State & ConnectionState.ReceiveEnded) != 0)
         {
@@ -472,7 +472,7 @@ internal sealed unsafe class IoUringConnection(AcceptedSocket socket, IoUringRea
         // A multishot receive's completions that follow the pause (until its cancel) wait unflushed: the paused flush
         // is still pending, and the resume flushes them.
         Input.Writer.Write(data);
-        if ((State & ConnectionState.ReadingPaused) != 0 || (more && Input.Writer.UnflushedBytes < MaxUnflushed))
+        if ((State & ConnectionState.ReadingPaused) != 0 || (socketHoldsMore && Input.Writer.UnflushedBytes < MaxUnflushed))
         {
             return;
         }
