@@ -4,8 +4,9 @@
     python3 bench/run.py [--rounds 5] [--seconds 3] [--idle 10000] [--quick]
 
 Builds Release (EchoHost as Native AOT, as the container ships it), starts the native C epoll server
-(bench/native/echo_server.c, gcc -O2: the anchor), EchoHost on its own Linux transport (the default on Linux
-x86-64) and on Kestrel's socket transport (echohost-sockets: Transport:Kind=Sockets), the raw-Socket C# baseline
+(bench/native/echo_server.c, gcc -O2: the anchor), EchoHost on each engine of its own Linux transport
+(echohost-epoll and echohost-io_uring: Transport:Kind=Linux and IoUring) and on Kestrel's socket transport
+(echohost-sockets: Transport:Kind=Sockets), the raw-Socket C# baseline
 (bench/RawEcho) and the Python asyncio and uvloop baselines (bench/baselines/asyncio_echo.py, run with Debian's
 /usr/bin/python3: apt-get install python3 python3-uvloop) on free loopback ports, drives every one with the
 native `echoctl bench` (its epoll engine, which drives the C server at 0.9x or more of a native generator's
@@ -64,11 +65,15 @@ def free_port():
         return s.getsockname()[1]
 
 
+# EchoHost's transports by name; plain "echohost" runs its default (Auto: io_uring where the kernel allows it).
+ENGINES = {"echohost-epoll": "Linux", "echohost-io_uring": "IoUring", "echohost-sockets": "Sockets"}
+
+
 def server_command(kind, port, prefix, log_messages=False):
-    if kind in ("echohost", "echohost-sockets"):
+    if kind == "echohost" or kind in ENGINES:
         command = [str(OUT / "echohost" / "EchoHost"), f"--Echo:Port={port}", "--Echo:Address=127.0.0.1",
                    "--Health:Port=0", "--Echo:MaxConnections=20000", f"--Echo:ReplyPrefix={prefix}", f"--Echo:Framing={'Line' if prefix else 'Chunk'}"]
-        command += ["--Transport:Kind=Sockets"] if kind == "echohost-sockets" else []
+        command += [f"--Transport:Kind={ENGINES[kind]}"] if kind in ENGINES else []
         return command if log_messages else command + ["--Serilog:MinimumLevel:Override:EchoHost.Echo=Warning"]
     if kind == "c-epoll":
         return [str(OUT / "native" / "echo_server"), "--port", str(port)] + (["--prefix", prefix] if prefix else [])
@@ -150,7 +155,7 @@ CASES = [
     ("stream 16 KiB pure echo, 10 conn", "", "stream", 10, 16384),
     ("churn 64 B pure echo, 10 conn", "", "churn", 10, 64),
 ]
-SERVERS = ["c-epoll", "echohost", "echohost-sockets", "raw-csharp", "asyncio", "uvloop"]
+SERVERS = ["c-epoll", "echohost-epoll", "echohost-io_uring", "echohost-sockets", "raw-csharp", "asyncio", "uvloop"]
 ANCHOR = "c-epoll"
 
 
@@ -173,7 +178,7 @@ def matrix(rounds, seconds, servers):
 
 
 def logging_cost(rounds, seconds):
-    quiet, logged = Server("echohost", PREFIX), Server("echohost", PREFIX, log_messages=True)
+    quiet, logged = Server("echohost-epoll", PREFIX), Server("echohost-epoll", PREFIX, log_messages=True)
     rates = {"per-message logging off": [], "default logging (Information)": []}
     try:
         for _ in range(rounds):
@@ -222,8 +227,9 @@ def median_latency(results, key):
 
 def chart(samples, servers, path):
     """A grouped bar chart of median requests/s (MB/s for stream) per case, as plain SVG."""
-    colors = {"c-epoll": "#1a202c", "echohost": "#2b6cb0", "echohost-sockets": "#63b3ed", "raw-csharp": "#718096", "asyncio": "#dd6b20", "uvloop": "#38a169"}
-    width, row, bar = 760, 96, 16
+    colors = {"c-epoll": "#1a202c", "echohost-epoll": "#2b6cb0", "echohost-io_uring": "#553c9a", "echohost-sockets": "#63b3ed", "raw-csharp": "#718096", "asyncio": "#dd6b20", "uvloop": "#38a169"}
+    width, bar, left = 760, 16, 130
+    row = 24 + len(servers) * (bar + 2)
     height = 40 + row * len(CASES) + 30
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
              '<rect width="100%" height="100%" fill="white"/>',
@@ -238,10 +244,10 @@ def chart(samples, servers, path):
             if kind not in values:
                 continue
             y = y0 + 16 + j * (bar + 2)
-            w = (width - 260) * values[kind] / top
+            w = (width - left - 160) * values[kind] / top
             parts.append(f'<text x="10" y="{y + 12}">{kind}</text>')
-            parts.append(f'<rect x="100" y="{y}" width="{w:.1f}" height="{bar}" fill="{colors[kind]}"/>')
-            parts.append(f'<text x="{106 + w:.1f}" y="{y + 12}">{values[kind]:,.0f}</text>')
+            parts.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar}" fill="{colors[kind]}"/>')
+            parts.append(f'<text x="{left + 6 + w:.1f}" y="{y + 12}">{values[kind]:,.0f}</text>')
     parts.append("</svg>")
     path.write_text("\n".join(parts) + "\n")
 
@@ -271,7 +277,7 @@ def report(samples, servers, logging, idle, startup, args, path):
         lines.append("")
     if logging:
         off, on = logging["per-message logging off"], logging["default logging (Information)"]
-        lines += ["## Logging cost (EchoHost, pingpong 64 B + prefix, 10 connections)", "",
+        lines += ["## Logging cost (EchoHost on epoll, pingpong 64 B + prefix, 10 connections)", "",
                   "| configuration | req/s |", "|---|---:|"]
         lines += [f"| {k} | {v:,.0f} |" for k, v in logging.items()]
         lines += ["", f"Default logging costs {100 * (1 - on / off):.0f}% of the throughput.", ""]
@@ -307,7 +313,7 @@ def main():
     samples = matrix(args.rounds, args.seconds, servers)
     logging = None if args.quick else logging_cost(args.rounds, args.seconds)
     idle = None if args.quick else {kind: idle_memory(kind, args.idle) for kind in servers}
-    startup = None if args.quick else {kind: startup_times(kind) for kind in ("c-epoll", "echohost", "echohost-sockets", "raw-csharp")}
+    startup = None if args.quick else {kind: startup_times(kind) for kind in ("c-epoll", "echohost-epoll", "echohost-io_uring", "echohost-sockets", "raw-csharp")}
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     stem = RESULTS / datetime.date.today().isoformat()

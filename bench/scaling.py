@@ -26,7 +26,6 @@ import run as suite  # noqa: E402  (publish, free_port, wait_for_port, the Serve
 
 NATIVE = suite.OUT / "native"
 KINDS = ["c-epoll", "go", "echohost-io_uring", "echohost-epoll", "echohost-sockets"]
-ENGINES = {"echohost-io_uring": "IoUring", "echohost-epoll": "Linux"}
 
 
 class PinnedServer(suite.Server):
@@ -38,11 +37,10 @@ class PinnedServer(suite.Server):
         elif kind == "go":
             command = [str(NATIVE / "go_echo"), "-port", str(self.port), "-prefix", ""]
             environment["GOMAXPROCS"] = str(threads)
-        elif kind in ENGINES:
-            command = suite.server_command("echohost", self.port, "") + [f"--Transport:Kind={ENGINES[kind]}", f"--Transport:Threads={threads}"]
         else:
             command = suite.server_command(kind, self.port, "") + [f"--Transport:Threads={threads}"]
-            environment["DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT"] = str(threads)
+            if kind == "echohost-sockets":
+                environment["DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT"] = str(threads)
         self.process = subprocess.Popen(["taskset", "-c", cores, *command], env=environment,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.ready_after = suite.wait_for_port(self.port, self.process)
