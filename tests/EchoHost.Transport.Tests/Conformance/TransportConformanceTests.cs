@@ -383,6 +383,24 @@ public sealed class TransportConformanceTests
     [Theory]
     [MemberData(nameof(Kinds))]
     [IoUringKind]
+    public async Task ConnectionClosed_first_asked_for_after_the_client_left_is_canceled_and_runs_a_callback_registered_then(string kind)
+    {
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        var (server, client) = await transport.ConnectAsync();
+
+        client.Shutdown(SocketShutdown.Both);
+        client.Close();
+        await Eventually.WithinAsync(DrainAsync(server.Transport.Input), "the input did not end when the client left");
+
+        await Eventually.TrueAsync(() => server.ConnectionClosed.IsCancellationRequested, "ConnectionClosed was not canceled after the client left");
+        var ran = false;
+        server.ConnectionClosed.Register(() => ran = true);
+        Assert.True(ran, "a callback registered on the canceled token did not run at once");
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    [IoUringKind]
     public async Task A_throwing_ConnectionClosed_callback_neither_skips_the_others_nor_stops_the_transport(string kind)
     {
         await using var transport = await TransportUnderTest.StartAsync(kind);
