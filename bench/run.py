@@ -18,6 +18,7 @@ import argparse
 import datetime
 import json
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -132,15 +133,20 @@ def wait_for_port(port, process, timeout=20):
 def bench(server, mode, connections, size, seconds):
     prefix_bytes = len(server.prefix.encode())
     cpu_before = server.cpu_seconds()
+    generator_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     run = subprocess.run([str(ECHOCTL), "bench", "--port", str(server.port),
                           "--mode", mode, "--connections", str(connections), "--size", str(size),
                           "--prefix-bytes", str(prefix_bytes), "--duration", f"{seconds}s", "--json"],
                          capture_output=True, text=True)
+    generator_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = json.loads(run.stdout)
     cpu = server.cpu_seconds() - cpu_before
     if run.returncode != 0:
         raise RuntimeError(f"{server.kind} {mode}: {run.stderr.strip()}")
     result["cpuMicrosecondsPerRequest"] = cpu * 1e6 / max(result["requests"], 1)
+    # The generator shares the cores with the server: a share near a whole core means it, not the server, set the rate.
+    generator_cpu = (generator_after.ru_utime + generator_after.ru_stime) - (generator_before.ru_utime + generator_before.ru_stime)
+    result["generatorCpu"] = generator_cpu / max(result["seconds"], 1e-9)
     result["rss"] = server.rss_bytes()
     return result
 
@@ -258,11 +264,12 @@ def report(samples, servers, logging, idle, startup, args, path):
              f"Medians of {args.rounds} interleaved rounds of {args.seconds} s each; the load generator (`echoctl bench`) "
              "shares the 2 cores with the server, as it does for every server; `x c-epoll` is the ratio to the C epoll server "
              "(MB/s for stream, req/s otherwise). Server CPU is user + system time of the "
-             "server process over the run, divided by the requests.", ""]
+             "server process over the run, divided by the requests; generator CPU is the generator's user + system time "
+             "over the run's length, in cores.", ""]
     for name, _, mode, _, _ in CASES:
         lines += [f"## {name}", "",
-                  f"| server | req/s | MB/s | x {ANCHOR} | p50 µs | p99 µs | p99.9 µs | server CPU µs/req | RSS MiB |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  f"| server | req/s | MB/s | x {ANCHOR} | p50 µs | p99 µs | p99.9 µs | server CPU µs/req | generator CPU | RSS MiB |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         anchor = samples.get((name, ANCHOR))
         key = "megabytesPerSecond" if mode == "stream" else "requestsPerSecond"
         for kind in servers:
@@ -273,7 +280,7 @@ def report(samples, servers, logging, idle, startup, args, path):
             shown = ["-" if v is None else f"{v:,.0f}" for v in latency]
             ratio = f"{median(results, key) / median(anchor, key):.2f}" if anchor else "-"
             lines.append(f"| {kind} | {median(results, 'requestsPerSecond'):,.0f} | {median(results, 'megabytesPerSecond'):,.1f} | {ratio} | "
-                         f"{' | '.join(shown)} | {median(results, 'cpuMicrosecondsPerRequest'):.1f} | {median(results, 'rss') / 2**20:.0f} |")
+                         f"{' | '.join(shown)} | {median(results, 'cpuMicrosecondsPerRequest'):.1f} | {median(results, 'generatorCpu'):.0%} | {median(results, 'rss') / 2**20:.0f} |")
         lines.append("")
     if logging:
         off, on = logging["per-message logging off"], logging["default logging (Information)"]
