@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using EchoHost.Shared;
 
@@ -7,9 +6,7 @@ namespace EchoHost.Transport.Linux;
 
 /// <summary>
 /// What a connection keeps of an accepted socket: a descriptor it owns, the peer's address as a value and a local
-/// endpoint it shares. Taken from the backlog with accept4, nothing else is made; a connection the runtime's
-/// <see cref="Socket"/> accepted gets a duplicate of its descriptor, and the <see cref="Socket"/>, with the endpoint
-/// objects it caches, is disposed, which leaves the connection open on the duplicate.
+/// endpoint it shares. Taken from the backlog with accept4, nothing else is made.
 /// </summary>
 internal readonly struct AcceptedSocket
 {
@@ -40,25 +37,6 @@ internal readonly struct AcceptedSocket
         }
 
         return Own(descriptor, locals, new CompactEndPoint(peer), out accepted);
-    }
-
-    /// <summary>
-    /// 0, or -errno: EMFILE when no descriptor was left to duplicate, ECONNABORTED when the connection failed before
-    /// it was set up; the socket is disposed either way.
-    /// </summary>
-    public static int Take(Socket socket, LocalEndPoints locals, out AcceptedSocket accepted)
-    {
-        using (socket)
-        {
-            var descriptor = LinuxCalls.Duplicate(socket.SafeHandle);
-            if (descriptor < 0)
-            {
-                accepted = default;
-                return descriptor;
-            }
-
-            return Own(descriptor, locals, new CompactEndPoint(socket.RemoteEndPoint), out accepted);
-        }
     }
 
     // The local address is read into a value (getsockname), so only a listener's first connection to an address

@@ -12,10 +12,11 @@ internal sealed class ConnectionTable<T>
     where T : LinuxConnection
 {
     // Slot numbers start at 1, so no token is 0; 2^24 slots is more than the descriptors a process may hold. The
-    // generation wraps after 2^38 connections, and a ring's user data keeps the two bits left over.
+    // generation wraps after 2^37 connections; of the three bits left over, a ring's user data keeps two for the
+    // operation, and the top one marks a listening socket's key in both engines (WatchedListeners).
     private const int SlotBits = 24;
     private const ulong SlotMask = (1UL << SlotBits) - 1;
-    private const ulong GenerationMask = (1UL << 38) - 1;
+    private const ulong GenerationMask = (1UL << 37) - 1;
     private readonly Lock _gate = new();
     private readonly Stack<int> _free = new();
     private T?[] _slots = new T?[64];

@@ -11,4 +11,13 @@ internal interface IReactor : IDisposable
 
     /// <summary>A connection of this reactor for an accepted socket; <see cref="LinuxConnection.Start"/> joins it.</summary>
     LinuxConnection Connect(AcceptedSocket accepted);
+
+    /// <summary>
+    /// Sets the listener's readiness whenever a connection arrives on its socket, until <see cref="UnwatchAsync"/> or
+    /// this reactor stops, which stops it; 0, or -errno.
+    /// </summary>
+    int Watch(ListenerReadiness listener);
+
+    /// <summary>Stops watching the listener; done once this reactor no longer refers to its socket, which may then close.</summary>
+    ValueTask UnwatchAsync(ListenerReadiness listener);
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using EchoHost.Shared;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
@@ -9,14 +8,15 @@ namespace EchoHost.Transport.Linux;
 /// <summary>
 /// Accepts on a listening socket and hands each connection to the next reactor. It takes connections from the
 /// backlog with accept4, so that accepting makes nothing but the connection (<see cref="AcceptedSocket"/>), and
-/// when the backlog is empty waits in the runtime's accept, whose socket is taken over. Unlike Kestrel's socket
-/// transport, which retries a failed accept at once, a shortage of descriptors or kernel memory (EMFILE, ENFILE,
-/// ENOBUFS, ENOMEM) is waited out (<see cref="AcceptBackoff"/>), and so is a reactor that cannot take one more
-/// socket (ENOSPC: the user's epoll watches are spent); each is logged at most once per
-/// <see cref="ReportInterval"/> with a count, so the loop neither spins nor floods the log.
+/// when the backlog is empty waits for one of the reactors, which watches the socket, to see the next arrive
+/// (<see cref="ListenerReadiness"/>). Unlike Kestrel's socket transport, which retries a failed accept at once, a
+/// shortage of descriptors or kernel memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) is waited out
+/// (<see cref="AcceptBackoff"/>), and so is a reactor that cannot take one more socket (ENOSPC: the user's epoll
+/// watches are spent); each is logged at most once per <see cref="ReportInterval"/> with a count, so the loop
+/// neither spins nor floods the log.
 /// </summary>
 internal sealed partial class LinuxConnectionListener(
-    Socket listenSocket, IReactor[] reactors, TimeProvider time, ILogger logger) : IConnectionListener
+    ListenerReadiness readiness, IReactor watcher, IReactor[] reactors, TimeProvider time, ILogger logger) : IConnectionListener
 {
     public static readonly TimeSpan ReportInterval = TimeSpan.FromSeconds(10);
 
@@ -28,11 +28,13 @@ internal sealed partial class LinuxConnectionListener(
     private const int NoBufferSpace = 105;
 
     private readonly LocalEndPoints _locals = new();
+    private readonly Lock _gate = new();
+    private Task? _unbound;
     private long _failuresSinceReport;
     private long _nextReport;
     private int _next;
 
-    public EndPoint EndPoint { get; } = listenSocket.LocalEndPoint!;
+    public EndPoint EndPoint { get; } = readiness.Socket.LocalEndPoint!;
 
     public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
     {
@@ -43,28 +45,20 @@ internal sealed partial class LinuxConnectionListener(
             AcceptedSocket socket;
             try
             {
-                taken = AcceptedSocket.Accept(listenSocket.SafeHandle, _locals, out socket);
+                taken = AcceptedSocket.Accept(readiness.Socket.SafeHandle, _locals, out socket);
                 if (taken == -LinuxCalls.WouldBlock)
                 {
-                    // The backlog is empty: the runtime's accept waits for the next connection.
-                    taken = AcceptedSocket.Take(await listenSocket.AcceptAsync(cancellationToken), _locals, out socket);
+                    if (!await readiness.WaitAsync(cancellationToken))
+                    {
+                        return null;
+                    }
+
+                    continue;
                 }
             }
-            catch (Exception ex) when (ex is ObjectDisposedException or OperationCanceledException ||
-                                       ex is SocketException { SocketErrorCode: SocketError.OperationAborted or SocketError.Interrupted })
+            catch (Exception ex) when (ex is ObjectDisposedException or OperationCanceledException)
             {
                 return null;
-            }
-            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
-            {
-                ReportFailure(ex.Message);
-                await backoff.WaitAsync(time, cancellationToken);
-                continue;
-            }
-            catch (SocketException)
-            {
-                // The connection was reset while it waited in the backlog: take the next one.
-                continue;
             }
 
             if (taken is -TooManyOpenFiles or -TooManyOpenFilesInSystem or -NoBufferSpace or -OutOfMemory)
@@ -106,16 +100,22 @@ internal sealed partial class LinuxConnectionListener(
         }
     }
 
+    /// <summary>The accept under way ends with null; the socket closes once its reactor no longer watches it.</summary>
     public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
     {
-        listenSocket.Dispose();
-        return default;
+        lock (_gate)
+        {
+            return new ValueTask(_unbound ??= UnbindOnceAsync());
+        }
     }
 
-    public ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => UnbindAsync();
+
+    private async Task UnbindOnceAsync()
     {
-        listenSocket.Dispose();
-        return default;
+        readiness.Stop();
+        await watcher.UnwatchAsync(readiness);
+        readiness.Socket.Dispose();
     }
 
     private void ReportFailure(string reason)

@@ -20,6 +20,7 @@ public sealed class LinuxTransportFactory(LinuxTransportOptions options, TimePro
     private const int Backlog = 512;
     private readonly Lock _gate = new();
     private IReactor[]? _reactors;
+    private int _listeners;
 
     public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
@@ -54,7 +55,19 @@ public sealed class LinuxTransportFactory(LinuxTransportOptions options, TimePro
         }
 
         var logger = loggers.CreateLogger("EchoHost.Transport.Linux");
-        return ValueTask.FromResult<IConnectionListener>(new LinuxConnectionListener(socket, Reactors(logger), time, logger));
+        var reactors = Reactors(logger);
+
+        // Each listener is watched by the next reactor, so two ports' accepts run on two threads where there are two.
+        var watcher = reactors[(uint)Interlocked.Increment(ref _listeners) % reactors.Length];
+        var readiness = new ListenerReadiness(socket);
+        var watched = watcher.Watch(readiness);
+        if (watched != 0)
+        {
+            socket.Dispose();
+            throw new IOException($"The Linux transport could not watch the socket listening on {endpoint} (errno {-watched}).");
+        }
+
+        return ValueTask.FromResult<IConnectionListener>(new LinuxConnectionListener(readiness, watcher, reactors, time, logger));
     }
 
     public void Dispose()

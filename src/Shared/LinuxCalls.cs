@@ -43,11 +43,9 @@ internal static partial class LinuxCalls
     private const long SysSendTo = 44;
     private const long SysReceiveFrom = 45;
     private const long SysSendMessage = 46;
-    private const long SysControl = 72;
     private const int SocketCloseOnExec = 0x80000;
     private const int SocketNonBlocking = 0x800;
     private const int TcpNoDelay = 1;
-    private const int DuplicateCloseOnExec = 1030;
 
     /// <summary>The most blocks one <see cref="SendGather"/> sends.</summary>
     public const int MaxGather = 8;
@@ -316,10 +314,7 @@ internal static partial class LinuxCalls
         }
     }
 
-    /// <summary>A second descriptor for the socket, closed on exec (fcntl F_DUPFD_CLOEXEC); or -errno (EMFILE).</summary>
-    public static int Duplicate(SafeHandle socket) => Transfer(SysControl, socket, DuplicateCloseOnExec, 0, 0);
-
-    // sendto or recvfrom with no address, sendmsg, or fcntl: the bytes moved (the descriptor made), or -errno.
+    // sendto or recvfrom with no address, or sendmsg: the bytes moved, or -errno.
     // errno is read only on failure, right after the call, as a stub that sets the last error reads it, and before
     // the handle's release, which may close the descriptor.
     private static int Transfer(long call, SafeHandle socket, nint second, nint third, nint fourth)

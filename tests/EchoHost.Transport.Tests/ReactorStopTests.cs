@@ -61,4 +61,23 @@ public sealed class ReactorStopTests
             client.Dispose();
         }
     }
+
+    [Theory]
+    [MemberData(nameof(Epoll))]
+    [IoUringKind]
+    public async Task Stopping_the_reactors_ends_an_accept_that_waits_on_them(string kind)
+    {
+        var options = new LinuxTransportOptions(new BlockPool(), 64 * 1024, 64 * 1024, Threads: 2)
+        {
+            Engine = kind == "IoUring" ? LinuxEngine.IoUring : LinuxEngine.Epoll,
+        };
+        var factory = new LinuxTransportFactory(options, TimeProvider.System, NullLoggerFactory.Instance);
+        var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
+        var waiting = listener.AcceptAsync().AsTask();
+
+        factory.Dispose();
+
+        Assert.Null(await Eventually.WithinAsync(waiting, "the accept still waits on reactors that stopped"));
+        await Eventually.WithinAsync(listener.DisposeAsync().AsTask(), "the listener did not dispose after its reactors stopped");
+    }
 }

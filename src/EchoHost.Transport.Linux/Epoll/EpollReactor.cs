@@ -23,6 +23,7 @@ internal sealed partial class EpollReactor : IReactor
     private const int BadDescriptor = 9;
     private const int InlineBufferSize = 64 * 1024;
     private readonly ConnectionTable<EpollConnection> _connections = new();
+    private readonly WatchedListeners _listeners = new();
     private readonly ConcurrentQueue<(EpollConnection Connection, ReactorWork Work)> _work = new();
     private readonly int _epoll;
     private readonly int _wake;
@@ -82,6 +83,36 @@ internal sealed partial class EpollReactor : IReactor
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Edge-triggered, as the connections are: one event per arrival, and none while the listener, short of
+    /// descriptors, leaves connections in the backlog.
+    /// </summary>
+    public int Watch(ListenerReadiness listener)
+    {
+        if (_stopping)
+        {
+            return -LinuxCalls.ShuttingDown;
+        }
+
+        _listeners.Add(listener);
+        var interest = new LinuxCalls.EpollEvent { Events = LinuxCalls.In | LinuxCalls.EdgeTriggered, Data = listener.Key };
+        var result = LinuxCalls.EpollControl(_epoll, LinuxCalls.Add, listener.Socket.SafeHandle, ref interest);
+        if (result != 0)
+        {
+            _listeners.Remove(listener);
+        }
+
+        return result;
+    }
+
+    public ValueTask UnwatchAsync(ListenerReadiness listener)
+    {
+        var none = default(LinuxCalls.EpollEvent);
+        LinuxCalls.EpollControl(_epoll, LinuxCalls.Delete, listener.Socket.SafeHandle, ref none);
+        _listeners.Remove(listener);
+        return default;
     }
 
     public int Change(EpollConnection connection, uint interest) => Control(LinuxCalls.Modify, connection, interest);
@@ -160,6 +191,13 @@ internal sealed partial class EpollReactor : IReactor
                 {
                     LinuxCalls.Drain(_wake);
                 }
+                else if (WatchedListeners.IsListener(events[i].Data))
+                {
+                    if (_listeners.TryGet(events[i].Data, out var listener))
+                    {
+                        listener.Set();
+                    }
+                }
                 else if (_connections.TryGet(events[i].Data, out var connection))
                 {
                     Serve(connection, events[i].Events);
@@ -170,6 +208,7 @@ internal sealed partial class EpollReactor : IReactor
         }
 
         _stopped = true;
+        _listeners.StopAll();
         RunQueuedWork();
         foreach (var connection in _connections.Snapshot())
         {

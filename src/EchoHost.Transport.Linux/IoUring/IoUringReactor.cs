@@ -32,10 +32,16 @@ internal sealed partial class IoUringReactor : IReactor
     private const uint PollIn = 1;
     private const int StoppingWaitMilliseconds = 50;
     private const ulong WakeData = 0;
+
+    // A cancellation of a listener's poll: an operation no connection's token makes, so its completion is passed over.
+    private const ulong ListenerCancelData = (ulong)Operation.Cancel;
     private static readonly TimeSpan CancelTimeout = TimeSpan.FromSeconds(1);
 
     private readonly ConnectionTable<IoUringConnection> _connections = new();
     private readonly ConcurrentQueue<(IoUringConnection Connection, ReactorWork Work)> _work = new();
+    private readonly WatchedListeners _listeners = new();
+    private readonly ConcurrentQueue<(ListenerReadiness Listener, TaskCompletionSource? Unwatched)> _listenerWork = new();
+    private readonly Dictionary<ulong, TaskCompletionSource> _unwatching = [];
     private readonly LinuxTransportOptions _options;
     private readonly int _wake;
     private readonly Thread _thread;
@@ -98,6 +104,40 @@ internal sealed partial class IoUringReactor : IReactor
     public bool OnThread => Environment.CurrentManagedThreadId == _threadId;
 
     public LinuxConnection Connect(AcceptedSocket accepted) => new IoUringConnection(accepted, this, _options);
+
+    /// <summary>A multishot poll on the listening socket, queued by this reactor's thread: one completion per arrival.</summary>
+    public int Watch(ListenerReadiness listener)
+    {
+        if (_stopping)
+        {
+            return -LinuxCalls.ShuttingDown;
+        }
+
+        PostListenerWork(listener, null);
+        return 0;
+    }
+
+    /// <summary>The poll is cancelled, and holds the socket until its last completion: done then.</summary>
+    public ValueTask UnwatchAsync(ListenerReadiness listener)
+    {
+        var unwatched = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        PostListenerWork(listener, unwatched);
+        return new ValueTask(unwatched.Task);
+    }
+
+    // Work queued as the thread stops may miss its last look at the queue: whoever sees it stopped runs what is left.
+    private void PostListenerWork(ListenerReadiness listener, TaskCompletionSource? unwatched)
+    {
+        _listenerWork.Enqueue((listener, unwatched));
+        if (_stopped)
+        {
+            RunListenerWork();
+        }
+        else
+        {
+            LinuxCalls.Signal(_wake);
+        }
+    }
 
     /// <summary>0, or -ESHUTDOWN once stopping; receiving starts on this reactor's thread.</summary>
     public int Join(IoUringConnection connection)
@@ -281,7 +321,13 @@ internal sealed partial class IoUringReactor : IReactor
         Loop();
 
         _stopped = true;
+        _listeners.StopAll();
         RunQueuedWork();
+        foreach (var unwatched in _unwatching.Values)
+        {
+            unwatched.SetResult();
+        }
+
         var abandoned = !_connections.IsEmpty;
         foreach (var connection in _connections.Snapshot())
         {
@@ -384,6 +430,12 @@ internal sealed partial class IoUringReactor : IReactor
             return;
         }
 
+        if (WatchedListeners.IsListener(completion.UserData))
+        {
+            OnListenerPolled(completion);
+            return;
+        }
+
         var operation = (Operation)(completion.UserData & 3);
         var hasBuffer = operation == Operation.Receive && (completion.Flags & Ring.CqeBuffer) != 0;
         var buffer = (ushort)(completion.Flags >> Ring.CqeBufferShift);
@@ -427,6 +479,71 @@ internal sealed partial class IoUringReactor : IReactor
         }
     }
 
+    // A connection arrived, or the poll ended: cancelled by an unwatch, or by the kernel (then it is queued again).
+    private void OnListenerPolled(in Ring.Cqe completion)
+    {
+        if (!_listeners.TryGet(completion.UserData, out var listener))
+        {
+            return;
+        }
+
+        if (completion.Result >= 0)
+        {
+            listener.Set();
+        }
+
+        if ((completion.Flags & Ring.CqeMore) != 0)
+        {
+            return;
+        }
+
+        if (_unwatching.Remove(listener.Key, out var unwatched))
+        {
+            _listeners.Remove(listener);
+            unwatched.SetResult();
+        }
+        else
+        {
+            PollListener(listener);
+        }
+    }
+
+    private unsafe void PollListener(ListenerReadiness listener)
+    {
+        var sqe = _ring!.NextSqe();
+        sqe->Opcode = Ring.OpPollAdd;
+        sqe->Fd = (int)listener.Socket.Handle;
+        sqe->OpFlags = PollIn;
+        sqe->Length = Ring.PollAddMulti;
+        sqe->UserData = listener.Key;
+    }
+
+    private unsafe void RunListenerWork()
+    {
+        while (_listenerWork.TryDequeue(out var item))
+        {
+            if (_stopped)
+            {
+                item.Listener.Stop();
+                item.Unwatched?.SetResult();
+            }
+            else if (item.Unwatched is null)
+            {
+                _listeners.Add(item.Listener);
+                PollListener(item.Listener);
+            }
+            else
+            {
+                _unwatching[item.Listener.Key] = item.Unwatched;
+                var sqe = _ring!.NextSqe();
+                sqe->Opcode = Ring.OpAsyncCancel;
+                sqe->Fd = -1;
+                sqe->Address = item.Listener.Key;
+                sqe->UserData = ListenerCancelData;
+            }
+        }
+    }
+
     private unsafe void PollWake()
     {
         var sqe = _ring!.NextSqe();
@@ -439,6 +556,7 @@ internal sealed partial class IoUringReactor : IReactor
 
     private void RunQueuedWork()
     {
+        RunListenerWork();
         while (_work.TryDequeue(out var item))
         {
             item.Connection.RunPosted(item.Work);

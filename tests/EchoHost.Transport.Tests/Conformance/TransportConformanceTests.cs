@@ -101,6 +101,44 @@ public sealed class TransportConformanceTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    [IoUringKind]
+    public async Task Unbinding_ends_a_waiting_accept_with_nothing_and_the_port_refuses_connections_at_once(string kind)
+    {
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        var endPoint = transport.EndPoint;
+        var waiting = transport.Listener.AcceptAsync().AsTask();
+
+        await Eventually.WithinAsync(transport.Listener.UnbindAsync().AsTask(), "unbinding did not finish");
+
+        Assert.Null(await Eventually.WithinAsync(waiting, "the waiting accept did not end when the listener was unbound"));
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        var refused = await Assert.ThrowsAsync<SocketException>(async () => await client.ConnectAsync(endPoint));
+        Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    [IoUringKind]
+    public async Task An_accept_cancelled_while_it_waits_ends_and_the_next_accept_takes_the_next_connection(string kind)
+    {
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        using (var cancel = new CancellationTokenSource())
+        {
+            var waiting = transport.Listener.AcceptAsync(cancel.Token).AsTask();
+            cancel.Cancel();
+
+            // Kestrel's socket transport throws; the Linux transport ends the accept with null, as an unbind does.
+            var ended = await Task.WhenAny(waiting, Task.Delay(TimeSpan.FromSeconds(10)));
+            Assert.True(ended == waiting, "the cancelled accept did not end");
+            Assert.True(waiting.IsCanceled || await waiting is null, "the cancelled accept returned a connection");
+        }
+
+        var (server, client) = await transport.ConnectAsync();
+        Assert.Equal(client.LocalEndPoint, server.RemoteEndPoint);
+    }
+
     private static async Task<Socket> ConnectClientAsync(EndPoint endPoint)
     {
         var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

@@ -1,0 +1,71 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace EchoHost.Transport.Linux;
+
+/// <summary>
+/// The listening sockets a reactor watches, each found by the key its events carry: the top bit, which no connection's
+/// token has (<see cref="ConnectionTable{T}"/>), and a slot. Few and long-lived, so a lock guards every change and a
+/// lookup reads the current array.
+/// </summary>
+internal sealed class WatchedListeners
+{
+    private const ulong ListenerBit = 1UL << 63;
+    private readonly Lock _gate = new();
+    private ListenerReadiness?[] _slots = [];
+
+    public static bool IsListener(ulong key) => (key & ListenerBit) != 0;
+
+    /// <summary>Gives the listener its <see cref="ListenerReadiness.Key"/>.</summary>
+    public void Add(ListenerReadiness listener)
+    {
+        lock (_gate)
+        {
+            var slot = Array.IndexOf(_slots, null);
+            if (slot < 0)
+            {
+                slot = _slots.Length;
+                var larger = new ListenerReadiness?[slot + 1];
+                _slots.CopyTo(larger, 0);
+                Volatile.Write(ref _slots, larger);
+            }
+
+            listener.Key = ListenerBit | (uint)slot;
+            _slots[slot] = listener;
+        }
+    }
+
+    public bool TryGet(ulong key, [NotNullWhen(true)] out ListenerReadiness? listener)
+    {
+        var slots = Volatile.Read(ref _slots);
+        var slot = key & ~ListenerBit;
+        listener = slot < (ulong)slots.Length ? slots[slot] : null;
+        return listener is not null && listener.Key == key;
+    }
+
+    public void Remove(ListenerReadiness listener)
+    {
+        lock (_gate)
+        {
+            if (TryGet(listener.Key, out var found) && found == listener)
+            {
+                _slots[listener.Key & ~ListenerBit] = null;
+            }
+        }
+    }
+
+    /// <summary>Takes every listener out and stops it, for a reactor that stops: their accepts end.</summary>
+    public void StopAll()
+    {
+        ListenerReadiness?[] slots;
+        lock (_gate)
+        {
+            slots = _slots;
+            Volatile.Write(ref _slots, []);
+        }
+
+        foreach (var listener in slots)
+        {
+            listener?.Stop();
+        }
+    }
+}
