@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """EchoHost variants next to the native C epoll server, driven by the native C generator, interleaved.
 
-    python3 bench/native_compare.py [--rounds 5] [--seconds 3] [--server-cpu 0.5] [--stream] [--variant NAME=ARGS ...]
-                                    [--pair NEW/OLD ...]
+    python3 bench/native_compare.py [--rounds 5] [--seconds 3] [--server-cpu 0.5] [--stream] [--churn]
+                                    [--variant NAME=ARGS ...] [--pair NEW/OLD ...]
 
 Builds bench/native (gcc -O2) and a Release EchoHost, starts the C server and one EchoHost per variant (the
 default variants: metrics on, metrics off), and runs each case against each server in turn, the order
@@ -15,7 +15,8 @@ On 2 cores a server as cheap per request as the generator is limited by the gene
 holds every server, C's included, to that fraction of one core (a cgroup CPU quota over 10 ms periods; needs root
 and the cgroup cpu controller), so the generator keeps headroom and each rate is the server's own: its CPU per
 request against the quota. p99 is then the quota's throttling, not the server's. --stream adds stream 16 KiB at 10
-connections (echo_load --mode stream), in MB/s. --pair NEW/OLD prints, per case, each round's ratio of one server's
+connections (echo_load --mode stream), in MB/s. --churn adds churn 64 B at 10 connections, each connection one
+request, in connections per second; echo_load has no churn mode, so echoctl drives it. --pair NEW/OLD prints, per case, each round's ratio of one server's
 rate to another's and their median: two builds compared within each round, as "x C epoll" compares with C.
 """
 import argparse
@@ -39,6 +40,8 @@ CASES = [
 ]
 # Its rate in MB/s of replies.
 STREAM = ("stream 16 KiB, 10 conn (MB/s)", "", 10, 16384)
+# Its rate in connections per second.
+CHURN = ("churn 64 B, 10 conn (conn/s)", "", 10, 64)
 
 
 class HostVariant(suite.Server):
@@ -115,6 +118,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=3)
     parser.add_argument("--stream", action="store_true", help="add stream 16 KiB at 10 connections")
+    parser.add_argument("--churn", action="store_true", help="add churn 64 B at 10 connections (driven by echoctl)")
     parser.add_argument("--server-cpu", type=float, metavar="FRACTION",
                         help="hold every server to this fraction of one core (0.1-1), so the generator is not the limit")
     parser.add_argument("--variant", action="append", default=[],
@@ -132,10 +136,12 @@ def main():
         parser.error("--server-cpu is a fraction of one core, from 0.1 to 1")
     quota = CpuQuota(f"echohost-bench-{os.getpid()}", arguments.server_cpu) if arguments.server_cpu else None
 
-    cases = CASES + ([STREAM] if arguments.stream else [])
-    # Variants that all name their own executable (exe:PATH) need only the native tools.
+    cases = CASES + ([STREAM] if arguments.stream else []) + ([CHURN] if arguments.churn else [])
+    # Variants that all name their own executable (exe:PATH) need only the native tools (and echoctl for churn).
     if all("exe:" in extra for extra in variants.values()):
         suite.build_native()
+        if arguments.churn and not suite.ECHOCTL.exists():
+            suite.publish_echoctl()
     else:
         suite.publish()
     servers = {}
@@ -152,11 +158,15 @@ def main():
         for round_number in range(arguments.rounds):
             for case, prefix, connections, size in cases:
                 stream = (case, prefix, connections, size) == STREAM
+                churn = (case, prefix, connections, size) == CHURN
                 order = kinds[round_number % len(kinds):] + kinds[:round_number % len(kinds)]
                 for kind in order:
                     result = load(servers[(kind, prefix)], connections, size, arguments.seconds,
-                                  mode="stream" if stream else "pingpong")
+                                  generator="echoctl" if churn else "echo_load",
+                                  mode="stream" if stream else "churn" if churn else "pingpong")
                     result["rate"] = result["megabytesPerSecond" if stream else "requestsPerSecond"]
+                    if churn:
+                        result["p99"] = result["latency"]["p99"]
                     if stream:
                         result["p99"] = "-"
                     samples.setdefault((case, kind), []).append(result)

@@ -134,7 +134,12 @@ internal sealed partial class EpollReactor : IReactor
         }
 
         _work.Enqueue((connection, work));
-        LinuxCalls.Signal(_wake);
+
+        // This thread runs the queue before it waits again: the accept loop, on it, starts its connections here.
+        if (!IsReactorThread)
+        {
+            LinuxCalls.Signal(_wake);
+        }
     }
 
     public void Dispose()

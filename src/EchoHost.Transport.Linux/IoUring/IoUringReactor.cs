@@ -170,7 +170,12 @@ internal sealed partial class IoUringReactor : IReactor
         }
 
         _work.Enqueue((connection, work));
-        LinuxCalls.Signal(_wake);
+
+        // This thread runs the queue before it waits again: the accept loop, on it, starts its connections here.
+        if (!OnThread)
+        {
+            LinuxCalls.Signal(_wake);
+        }
     }
 
     /// <summary>
