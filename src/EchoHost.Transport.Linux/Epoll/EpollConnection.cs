@@ -146,7 +146,8 @@ internal sealed class EpollConnection(AcceptedSocket socket, EpollReactor reacto
                 return;
             }
 
-            Unwatch();
+            // The close takes the socket out of epoll, since this is its only descriptor; an event already on its way
+            // carries a token the reactor no longer finds.
             State |= ConnectionState.Closed;
         }
 
