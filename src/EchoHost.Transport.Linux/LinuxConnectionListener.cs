@@ -41,6 +41,12 @@ internal sealed partial class LinuxConnectionListener(
         var backoff = default(AcceptBackoff);
         while (true)
         {
+            // Unbound: the socket stays open until its reactor lets go of it, but no connection is taken from it.
+            if (readiness.IsStopped)
+            {
+                return null;
+            }
+
             int taken;
             AcceptedSocket socket;
             try

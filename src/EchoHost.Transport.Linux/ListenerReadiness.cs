@@ -22,6 +22,8 @@ internal sealed class ListenerReadiness(Socket socket) : IValueTaskSource<bool>
 
     public Socket Socket { get; } = socket;
 
+    public bool IsStopped => Volatile.Read(ref _state) == Stopped;
+
     /// <summary>The key the watching reactor's events carry for this socket; the reactor's to give and read.</summary>
     public ulong Key { get; set; }
 
