@@ -18,6 +18,9 @@ internal interface IReactor : IDisposable
     /// </summary>
     int Watch(ListenerReadiness listener);
 
+    /// <summary>Sets the listener's readiness on this reactor's next turn, after the connections ready by then are served.</summary>
+    void Requeue(ListenerReadiness listener);
+
     /// <summary>Stops watching the listener; done once this reactor no longer refers to its socket, which may then close.</summary>
     ValueTask UnwatchAsync(ListenerReadiness listener);
 }

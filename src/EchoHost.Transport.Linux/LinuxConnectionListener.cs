@@ -20,6 +20,10 @@ internal sealed partial class LinuxConnectionListener(
 {
     public static readonly TimeSpan ReportInterval = TimeSpan.FromSeconds(10);
 
+    // Accepts in a row before the watching reactor serves its connections again: the accept loop runs on its thread,
+    // and a full backlog would otherwise hold their replies for as long as taking all of it takes.
+    private const int AcceptBatch = 16;
+
     private const int OutOfMemory = 12;
     private const int BadDescriptor = 9;
     private const int InvalidArgument = 22;
@@ -30,6 +34,7 @@ internal sealed partial class LinuxConnectionListener(
     private readonly LocalEndPoints _locals = new();
     private readonly Lock _gate = new();
     private Task? _unbound;
+    private int _acceptedSinceWait;
     private long _failuresSinceReport;
     private long _nextReport;
     private int _next;
@@ -51,9 +56,21 @@ internal sealed partial class LinuxConnectionListener(
             AcceptedSocket socket;
             try
             {
+                if (_acceptedSinceWait == AcceptBatch)
+                {
+                    _acceptedSinceWait = 0;
+                    var yielded = readiness.YieldAsync(cancellationToken);
+                    watcher.Requeue(readiness);
+                    if (!await yielded)
+                    {
+                        return null;
+                    }
+                }
+
                 taken = AcceptedSocket.Accept(readiness.Socket.SafeHandle, _locals, out socket);
                 if (taken == -LinuxCalls.WouldBlock)
                 {
+                    _acceptedSinceWait = 0;
                     if (!await readiness.WaitAsync(cancellationToken))
                     {
                         return null;
@@ -97,6 +114,7 @@ internal sealed partial class LinuxConnectionListener(
             var started = connection.Start();
             if (started == 0)
             {
+                _acceptedSinceWait++;
                 return connection;
             }
 

@@ -58,6 +58,16 @@ internal sealed class ListenerReadiness(Socket socket) : IValueTaskSource<bool>
         return new ValueTask<bool>(this, _core.Version);
     }
 
+    /// <summary>
+    /// As <see cref="WaitAsync"/>, but a connection that arrived meanwhile does not end it: only a <see cref="Set"/> from
+    /// now on does, which the caller asks its reactor for (<see cref="IReactor.Requeue"/>) once this returned.
+    /// </summary>
+    public ValueTask<bool> YieldAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.CompareExchange(ref _state, Idle, Ready);
+        return WaitAsync(cancellationToken);
+    }
+
     /// <summary>On the watching reactor's thread: a connection arrived.</summary>
     public void Set()
     {

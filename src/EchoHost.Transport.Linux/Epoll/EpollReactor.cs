@@ -24,6 +24,7 @@ internal sealed partial class EpollReactor : IReactor
     private const int InlineBufferSize = 64 * 1024;
     private readonly ConnectionTable<EpollConnection> _connections = new();
     private readonly WatchedListeners _listeners = new();
+    private readonly ConcurrentQueue<ListenerReadiness> _requeued = new();
     private readonly ConcurrentQueue<(EpollConnection Connection, ReactorWork Work)> _work = new();
     private readonly int _epoll;
     private readonly int _wake;
@@ -105,6 +106,13 @@ internal sealed partial class EpollReactor : IReactor
         }
 
         return result;
+    }
+
+    /// <summary>The wake makes the next turn come at once, whatever else is ready by then.</summary>
+    public void Requeue(ListenerReadiness listener)
+    {
+        _requeued.Enqueue(listener);
+        LinuxCalls.Signal(_wake);
     }
 
     public ValueTask UnwatchAsync(ListenerReadiness listener)
@@ -236,6 +244,12 @@ internal sealed partial class EpollReactor : IReactor
 
     private void RunQueuedWork()
     {
+        // Only those requeued before this pass: a listener that yields again now waits for the next turn.
+        for (var requeued = _requeued.Count; requeued > 0 && _requeued.TryDequeue(out var listener); requeued--)
+        {
+            listener.Set();
+        }
+
         while (_work.TryDequeue(out var item))
         {
             item.Connection.RunPosted(item.Work);

@@ -104,6 +104,43 @@ public sealed class TransportConformanceTests
     [Theory]
     [MemberData(nameof(Kinds))]
     [IoUringKind]
+    public async Task A_backlog_of_a_hundred_connections_is_accepted_in_full_each_connection_once(string kind)
+    {
+        // More than the Linux transport accepts in a row before it lets its reactor serve the rest, several times over.
+        const int count = 100;
+        await using var transport = await TransportUnderTest.StartAsync(kind);
+        var clients = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                clients.Add(await ConnectClientAsync(transport.EndPoint));
+            }
+
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            var servers = new List<ConnectionContext>();
+            for (var i = 0; i < count; i++)
+            {
+                servers.Add(await transport.Listener.AcceptAsync(timeout.Token) ?? throw new InvalidOperationException($"the listener stopped after {i} connections"));
+            }
+
+            var served = clients.Select(c => (IPEndPoint)c.LocalEndPoint!).ToHashSet();
+            Assert.Equal(count, servers.Select(s => (IPEndPoint)s.RemoteEndPoint!).Count(served.Remove));
+            foreach (var server in servers)
+            {
+                server.Abort();
+                await server.DisposeAsync();
+            }
+        }
+        finally
+        {
+            clients.ForEach(client => client.Dispose());
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    [IoUringKind]
     public async Task Unbinding_ends_a_waiting_accept_with_nothing_and_the_port_refuses_connections_at_once(string kind)
     {
         await using var transport = await TransportUnderTest.StartAsync(kind);
