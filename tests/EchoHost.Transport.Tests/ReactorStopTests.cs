@@ -22,12 +22,7 @@ public sealed class ReactorStopTests
     [IoUringKind]
     public async Task Stopping_with_connections_nobody_disposes_closes_their_sockets_within_the_bound(string kind)
     {
-        var options = new LinuxTransportOptions(new BlockPool(), 64 * 1024, 64 * 1024, Threads: 2)
-        {
-            Engine = kind == "IoUring" ? LinuxEngine.IoUring : LinuxEngine.Epoll,
-        };
-        var factory = new LinuxTransportFactory(options, TimeProvider.System, NullLoggerFactory.Instance);
-        var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
+        var (factory, listener) = await BindAsync(kind);
         var clients = new List<Socket>();
         var inodes = new List<long>();
         var closedTokens = new List<CancellationToken>();
@@ -67,17 +62,23 @@ public sealed class ReactorStopTests
     [IoUringKind]
     public async Task Stopping_the_reactors_ends_an_accept_that_waits_on_them(string kind)
     {
-        var options = new LinuxTransportOptions(new BlockPool(), 64 * 1024, 64 * 1024, Threads: 2)
-        {
-            Engine = kind == "IoUring" ? LinuxEngine.IoUring : LinuxEngine.Epoll,
-        };
-        var factory = new LinuxTransportFactory(options, TimeProvider.System, NullLoggerFactory.Instance);
-        var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
+        var (factory, listener) = await BindAsync(kind);
         var waiting = listener.AcceptAsync().AsTask();
 
         factory.Dispose();
 
         Assert.Null(await Eventually.WithinAsync(waiting, "the accept still waits on reactors that stopped"));
         await Eventually.WithinAsync(listener.DisposeAsync().AsTask(), "the listener did not dispose after its reactors stopped");
+    }
+
+    // Two reactors of the engine, so a stop ends more than one thread.
+    private static async Task<(LinuxTransportFactory Factory, IConnectionListener Listener)> BindAsync(string kind)
+    {
+        var options = new LinuxTransportOptions(new BlockPool(), 64 * 1024, 64 * 1024, Threads: 2)
+        {
+            Engine = kind == "IoUring" ? LinuxEngine.IoUring : LinuxEngine.Epoll,
+        };
+        var factory = new LinuxTransportFactory(options, TimeProvider.System, NullLoggerFactory.Instance);
+        return (factory, await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0)));
     }
 }
