@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 
 namespace EchoHost.Transport.Linux;
@@ -11,6 +12,7 @@ internal sealed class WatchedListeners
 {
     private const ulong ListenerBit = 1UL << 63;
     private readonly Lock _gate = new();
+    private readonly ConcurrentQueue<ListenerReadiness> _requeued = new();
     private ListenerReadiness?[] _slots = [];
 
     public static bool IsListener(ulong key) => (key & ListenerBit) != 0;
@@ -50,6 +52,21 @@ internal sealed class WatchedListeners
             {
                 _slots[listener.Key & ~ListenerBit] = null;
             }
+        }
+    }
+
+    /// <summary>Queues the listener to be set by <see cref="SetRequeued"/>; its reactor wakes itself for it.</summary>
+    public void Requeue(ListenerReadiness listener) => _requeued.Enqueue(listener);
+
+    /// <summary>
+    /// On the reactor's thread, once per turn after its events: sets the listeners requeued before this call, not one
+    /// that yields again meanwhile, which waits for the next turn.
+    /// </summary>
+    public void SetRequeued()
+    {
+        for (var requeued = _requeued.Count; requeued > 0 && _requeued.TryDequeue(out var listener); requeued--)
+        {
+            listener.Set();
         }
     }
 

@@ -24,7 +24,6 @@ internal sealed partial class EpollReactor : IReactor
     private const int InlineBufferSize = 64 * 1024;
     private readonly ConnectionTable<EpollConnection> _connections = new();
     private readonly WatchedListeners _listeners = new();
-    private readonly ConcurrentQueue<ListenerReadiness> _requeued = new();
     private readonly ConcurrentQueue<(EpollConnection Connection, ReactorWork Work)> _work = new();
     private readonly int _epoll;
     private readonly int _wake;
@@ -111,7 +110,7 @@ internal sealed partial class EpollReactor : IReactor
     /// <summary>The wake makes the next turn come at once, whatever else is ready by then.</summary>
     public void Requeue(ListenerReadiness listener)
     {
-        _requeued.Enqueue(listener);
+        _listeners.Requeue(listener);
         LinuxCalls.Signal(_wake);
     }
 
@@ -244,12 +243,7 @@ internal sealed partial class EpollReactor : IReactor
 
     private void RunQueuedWork()
     {
-        // Only those requeued before this pass: a listener that yields again now waits for the next turn.
-        for (var requeued = _requeued.Count; requeued > 0 && _requeued.TryDequeue(out var listener); requeued--)
-        {
-            listener.Set();
-        }
-
+        _listeners.SetRequeued();
         while (_work.TryDequeue(out var item))
         {
             item.Connection.RunPosted(item.Work);

@@ -40,7 +40,6 @@ internal sealed partial class IoUringReactor : IReactor
     private readonly ConnectionTable<IoUringConnection> _connections = new();
     private readonly ConcurrentQueue<(IoUringConnection Connection, ReactorWork Work)> _work = new();
     private readonly WatchedListeners _listeners = new();
-    private readonly ConcurrentQueue<ListenerReadiness> _requeued = new();
     private readonly ConcurrentQueue<(ListenerReadiness Listener, TaskCompletionSource? Unwatched)> _listenerWork = new();
     private readonly Dictionary<ulong, TaskCompletionSource> _unwatching = [];
     private readonly LinuxTransportOptions _options;
@@ -121,7 +120,7 @@ internal sealed partial class IoUringReactor : IReactor
     /// <summary>The wake makes the next turn come at once, whatever else is ready by then.</summary>
     public void Requeue(ListenerReadiness listener)
     {
-        _requeued.Enqueue(listener);
+        _listeners.Requeue(listener);
         LinuxCalls.Signal(_wake);
     }
 
@@ -569,12 +568,7 @@ internal sealed partial class IoUringReactor : IReactor
 
     private void RunQueuedWork()
     {
-        // Only those requeued before this pass: a listener that yields again now waits for the next turn.
-        for (var requeued = _requeued.Count; requeued > 0 && _requeued.TryDequeue(out var listener); requeued--)
-        {
-            listener.Set();
-        }
-
+        _listeners.SetRequeued();
         RunListenerWork();
         while (_work.TryDequeue(out var item))
         {
