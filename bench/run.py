@@ -69,6 +69,9 @@ def free_port():
 # EchoHost's transports by name; plain "echohost" runs its default (Auto: io_uring where the kernel allows it).
 ENGINES = {"echohost-epoll": "Linux", "echohost-io_uring": "IoUring", "echohost-sockets": "Sockets"}
 
+# Kestrel and a transport with nothing of EchoHost's above them (bench/KestrelFloor): idle memory only, they never reply.
+FLOORS = {"kestrel-floor-epoll": "epoll", "kestrel-floor-io_uring": "io_uring", "kestrel-floor-sockets": "sockets"}
+
 
 def server_command(kind, port, prefix, log_messages=False):
     if kind == "echohost" or kind in ENGINES:
@@ -78,6 +81,8 @@ def server_command(kind, port, prefix, log_messages=False):
         return command if log_messages else command + ["--Serilog:MinimumLevel:Override:EchoHost.Echo=Warning"]
     if kind == "c-epoll":
         return [str(OUT / "native" / "echo_server"), "--port", str(port)] + (["--prefix", prefix] if prefix else [])
+    if kind in FLOORS:
+        return [str(OUT / "kestrelfloor" / "KestrelFloor"), str(port), FLOORS[kind]]
     if kind == "raw-csharp":
         return ["dotnet", str(OUT / "rawecho" / "RawEcho.dll"), str(port), prefix]
     script = str(REPO / "bench" / "baselines" / "asyncio_echo.py")
