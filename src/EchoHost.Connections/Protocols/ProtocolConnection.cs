@@ -28,12 +28,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
 
     private readonly ConnectionContext _connection;
     private readonly IDuplexPipe _transport;
-    private readonly ProtocolConnectionOptions _options;
-    private readonly TimeProvider _time;
-    private readonly ConnectionMetrics? _metrics;
-    private readonly ILogger _logger;
-    private readonly long _idleTimeoutTicks;
-    private readonly long _writeTimeoutTicks;
+    private readonly ProtocolConnections _listener;
     private Action? _onInput;
     private readonly TaskCompletionSource<ConnectionOutcome> _run = new();
     private long _lastActivity;
@@ -41,13 +36,12 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     private long _flushStarted;
     private int _timeoutQueued;
     private bool _queuedTimeoutIsWrite;
-    private volatile bool _shutdownRequested;
+    private int _shutdownRequested;
     private volatile bool _writeTimedOut;
     private volatile bool _ended;
     private bool _closeRequested;
     private bool _hasUnflushedOutput;
     private long _inputHeld;
-    private ITimer? _shutdownTicks;
     private IConnectionProtocol? _protocol;
     private ExecutionContext? _context;
     private ValueTaskAwaiter<ReadResult> _read;
@@ -56,23 +50,15 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     private PipeWriter? _output;
     private IInlineOutput? _turnOutput;
     private int _inlineState;
-    private CancellationTokenRegistration _shutdownRequest;
+    private CancellationToken _serverCloseRequest;
 
-    public ProtocolConnection(
-        ConnectionContext connection, ProtocolConnectionOptions options, TimeProvider time, ConnectionMetrics? metrics, ILogger logger)
+    public ProtocolConnection(ConnectionContext connection, ProtocolConnections listener)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(time);
-        ArgumentNullException.ThrowIfNull(logger);
+        ArgumentNullException.ThrowIfNull(listener);
         _connection = connection;
         _transport = connection.Transport;
-        _options = options;
-        _time = time;
-        _metrics = metrics;
-        _logger = logger;
-        _idleTimeoutTicks = ToTicks(options.IdleTimeout, time);
-        _writeTimeoutTicks = ToTicks(options.WriteTimeout, time);
+        _listener = listener;
     }
 
     public EndPoint? RemoteEndPoint => _connection.RemoteEndPoint;
@@ -191,23 +177,18 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         _context = ExecutionContext.Capture();
 
         // Before the heartbeat below can compare with it.
-        Volatile.Write(ref _lastActivity, _time.GetTimestamp());
+        Volatile.Write(ref _lastActivity, _listener.Time.GetTimestamp());
         try
         {
             _connection.Features.Set<IConnectionTrafficFeature>(this);
-            // Kestrel asks connections to finish on shutdown; a read that never returns would hold shutdown for
-            // the host's whole timeout and end in a reset, so the request cancels the pending read instead.
-            if (_connection.Features.Get<IConnectionLifetimeNotificationFeature>() is { } lifetime)
-            {
-                _shutdownRequest = lifetime.ConnectionClosedRequested.Register(static state => ((ProtocolConnection)state!).RequestShutdown(), this);
-            }
 
-            // Timeouts are checked on Kestrel's once-a-second heartbeat, shared by all connections, rather than
-            // with a timer per connection.
-            if (_idleTimeoutTicks > 0 || _writeTimeoutTicks > 0)
+            // Kestrel asks connections to finish on shutdown; a read that never returns would hold shutdown for the
+            // host's whole timeout and end in a reset, so the request cancels the pending read instead. The listener's
+            // heartbeat passes the request on, or, once the host is stopping, a registration (ProtocolConnections).
+            _serverCloseRequest = _connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
+            if (_listener.Add(this))
             {
-                _connection.Features.Get<IConnectionHeartbeatFeature>()?.OnHeartbeat(
-                    static state => ((ProtocolConnection)state).OnHeartbeat(), this);
+                HearCloseRequest();
             }
 
             protocol.ConnectionMade(this);
@@ -247,7 +228,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     private void ReadNext()
     {
         var input = Input;
-        if (_shutdownRequested)
+        if (ShutdownRequested)
         {
             input.CancelPendingRead();
         }
@@ -286,15 +267,15 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         ConnectionEndReason? end = result switch
         {
             { IsCompleted: true } => ConnectionEndReason.PeerClosed,
-            { IsCanceled: true } when _shutdownRequested => ConnectionEndReason.ServerShutdown,
-            { IsCanceled: true } when IsIdle(_time.GetTimestamp()) => ConnectionEndReason.IdleTimeout,
+            { IsCanceled: true } when ShutdownRequested => ConnectionEndReason.ServerShutdown,
+            { IsCanceled: true } when IsIdle(_listener.Time.GetTimestamp()) => ConnectionEndReason.IdleTimeout,
             _ => null,
         };
         MarkActivity();
-        if (end == ConnectionEndReason.IdleTimeout && _logger.IsEnabled(LogLevel.Information))
+        if (end == ConnectionEndReason.IdleTimeout && _listener.Logger.IsEnabled(LogLevel.Information))
         {
             var peer = PeerAddress.Format(RemoteEndPoint);
-            ConnectionLifetimeLog.ConnectionIdle(_logger, peer, _options.IdleTimeout);
+            ConnectionLifetimeLog.ConnectionIdle(_listener.Logger, peer, _listener.Options.IdleTimeout);
         }
 
         // On the receiving thread the reply goes out as an inline turn's does, so a line split across reads makes no
@@ -373,7 +354,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         // Most turns consume all they were given, and a sequence's length is then known without slicing it.
         received = consumed.Equals(buffer.End) ? buffer.Length : buffer.Slice(buffer.Start, consumed).Length;
         BytesReceived += received;
-        _metrics?.Transferred(received, BytesSent - sentBefore);
+        _listener.Metrics?.Transferred(received, BytesSent - sentBefore);
         return consumed;
     }
 
@@ -396,7 +377,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
             return Flushed(pending.Result, end);
         }
 
-        Volatile.Write(ref _flushStarted, _time.GetTimestamp());
+        Volatile.Write(ref _flushStarted, _listener.Time.GetTimestamp());
         _ = FlushStalledAsync(pending, end);
         return false;
     }
@@ -441,7 +422,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     // charged its worst case until it does, and its completion is the activity.
     private async Task FlushStalledAsync(ValueTask<FlushResult> pending, ConnectionEndReason? end)
     {
-        var budget = _options.MemoryBudget;
+        var budget = _listener.Options.MemoryBudget;
         budget?.ConnectionStalled();
         try
         {
@@ -491,7 +472,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
             return false;
         }
 
-        if (_shutdownRequested || Volatile.Read(ref _timeoutQueued) != 0)
+        if (ShutdownRequested || Volatile.Read(ref _timeoutQueued) != 0)
         {
             ((IInlineReceiver)this).Wake();
         }
@@ -518,7 +499,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         }
 
         Interlocked.Exchange(ref _inlineState, Parked);
-        if (!_shutdownRequested && Volatile.Read(ref _timeoutQueued) == 0)
+        if (!ShutdownRequested && Volatile.Read(ref _timeoutQueued) == 0)
         {
             return true;
         }
@@ -564,7 +545,6 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         try
         {
             _ended = true;
-            _shutdownTicks?.Dispose();
             Outcome = outcome;
             try
             {
@@ -584,7 +564,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         }
         finally
         {
-            _shutdownRequest.Dispose();
+            _listener.Remove(this);
         }
 
         try
@@ -612,14 +592,14 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     private async Task CloseTransportAsync()
     {
         var closing = _connection.DisposeAsync().AsTask();
-        if (closing.IsCompleted || _writeTimeoutTicks <= 0)
+        if (closing.IsCompleted || _listener.WriteTimeoutTicks <= 0)
         {
             await closing;
             return;
         }
 
         using var waiting = new CancellationTokenSource();
-        var timeout = Task.Delay(_options.WriteTimeout, _time, waiting.Token);
+        var timeout = Task.Delay(_listener.Options.WriteTimeout, _listener.Time, waiting.Token);
         if (await Task.WhenAny(closing, timeout) == timeout)
         {
             _writeTimedOut = true;
@@ -636,9 +616,9 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     // completes, since a transport may close the socket as soon as it has sent the rest.
     private void BoundDeliveryAfterClose()
     {
-        if (_writeTimeoutTicks > 0 && OperatingSystem.IsLinux())
+        if (_listener.WriteTimeoutTicks > 0 && OperatingSystem.IsLinux())
         {
-            var timeout = BitConverter.GetBytes((int)_options.WriteTimeout.TotalMilliseconds);
+            var timeout = BitConverter.GetBytes((int)_listener.Options.WriteTimeout.TotalMilliseconds);
             SetSocketOption(IpProtocolTcp, TcpUserTimeout, timeout, socket => socket.SetRawSocketOption(IpProtocolTcp, TcpUserTimeout, timeout));
         }
     }
@@ -648,21 +628,31 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     {
         if (held != _inputHeld)
         {
-            _options.MemoryBudget?.Charge(held - _inputHeld);
+            _listener.Options.MemoryBudget?.Charge(held - _inputHeld);
             _inputHeld = held;
         }
     }
 
     private void ReleaseHeldInput() => HoldInput(0);
 
-    // Kestrel's heartbeat no longer reaches connections once the server is stopping, so a connection that is
-    // still flushing to a peer that does not read checks its write timeout on a clock of its own from here on.
+    /// <summary>The runners of the listener link through these (<see cref="ProtocolConnections"/>).</summary>
+    internal ProtocolConnection? PreviousInListener { get; set; }
+
+    internal ProtocolConnection? NextInListener { get; set; }
+
+    private bool ShutdownRequested => Volatile.Read(ref _shutdownRequested) != 0;
+
+    // Runs at once when Kestrel asked already.
+    internal void HearCloseRequest() =>
+        _serverCloseRequest.UnsafeRegister(static state => ((ProtocolConnection)state!).RequestShutdown(), this);
+
+    // Once, however Kestrel's request arrives. The listener's heartbeat goes on while the server stops, so the write
+    // timeout still bounds a connection flushing to a peer that does not read.
     private void RequestShutdown()
     {
-        _shutdownRequested = true;
-        if (_writeTimeoutTicks > 0 && !_ended)
+        if (Interlocked.Exchange(ref _shutdownRequested, 1) != 0)
         {
-            _shutdownTicks = _time.CreateTimer(static state => ((ProtocolConnection)state!).OnHeartbeat(), this, HeartbeatInterval, HeartbeatInterval);
+            return;
         }
 
         // The transport's input, not the runner's field for it: only the runner's own thread sets and clears that (the
@@ -671,17 +661,21 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         ((IInlineReceiver)this).Wake();
     }
 
-    // Runs on Kestrel's heartbeat thread, which serves every connection: it only decides, and leaves the closing
-    // to the thread pool, since cancelling a read runs the connection's continuation inline.
-    private void OnHeartbeat()
+    // Runs on the listener's heartbeat, which serves all its connections: it only decides, and leaves the closing to
+    // the thread pool, since cancelling a read runs the connection's continuation inline.
+    internal void OnHeartbeat()
     {
         if (_ended)
         {
-            _shutdownTicks?.Dispose();
             return;
         }
 
-        var now = _time.GetTimestamp();
+        if (_serverCloseRequest.IsCancellationRequested && !ShutdownRequested)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static state => state.RequestShutdown(), this, preferLocal: false);
+        }
+
+        var now = _listener.Time.GetTimestamp();
         if (Interlocked.Exchange(ref _activeSinceHeartbeat, 0) != 0)
         {
             Volatile.Write(ref _lastActivity, now);
@@ -693,7 +687,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
         }
 
         var flushStarted = Volatile.Read(ref _flushStarted);
-        var stalled = flushStarted != 0 && _writeTimeoutTicks > 0 && now - flushStarted >= _writeTimeoutTicks;
+        var stalled = flushStarted != 0 && _listener.WriteTimeoutTicks > 0 && now - flushStarted >= _listener.WriteTimeoutTicks;
         if ((stalled || (flushStarted == 0 && IsIdle(now))) && Interlocked.Exchange(ref _timeoutQueued, 1) == 0)
         {
             _queuedTimeoutIsWrite = stalled;
@@ -721,10 +715,10 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     // the socket to deliver them after the process let it go.
     private void AbortUnread()
     {
-        if (_logger.IsEnabled(LogLevel.Information))
+        if (_listener.Logger.IsEnabled(LogLevel.Information))
         {
             var peer = PeerAddress.Format(RemoteEndPoint);
-            ConnectionLifetimeLog.WriteTimedOut(_logger, peer, _options.WriteTimeout, BytesReceived, BytesSent);
+            ConnectionLifetimeLog.WriteTimedOut(_listener.Logger, peer, _listener.Options.WriteTimeout, BytesReceived, BytesSent);
         }
 
         SetSocketOption(SocketLevel, Linger, ResetOnClose, static socket => socket.LingerState = new LingerOption(true, 0));
@@ -760,9 +754,7 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     private void MarkActivity() => Volatile.Write(ref _activeSinceHeartbeat, 1);
 
     private bool IsIdle(long now) =>
-        _idleTimeoutTicks > 0 && Volatile.Read(ref _activeSinceHeartbeat) == 0 && now - Volatile.Read(ref _lastActivity) >= _idleTimeoutTicks;
-
-    private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
+        _listener.IdleTimeoutTicks > 0 && Volatile.Read(ref _activeSinceHeartbeat) == 0 && now - Volatile.Read(ref _lastActivity) >= _listener.IdleTimeoutTicks;
 
     // TCP_USER_TIMEOUT (Linux, which .NET has no name for): how long sent data may stay unacknowledged, zero
     // window included, before the kernel drops the connection.
@@ -773,8 +765,6 @@ public sealed class ProtocolConnection : IProtocolTransport, IConnectionTrafficF
     private const int SocketLevel = 1;
     private const int Linger = 13;
     private static readonly byte[] ResetOnClose = [1, 0, 0, 0, 0, 0, 0, 0];
-
-    private static long ToTicks(TimeSpan timeout, TimeProvider time) => (long)(timeout.TotalSeconds * time.TimestampFrequency);
 
     private static bool IsConnectionFailure(Exception ex) =>
         ex is ConnectionResetException or ConnectionAbortedException or IOException or OperationCanceledException;

@@ -55,7 +55,7 @@ public sealed class GenericProtocolTests
     {
         using var connection = new PipeConnection();
         var protocol = new ThrowingProtocol();
-        var runner = new ProtocolConnection(connection.Context, new ProtocolConnectionOptions(), TimeProvider.System, null, NullLogger.Instance);
+        var runner = Runner(connection, new ProtocolConnectionOptions());
 
         var run = runner.RunAsync(protocol);
         await connection.SendAsync("boom\n"u8.ToArray());
@@ -72,12 +72,12 @@ public sealed class GenericProtocolTests
         var time = new FakeTimeProvider();
         using var connection = new PipeConnection(inlineScheduling: true);
         var protocol = new ThreadRecordingProtocol();
-        var runner = new ProtocolConnection(connection.Context, new ProtocolConnectionOptions { IdleTimeout = TimeSpan.FromSeconds(5) }, time, null, NullLogger.Instance);
+        var runner = Runner(connection, new ProtocolConnectionOptions { IdleTimeout = TimeSpan.FromSeconds(5) }, time);
         var run = runner.RunAsync(protocol);
 
-        time.Advance(TimeSpan.FromSeconds(5));
+        // The fake clock runs the listener's heartbeat on this thread.
         var heartbeatThread = Environment.CurrentManagedThreadId;
-        connection.Heartbeat();
+        time.Advance(TimeSpan.FromSeconds(5));
 
         await run.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(ConnectionEndReason.IdleTimeout, runner.Outcome?.Reason);
@@ -89,7 +89,7 @@ public sealed class GenericProtocolTests
     {
         var budget = new MemoryBudget(1024 * 1024, 1);
         using var connection = new PipeConnection(inlineScheduling: true);
-        var runner = new ProtocolConnection(connection.Context, new ProtocolConnectionOptions { MemoryBudget = budget }, TimeProvider.System, null, NullLogger.Instance);
+        var runner = Runner(connection, new ProtocolConnectionOptions { MemoryBudget = budget });
         var run = runner.RunAsync(new UpperCaseProtocol());
 
         await connection.SendAsync("one\ntw"u8.ToArray());
@@ -110,7 +110,7 @@ public sealed class GenericProtocolTests
     {
         using var connection = new PipeConnection();
         var protocol = new ContextRecordingProtocol();
-        var runner = new ProtocolConnection(connection.Context, new ProtocolConnectionOptions(), TimeProvider.System, null, NullLogger.Instance);
+        var runner = Runner(connection, new ProtocolConnectionOptions());
 
         // What a log scope keeps (Kestrel's names the connection); input arrives on a thread-pool thread without it.
         ContextRecordingProtocol.Scope.Value = "connection 1";
@@ -126,6 +126,10 @@ public sealed class GenericProtocolTests
     }
 
     // Notes the scope each input and the end found; 'two' and the end of input may come in one read.
+    // A runner of a listener of its own.
+    private static ProtocolConnection Runner(PipeConnection connection, ProtocolConnectionOptions options, TimeProvider? time = null) =>
+        new(connection.Context, new ProtocolConnections(options, time ?? TimeProvider.System, null, NullLogger.Instance));
+
     private sealed class ContextRecordingProtocol : IConnectionProtocol
     {
         public static readonly AsyncLocal<string?> Scope = new();

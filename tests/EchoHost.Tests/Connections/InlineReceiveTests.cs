@@ -83,7 +83,7 @@ public sealed class InlineReceiveTests
             using var connection = new PipeConnection(inlineScheduling: true);
             var transport = new InlineTransport(connection);
             await transport.ReceiveAsync("one\ntw"u8.ToArray());
-            var runner = Runner(connection);
+            var runner = Runner(connection).Runner;
             var run = runner.RunAsync(new UpperCaseProtocol());
 
             Assert.False(transport.IsParked);
@@ -100,8 +100,11 @@ public sealed class InlineReceiveTests
     [Fact]
     public Task A_shutdown_request_wakes_a_parked_runner_which_ends_with_fin() => WithoutSynchronizationContext(async () =>
         {
-            using var parked = await ParkedAfterOneLineAsync();
+            // A clock that never moves: no heartbeat passes the request on.
+            using var parked = await ParkedAfterOneLineAsync(time: new FakeTimeProvider());
 
+            // As the host stops: the listener hears Kestrel's requests at once, and Kestrel asks.
+            parked.Listener.HearCloseRequestsAtOnce();
             parked.Connection.RequestClose();
 
             Assert.Equal("ONE\n", Encoding.ASCII.GetString(await parked.Connection.ReadToEndAsync()));
@@ -110,10 +113,43 @@ public sealed class InlineReceiveTests
         });
 
     [Fact]
+    public Task Kestrels_close_request_is_heard_on_the_listeners_next_heartbeat() => WithoutSynchronizationContext(async () =>
+        {
+            var time = new FakeTimeProvider();
+            using var parked = await ParkedAfterOneLineAsync(time: time);
+
+            parked.Connection.RequestClose();
+            Assert.False(parked.Run.IsCompleted);
+            time.Advance(TimeSpan.FromSeconds(1));
+
+            Assert.Equal("ONE\n", Encoding.ASCII.GetString(await parked.Connection.ReadToEndAsync()));
+            await parked.Run.WaitAsync(Bound);
+            Assert.Equal(ConnectionEndReason.ServerShutdown, parked.Runner.Outcome?.Reason);
+        });
+
+    [Fact]
+    public Task A_connection_that_starts_when_kestrel_asked_to_close_already_ends_at_once() => WithoutSynchronizationContext(async () =>
+        {
+            using var connection = new PipeConnection(inlineScheduling: true);
+            var transport = new InlineTransport(connection);
+            var (listener, runner) = Runner(connection, time: new FakeTimeProvider());
+            listener.HearCloseRequestsAtOnce();
+            connection.RequestClose();
+
+            var run = runner.RunAsync(new UpperCaseProtocol());
+
+            Assert.Empty(await connection.ReadToEndAsync());
+            await run.WaitAsync(Bound);
+            Assert.Equal(ConnectionEndReason.ServerShutdown, runner.Outcome?.Reason);
+            Assert.False(transport.IsParked);
+        });
+
+    [Fact]
     public Task A_shutdown_requested_during_a_turn_from_the_pipe_is_heard_after_the_runner_let_the_pipe_go() =>
         WithoutSynchronizationContext(async () =>
         {
-            using var parked = await ParkedAfterOneLineAsync(protocol: connection => new ClosingOnLine("two", connection));
+            using var parked = await ParkedAfterOneLineAsync(time: new FakeTimeProvider(), protocol: connection => new ClosingOnLine("two", connection));
+            parked.Listener.HearCloseRequestsAtOnce();
             await parked.Transport.ReceiveAsync("tw"u8.ToArray());
 
             await parked.Transport.ReceiveAsync("o\n"u8.ToArray());
@@ -129,10 +165,12 @@ public sealed class InlineReceiveTests
         {
             var time = new FakeTimeProvider();
             using var parked = await ParkedAfterOneLineAsync(new ProtocolConnectionOptions { IdleTimeout = TimeSpan.FromSeconds(5) }, time);
-            parked.Connection.Heartbeat();
 
-            time.Advance(TimeSpan.FromSeconds(5));
-            parked.Connection.Heartbeat();
+            // The line counts from the first heartbeat after it, at 1 s; the timeout is up on the one at 6 s.
+            time.Advance(TimeSpan.FromSeconds(1));
+            time.Advance(TimeSpan.FromSeconds(4));
+            Assert.False(parked.Run.IsCompleted);
+            time.Advance(TimeSpan.FromSeconds(1));
 
             await parked.Run.WaitAsync(Bound);
             Assert.Equal(ConnectionEndReason.IdleTimeout, parked.Runner.Outcome?.Reason);
@@ -145,7 +183,7 @@ public sealed class InlineReceiveTests
             var transport = new InlineTransport(connection);
             var middleware = new Pipe(new PipeOptions(readerScheduler: PipeScheduler.Inline));
             connection.Context.Transport = new DuplexPipe(middleware.Reader, connection.Context.Transport.Output);
-            var runner = Runner(connection);
+            var runner = Runner(connection).Runner;
             var run = runner.RunAsync(new UpperCaseProtocol());
 
             await middleware.Writer.WriteAsync("one\n"u8.ToArray());
@@ -161,8 +199,13 @@ public sealed class InlineReceiveTests
     // on the thread that completes them, so each step below has run its turn when it returns.
     private static Task WithoutSynchronizationContext(Func<Task> test) => Task.Run(test);
 
-    private static ProtocolConnection Runner(PipeConnection connection, ProtocolConnectionOptions? options = null, TimeProvider? time = null) =>
-        new(connection.Context, options ?? new ProtocolConnectionOptions(), time ?? TimeProvider.System, null, NullLogger.Instance);
+    // A runner of a listener of its own.
+    private static (ProtocolConnections Listener, ProtocolConnection Runner) Runner(
+        PipeConnection connection, ProtocolConnectionOptions? options = null, TimeProvider? time = null)
+    {
+        var listener = new ProtocolConnections(options ?? new ProtocolConnectionOptions(), time ?? TimeProvider.System, null, NullLogger.Instance);
+        return (listener, new ProtocolConnection(connection.Context, listener));
+    }
 
     // A runner over the test double, parked again after a first line.
     private static async Task<ParkedRunner> ParkedAfterOneLineAsync(
@@ -170,14 +213,15 @@ public sealed class InlineReceiveTests
     {
         var connection = new PipeConnection(inlineScheduling: true);
         var transport = new InlineTransport(connection);
-        var runner = Runner(connection, options, time);
+        var (listener, runner) = Runner(connection, options, time);
         var run = runner.RunAsync(protocol?.Invoke(connection) ?? new UpperCaseProtocol());
         await transport.ReceiveAsync("one\n"u8.ToArray());
         Assert.True(transport.IsParked);
-        return new ParkedRunner(connection, transport, runner, run);
+        return new ParkedRunner(connection, transport, listener, runner, run);
     }
 
-    private sealed record ParkedRunner(PipeConnection Connection, InlineTransport Transport, ProtocolConnection Runner, Task<ConnectionOutcome> Run)
+    private sealed record ParkedRunner(
+        PipeConnection Connection, InlineTransport Transport, ProtocolConnections Listener, ProtocolConnection Runner, Task<ConnectionOutcome> Run)
         : IDisposable
     {
         public void Dispose() => Connection.Dispose();

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using EchoHost.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 
 namespace EchoHost.Tests.Hardening;
 
@@ -40,6 +41,26 @@ public sealed class ShutdownTests
         {
             await client.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task An_idle_connection_hears_shutdown_when_no_heartbeat_runs()
+    {
+        // A clock that never moves runs no heartbeat of the listener's: only the registration its connections make as the
+        // host starts to stop can pass Kestrel's request on. Without it the connection would be reset after the 30 s
+        // shutdown timeout.
+        var host = EchoHostFactory.Start(time: new FakeTimeProvider());
+        await using var client = await host.ConnectAsync();
+        await client.SendAsync("tick\n");
+        Assert.Equal("Echoed back: tick\n", await client.ReceiveTextAsync("Echoed back: tick\n"));
+
+        var end = client.ReceiveToEndAsync(TimeSpan.FromSeconds(10));
+        var stopping = host.DisposeAsync().AsTask();
+        var (data, how) = await end;
+        await stopping.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Empty(data);
+        Assert.Equal(ConnectionEnd.Fin, how);
     }
 
     [Fact]

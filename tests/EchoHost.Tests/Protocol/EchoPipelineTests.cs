@@ -58,7 +58,10 @@ public sealed class EchoPipelineTests
         var (connection, run) = harness.Start();
 
         await connection.SendAsync("done\nhalf a li"u8.ToArray());
+
+        // Kestrel's request, heard on the listener's next heartbeat.
         connection.RequestClose();
+        harness.Time.Advance(TimeSpan.FromSeconds(1));
 
         Assert.Equal("Echoed back: done\nEchoed back: half a li", Encoding.UTF8.GetString(await connection.ReadToEndAsync()));
         await run.WaitAsync(TimeSpan.FromSeconds(10));
@@ -120,13 +123,12 @@ public sealed class EchoPipelineTests
         var (connection, run) = harness.Start();
         await connection.SendAsync("tick\nhalf"u8.ToArray());
         Assert.Equal("Echoed back: tick\n", Encoding.UTF8.GetString(await connection.ReceiveExactlyAsync(18)));
-        connection.Heartbeat();
 
+        // The line counts from the first heartbeat after it, at 1 s: still open on the one at 30 s, closed at 31 s.
+        harness.Time.Advance(TimeSpan.FromSeconds(1));
         harness.Time.Advance(TimeSpan.FromSeconds(29));
-        connection.Heartbeat();
         Assert.False(run.IsCompleted);
         harness.Time.Advance(TimeSpan.FromSeconds(1));
-        connection.Heartbeat();
 
         Assert.Equal("Echoed back: half", Encoding.UTF8.GetString(await connection.ReadToEndAsync()));
         await run.WaitAsync(TimeSpan.FromSeconds(10));
@@ -143,11 +145,9 @@ public sealed class EchoPipelineTests
         await connection.SendAsync("tick\n"u8.ToArray());
         Assert.Equal("Echoed back: tick\n", Encoding.UTF8.GetString(await connection.ReceiveExactlyAsync(18)));
         harness.Time.Advance(TimeSpan.FromMilliseconds(500));
-        connection.Heartbeat();
 
         // 30 s after the input, but 29.5 s after the heartbeat that saw it: still open.
         harness.Time.Advance(TimeSpan.FromSeconds(29.5));
-        connection.Heartbeat();
         await connection.SendAsync("tock\n"u8.ToArray());
         Assert.Equal("Echoed back: tock\n", Encoding.UTF8.GetString(await connection.ReceiveExactlyAsync(18)));
 
@@ -168,7 +168,6 @@ public sealed class EchoPipelineTests
             harness.Time.Advance(TimeSpan.FromMilliseconds(300));
             await connection.SendAsync("tick\n"u8.ToArray());
             Assert.Equal("Echoed back: tick\n", Encoding.UTF8.GetString(await connection.ReceiveExactlyAsync(18)));
-            connection.Heartbeat();
         }
 
         Assert.False(run.IsCompleted);
@@ -182,8 +181,7 @@ public sealed class EchoPipelineTests
         using var harness = new PipelineHarness(new EchoOptions { IdleTimeout = TimeSpan.Zero });
         var (connection, run) = harness.Start();
 
-        harness.Time.Advance(TimeSpan.FromDays(30));
-        connection.Heartbeat();
+        harness.Time.Advance(TimeSpan.FromHours(1));
 
         Assert.False(run.IsCompleted);
         await connection.ToServer.CompleteAsync();
@@ -201,10 +199,8 @@ public sealed class EchoPipelineTests
         await StalledAsync(harness);
 
         harness.Time.Advance(TimeSpan.FromSeconds(59));
-        connection.Heartbeat();
         Assert.False(run.IsCompleted);
         harness.Time.Advance(TimeSpan.FromSeconds(1));
-        connection.Heartbeat();
 
         await run.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(connection.Aborted);
@@ -213,14 +209,14 @@ public sealed class EchoPipelineTests
     }
 
     [Fact]
-    public async Task Asked_to_close_with_replies_unread_a_connection_keeps_its_write_timeout_without_the_heartbeat()
+    public async Task Asked_to_close_with_replies_unread_a_connection_keeps_its_write_timeout()
     {
         using var harness = new PipelineHarness(new EchoOptions { WriteTimeout = TimeSpan.FromSeconds(60), IdleTimeout = TimeSpan.Zero });
         var (connection, run) = harness.Start(serverOutputLimit: 1024);
         await connection.SendAsync(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat(new string('x', 99) + "\n", 20))));
         await StalledAsync(harness);
 
-        // Shutdown: Kestrel asks the connection to close and its heartbeat stops; the clock alone must do.
+        // Shutdown: Kestrel asks the connection to close; the listener's heartbeat hears it, and goes on checking.
         connection.RequestClose();
         harness.Time.Advance(TimeSpan.FromSeconds(59));
         Assert.False(run.IsCompleted);

@@ -9,11 +9,10 @@ namespace EchoHost.Tests.Support;
 /// <summary>
 /// A connection made of two in-memory pipes: the test writes what the "peer" sends into <see cref="ToServer"/>
 /// and reads what the server replies from <see cref="FromServer"/>. The server's writer counts its flushes. It
-/// offers the features Kestrel gives each connection that the pipeline uses: close requests, heartbeat, completion.
+/// offers the features Kestrel gives each connection that the pipeline uses: close requests and completion.
 /// </summary>
-internal sealed class PipeConnection : IConnectionLifetimeNotificationFeature, IConnectionHeartbeatFeature, IConnectionCompleteFeature, IDisposable
+internal sealed class PipeConnection : IConnectionLifetimeNotificationFeature, IConnectionCompleteFeature, IDisposable
 {
-    private readonly List<(Action<object> Callback, object State)> _heartbeats = [];
     private readonly Stack<(Func<object, Task> Callback, object State)> _completions = new();
     private readonly Pipe _toServer;
     private readonly Pipe _fromServer;
@@ -33,7 +32,6 @@ internal sealed class PipeConnection : IConnectionLifetimeNotificationFeature, I
             RemoteEndPoint = remoteEndPoint,
         };
         Context.Features.Set<IConnectionLifetimeNotificationFeature>(this);
-        Context.Features.Set<IConnectionHeartbeatFeature>(this);
         Context.Features.Set<IConnectionCompleteFeature>(this);
     }
 
@@ -55,11 +53,6 @@ internal sealed class PipeConnection : IConnectionLifetimeNotificationFeature, I
     }
 
     public void RequestClose() => _closeRequested.Cancel();
-
-    public void OnHeartbeat(Action<object> action, object state) => _heartbeats.Add((action, state));
-
-    /// <summary>What Kestrel's timer does about once a second.</summary>
-    public void Heartbeat() => _heartbeats.ForEach(h => h.Callback(h.State));
 
     public void OnCompleted(Func<object, Task> callback, object state) => _completions.Push((callback, state));
 
