@@ -13,9 +13,15 @@ public sealed class ProtocolConnections
 {
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
 
+    // Connections a heartbeat checks per hold of the lock: starting and ending connections, which take it too, wait for
+    // one such stretch of the walk at most, however many connections the listener has.
+    private const int HeartbeatStretch = 256;
+
     private readonly Lock _gate = new();
     private ProtocolConnection? _first;
     private ITimer? _heartbeat;
+    private bool _walking;
+    private ProtocolConnection? _walkNext;
     private bool _closeRequestsHeardAtOnce;
 
     public ProtocolConnections(ProtocolConnectionOptions options, TimeProvider time, ConnectionMetrics? metrics, ILogger logger)
@@ -112,6 +118,11 @@ public sealed class ProtocolConnections
                 return;
             }
 
+            if (_walkNext == connection)
+            {
+                _walkNext = connection.NextInListener;
+            }
+
             if (connection.NextInListener is { } next)
             {
                 next.PreviousInListener = connection.PreviousInListener;
@@ -126,15 +137,36 @@ public sealed class ProtocolConnections
         }
     }
 
-    // Each connection's check only decides, and queues any closing to the thread pool, so the walk holds the lock
-    // for as long as reading a few fields of each takes.
+    // Each connection's check only decides, and queues any closing to the thread pool. The walk goes from the newest
+    // connection to the oldest in stretches, and one that ends meanwhile moves the walk past it (Remove); one that
+    // starts meanwhile waits for the next heartbeat. A walk still under way when the next heartbeat comes finishes alone.
     private void Heartbeat()
     {
         lock (_gate)
         {
-            for (var connection = _first; connection is not null; connection = connection.NextInListener)
+            if (_walking)
             {
-                connection.OnHeartbeat();
+                return;
+            }
+
+            (_walking, _walkNext) = (true, _first);
+        }
+
+        while (true)
+        {
+            lock (_gate)
+            {
+                for (var checkedNow = 0; checkedNow < HeartbeatStretch && _walkNext is { } connection; checkedNow++)
+                {
+                    _walkNext = connection.NextInListener;
+                    connection.OnHeartbeat();
+                }
+
+                if (_walkNext is null)
+                {
+                    _walking = false;
+                    return;
+                }
             }
         }
     }

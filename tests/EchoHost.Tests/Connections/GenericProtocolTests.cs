@@ -85,6 +85,30 @@ public sealed class GenericProtocolTests
     }
 
     [Fact]
+    public async Task One_heartbeat_checks_every_connection_of_a_listener_of_hundreds()
+    {
+        // More connections than the heartbeat checks per hold of its lock: the walk goes on past the first stretch.
+        var time = new FakeTimeProvider();
+        var listener = new ProtocolConnections(new ProtocolConnectionOptions { IdleTimeout = TimeSpan.FromSeconds(1) }, time, null, NullLogger.Instance);
+        var connections = Enumerable.Range(0, 1000).Select(_ => new PipeConnection()).ToList();
+        try
+        {
+            var runners = connections.Select(c => new ProtocolConnection(c.Context, listener)).ToList();
+            var runs = runners.Select(r => r.RunAsync(new UpperCaseProtocol())).ToList();
+
+            // One heartbeat, at 1 s.
+            time.Advance(TimeSpan.FromSeconds(1));
+
+            await Task.WhenAll(runs).WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.All(runners, r => Assert.Equal(ConnectionEndReason.IdleTimeout, r.Outcome?.Reason));
+        }
+        finally
+        {
+            connections.ForEach(c => c.Dispose());
+        }
+    }
+
+    [Fact]
     public async Task A_partial_line_is_charged_to_the_memory_budget_while_it_is_held()
     {
         var budget = new MemoryBudget(1024 * 1024, 1);
