@@ -55,7 +55,7 @@ public sealed class GenericProtocolTests
     {
         using var connection = new PipeConnection();
         var protocol = new ThrowingProtocol();
-        var runner = Runner(connection, new ProtocolConnectionOptions());
+        var runner = StandaloneRunner.Create(connection, new ProtocolConnectionOptions()).Runner;
 
         var run = runner.RunAsync(protocol);
         await connection.SendAsync("boom\n"u8.ToArray());
@@ -72,7 +72,7 @@ public sealed class GenericProtocolTests
         var time = new FakeTimeProvider();
         using var connection = new PipeConnection(inlineScheduling: true);
         var protocol = new ThreadRecordingProtocol();
-        var runner = Runner(connection, new ProtocolConnectionOptions { IdleTimeout = TimeSpan.FromSeconds(5) }, time);
+        var runner = StandaloneRunner.Create(connection, new ProtocolConnectionOptions { IdleTimeout = TimeSpan.FromSeconds(5) }, time).Runner;
         var run = runner.RunAsync(protocol);
 
         // The fake clock runs the listener's heartbeat on this thread.
@@ -113,7 +113,7 @@ public sealed class GenericProtocolTests
     {
         var budget = new MemoryBudget(1024 * 1024, 1);
         using var connection = new PipeConnection(inlineScheduling: true);
-        var runner = Runner(connection, new ProtocolConnectionOptions { MemoryBudget = budget });
+        var runner = StandaloneRunner.Create(connection, new ProtocolConnectionOptions { MemoryBudget = budget }).Runner;
         var run = runner.RunAsync(new UpperCaseProtocol());
 
         await connection.SendAsync("one\ntw"u8.ToArray());
@@ -134,7 +134,7 @@ public sealed class GenericProtocolTests
     {
         using var connection = new PipeConnection();
         var protocol = new ContextRecordingProtocol();
-        var runner = Runner(connection, new ProtocolConnectionOptions());
+        var runner = StandaloneRunner.Create(connection, new ProtocolConnectionOptions()).Runner;
 
         // What a log scope keeps (Kestrel's names the connection); input arrives on a thread-pool thread without it.
         ContextRecordingProtocol.Scope.Value = "connection 1";
@@ -150,10 +150,6 @@ public sealed class GenericProtocolTests
     }
 
     // Notes the scope each input and the end found; 'two' and the end of input may come in one read.
-    // A runner of a listener of its own.
-    private static ProtocolConnection Runner(PipeConnection connection, ProtocolConnectionOptions options, TimeProvider? time = null) =>
-        new(connection.Context, new ProtocolConnections(options, time ?? TimeProvider.System, null, NullLogger.Instance));
-
     private sealed class ContextRecordingProtocol : IConnectionProtocol
     {
         public static readonly AsyncLocal<string?> Scope = new();

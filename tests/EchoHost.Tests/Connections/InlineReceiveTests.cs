@@ -83,7 +83,7 @@ public sealed class InlineReceiveTests
             using var connection = new PipeConnection(inlineScheduling: true);
             var transport = new InlineTransport(connection);
             await transport.ReceiveAsync("one\ntw"u8.ToArray());
-            var runner = Runner(connection).Runner;
+            var runner = StandaloneRunner.Create(connection).Runner;
             var run = runner.RunAsync(new UpperCaseProtocol());
 
             Assert.False(transport.IsParked);
@@ -132,7 +132,7 @@ public sealed class InlineReceiveTests
         {
             using var connection = new PipeConnection(inlineScheduling: true);
             var transport = new InlineTransport(connection);
-            var (listener, runner) = Runner(connection, time: new FakeTimeProvider());
+            var (listener, runner) = StandaloneRunner.Create(connection, time: new FakeTimeProvider());
             listener.HearCloseRequestsAtOnce();
             connection.RequestClose();
 
@@ -183,7 +183,7 @@ public sealed class InlineReceiveTests
             var transport = new InlineTransport(connection);
             var middleware = new Pipe(new PipeOptions(readerScheduler: PipeScheduler.Inline));
             connection.Context.Transport = new DuplexPipe(middleware.Reader, connection.Context.Transport.Output);
-            var runner = Runner(connection).Runner;
+            var runner = StandaloneRunner.Create(connection).Runner;
             var run = runner.RunAsync(new UpperCaseProtocol());
 
             await middleware.Writer.WriteAsync("one\n"u8.ToArray());
@@ -199,21 +199,13 @@ public sealed class InlineReceiveTests
     // on the thread that completes them, so each step below has run its turn when it returns.
     private static Task WithoutSynchronizationContext(Func<Task> test) => Task.Run(test);
 
-    // A runner of a listener of its own.
-    private static (ProtocolConnections Listener, ProtocolConnection Runner) Runner(
-        PipeConnection connection, ProtocolConnectionOptions? options = null, TimeProvider? time = null)
-    {
-        var listener = new ProtocolConnections(options ?? new ProtocolConnectionOptions(), time ?? TimeProvider.System, null, NullLogger.Instance);
-        return (listener, new ProtocolConnection(connection.Context, listener));
-    }
-
     // A runner over the test double, parked again after a first line.
     private static async Task<ParkedRunner> ParkedAfterOneLineAsync(
         ProtocolConnectionOptions? options = null, TimeProvider? time = null, Func<PipeConnection, IConnectionProtocol>? protocol = null)
     {
         var connection = new PipeConnection(inlineScheduling: true);
         var transport = new InlineTransport(connection);
-        var (listener, runner) = Runner(connection, options, time);
+        var (listener, runner) = StandaloneRunner.Create(connection, options, time);
         var run = runner.RunAsync(protocol?.Invoke(connection) ?? new UpperCaseProtocol());
         await transport.ReceiveAsync("one\n"u8.ToArray());
         Assert.True(transport.IsParked);

@@ -47,9 +47,9 @@ public sealed class ShutdownTests
     public async Task An_idle_connection_hears_shutdown_when_no_heartbeat_runs()
     {
         // A clock that never moves runs no heartbeat of the listener's: only the registration its connections make as the
-        // host starts to stop can pass Kestrel's request on. Without it the connection would be reset after the 30 s
-        // shutdown timeout.
-        var host = EchoHostFactory.Start(time: new FakeTimeProvider());
+        // host starts to stop can pass Kestrel's request on. Without it the connection would be reset once the host's
+        // shutdown timeout ran out.
+        await using var host = EchoHostFactory.Start(time: new FakeTimeProvider());
         await using var client = await host.ConnectAsync();
         await client.SendAsync("tick\n");
         Assert.Equal("Echoed back: tick\n", await client.ReceiveTextAsync("Echoed back: tick\n"));
